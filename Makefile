@@ -1,0 +1,53 @@
+# egov-mesh — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export PATH := $(HOME)/.local/bin:$(PATH)
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+PYTEST_ARGS ?=
+
+.PHONY: help bootstrap run test lint typecheck unit bench kafka-start kafka-stop stop clean
+
+help:
+	@echo "make run    - start Kafka, all six services and demo data (Ctrl-C stops)"
+	@echo "make test   - lint, type-check and run every test (starts Kafka + PostgreSQL itself)"
+	@echo "make bench  - benchmarks; prints figures and saves bench-results/*.json"
+	@echo "make stop   - stop a local Kafka left running;  make clean - remove local state"
+
+# uv if missing, then the locked workspace
+bootstrap:
+	@if ! command -v uv >/dev/null 2>&1 && [ ! -x "$(HOME)/.local/bin/uv" ]; then \
+	  echo "installing uv from PyPI"; \
+	  python3 -m pip install --quiet uv 2>/dev/null \
+	  || python3 -m pip install --quiet --user --break-system-packages uv; \
+	fi
+	@$(UV) sync --frozen --quiet
+
+run: bootstrap
+	@$(UV) run --frozen python deploy/local/mesh.py run
+
+lint: bootstrap
+	@$(UV) run --frozen ruff check .
+	@$(UV) run --frozen ruff format --check .
+
+typecheck: bootstrap
+	@$(UV) run --frozen mypy shared/meshkit gateway/egov_gateway svc-identity/egov_identity \
+	  svc-registry/egov_registry svc-licensing/egov_licensing svc-payments/egov_payments \
+	  svc-notary/egov_notary
+
+test: lint typecheck
+	@$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+unit: bootstrap
+	@$(UV) run --frozen pytest -m "not integration and not e2e" $(PYTEST_ARGS)
+
+bench: bootstrap
+	@$(UV) run --frozen python tests/bench/run.py
+
+kafka-start: bootstrap
+	@$(UV) run --frozen python -m meshkit.devinfra kafka start
+
+stop kafka-stop:
+	@$(UV) run --frozen python -m meshkit.devinfra kafka stop || true
+
+clean: stop
+	rm -rf .data .run

@@ -1,0 +1,44 @@
+"""The e-government gateway: unified service register, routed exchange, audit, single window."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from egov_gateway.api import routers
+from egov_gateway.handlers import handlers
+from egov_gateway.settings import GatewaySettings
+from meshkit.auth.keys import KeyRing
+from meshkit.service import ServiceDefinition, ServiceRuntime, create_service_app
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+async def load_keys(runtime: ServiceRuntime) -> None:
+    s = runtime.settings
+    assert isinstance(s, GatewaySettings)
+    runtime.extras["keyring"] = KeyRing.load(
+        pem=s.signing_key_pem,
+        pem_file=s.signing_key_file,
+        dev_mode=s.dev_mode,
+        dev_path=s.data_dir / "keys" / "gateway-assertion.pem",
+        what="gateway assertion signing key (GATEWAY_SIGNING_KEY_PEM)",
+    )
+
+
+def definition(settings: GatewaySettings | None = None) -> ServiceDefinition:
+    return ServiceDefinition(
+        name="gateway",
+        title="egov-mesh e-government gateway",
+        description="Unified Register of public services, routed exchange between agencies, "
+        "audit, and the citizens' single window.",
+        settings=settings or GatewaySettings(),
+        migrations_dir=MIGRATIONS,
+        routers=routers,
+        handlers=handlers,
+        on_startup=[load_keys],
+        verify_gateway_assertion=False,
+    )
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    return create_service_app(definition(settings))

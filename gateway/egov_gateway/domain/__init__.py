@@ -1,0 +1,1 @@
+"""The gateway domain: the service register, members, access rights, audit, applications."""

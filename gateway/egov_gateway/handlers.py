@@ -1,0 +1,5 @@
+"""Event handlers of the gateway, registered per event type."""
+
+from meshkit.messaging import HandlerRegistry
+
+handlers = HandlerRegistry()

@@ -1,0 +1,4 @@
+from egov_gateway.adapters.orm import metadata
+from meshkit.migrations import run_env
+
+run_env(metadata)

@@ -1,0 +1,1 @@
+"""meshkit: the common library of egov-mesh."""

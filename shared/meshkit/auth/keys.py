@@ -1,0 +1,129 @@
+"""Signing keys (EdDSA/Ed25519 or ES256) and key rings that publish a JWKS.
+
+Keys come from settings (PEM in an environment variable or a file path). In dev mode a key
+is generated on first start and kept in the data directory (never in the repository).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+Alg = Literal["EdDSA", "ES256"]
+PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class SigningKey:
+    def __init__(self, private_key: PrivateKey, *, kid: str | None = None) -> None:
+        self.private_key = private_key
+        self.alg: Alg = "EdDSA" if isinstance(private_key, ed25519.Ed25519PrivateKey) else "ES256"
+        self.kid = kid or self.thumbprint()
+
+    @classmethod
+    def generate(cls, alg: Alg = "EdDSA") -> SigningKey:
+        if alg == "EdDSA":
+            return cls(ed25519.Ed25519PrivateKey.generate())
+        return cls(ec.generate_private_key(ec.SECP256R1()))
+
+    @classmethod
+    def from_pem(cls, pem: bytes | str, *, kid: str | None = None) -> SigningKey:
+        data = pem.encode() if isinstance(pem, str) else pem
+        key = serialization.load_pem_private_key(data, password=None)
+        if not isinstance(key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey):
+            raise ValueError("only Ed25519 and EC P-256 keys are supported")
+        return cls(key, kid=kid)
+
+    def private_pem(self) -> bytes:
+        return self.private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+
+    def public_jwk(self) -> dict[str, Any]:
+        pub = self.private_key.public_key()
+        if isinstance(pub, ed25519.Ed25519PublicKey):
+            raw = pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+            jwk: dict[str, Any] = {"kty": "OKP", "crv": "Ed25519", "x": _b64(raw)}
+        else:
+            assert isinstance(pub, ec.EllipticCurvePublicKey)
+            nums = pub.public_numbers()
+            jwk = {
+                "kty": "EC",
+                "crv": "P-256",
+                "x": _b64(nums.x.to_bytes(32, "big")),
+                "y": _b64(nums.y.to_bytes(32, "big")),
+            }
+        jwk.update(kid=getattr(self, "kid", None) or "", alg=self.alg, use="sig")
+        return jwk
+
+    def thumbprint(self) -> str:
+        """RFC 7638 thumbprint: a stable key id derived from the public key."""
+        jwk = self.public_jwk()
+        members = {k: jwk[k] for k in sorted(jwk) if k in {"crv", "kty", "x", "y"}}
+        canonical = ",".join(f'"{k}":"{v}"' for k, v in members.items())
+        return _b64(hashlib.sha256(("{" + canonical + "}").encode()).digest())[:16]
+
+    def sign(self, claims: dict[str, Any], *, headers: dict[str, Any] | None = None) -> str:
+        hdrs = {"kid": self.kid, **(headers or {})}
+        return jwt.encode(claims, self.private_key, algorithm=self.alg, headers=hdrs)
+
+
+class KeyRing:
+    """The current signing key plus retired public keys still published for verification."""
+
+    def __init__(self, current: SigningKey, retired: list[dict[str, Any]] | None = None) -> None:
+        self.current = current
+        self.retired = list(retired or [])
+
+    def rotate(self, new: SigningKey | None = None) -> SigningKey:
+        """Sign with a new key from now on; keep publishing the old one until tokens expire."""
+        self.retired.insert(0, self.current.public_jwk())
+        self.current = new or SigningKey.generate(self.current.alg)
+        return self.current
+
+    def retire_older_than(self, keep: int) -> None:
+        self.retired = self.retired[:keep]
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [self.current.public_jwk(), *self.retired]}
+
+    @classmethod
+    def load(
+        cls,
+        *,
+        pem: str | None,
+        pem_file: Path | None,
+        dev_mode: bool,
+        dev_path: Path,
+        alg: Alg = "EdDSA",
+        what: str = "signing key",
+    ) -> KeyRing:
+        if pem:
+            return cls(SigningKey.from_pem(pem))
+        if pem_file:
+            return cls(SigningKey.from_pem(pem_file.read_bytes()))
+        if not dev_mode:
+            raise RuntimeError(
+                f"no {what} configured: set it in the environment (PEM) or enable dev mode "
+                "to generate one"
+            )
+        if dev_path.exists():
+            return cls(SigningKey.from_pem(dev_path.read_bytes()))
+        key = SigningKey.generate(alg)
+        dev_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(dev_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key.private_pem())
+        return cls(key)

@@ -1,0 +1,45 @@
+"""aiokafka producer/consumer construction with the mesh's delivery settings."""
+
+from __future__ import annotations
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+CONTENT_TYPE = b"application/cloudevents+json; charset=utf-8"
+
+
+def make_producer(bootstrap_servers: str, *, client_id: str) -> AIOKafkaProducer:
+    # acks=all: a publish counts only once every in-sync replica has it (no loss on broker crash)
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        linger_ms=5,
+        max_batch_size=256 * 1024,
+        request_timeout_ms=10_000,
+        retry_backoff_ms=200,
+        metadata_max_age_ms=30_000,
+    )
+
+
+def make_consumer(
+    *topics: str, bootstrap_servers: str, group_id: str, client_id: str
+) -> AIOKafkaConsumer:
+    # offsets are committed by hand after the handler's transaction commits (inbox pattern)
+    return AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=bootstrap_servers,
+        group_id=group_id,
+        client_id=client_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=500,
+        request_timeout_ms=20_000,
+        retry_backoff_ms=200,
+        metadata_max_age_ms=5_000,
+        session_timeout_ms=10_000,
+        heartbeat_interval_ms=1_000,
+    )
+
+
+def dlq_topic(topic: str, group_id: str) -> str:
+    return f"{topic}.dlq.{group_id}"

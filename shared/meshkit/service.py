@@ -1,0 +1,255 @@
+"""Service runtime and app factory shared by the gateway and every agency.
+
+A service declares what is its own (settings, routers, handlers, migrations, unit of work);
+this module wires what is common: database, migrations, outbox relay, idempotent consumer,
+gateway assertion check, gateway client, problem handlers, logs, metrics and health.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import structlog
+from fastapi import APIRouter, FastAPI, Request
+from sqlalchemy import text
+
+from meshkit.auth.assertion import AssertionVerifier
+from meshkit.auth.jwks import JWKSClient
+from meshkit.db import create_engine, session_factory
+from meshkit.echo import echo_handlers, echo_router
+from meshkit.gateway_client import ClientCredentials, GatewayClient, TokenProvider
+from meshkit.messaging.consumer import EventConsumer
+from meshkit.messaging.handlers import HandlerRegistry
+from meshkit.messaging.relay import OutboxRelay
+from meshkit.messaging.uow import UnitOfWork, UnitOfWorkFactory
+from meshkit.migrations import upgrade_to_head
+from meshkit.observability.health import health_router
+from meshkit.observability.logging import configure_logging
+from meshkit.observability.middleware import RequestContextMiddleware
+from meshkit.observability.tracing import enable_tracing
+from meshkit.problems import install_problem_handlers
+from meshkit.routed import router as routed_router
+from meshkit.settings import ServiceSettings
+
+log = structlog.get_logger("meshkit.service")
+
+Hook = Callable[["ServiceRuntime"], Awaitable[None]]
+
+
+@dataclass
+class ServiceDefinition:
+    name: str
+    title: str
+    description: str
+    settings: ServiceSettings
+    migrations_dir: Path
+    routers: Sequence[APIRouter] = ()
+    handlers: HandlerRegistry = field(default_factory=HandlerRegistry)
+    uow_class: type[UnitOfWork] = UnitOfWork
+    on_startup: Sequence[Hook] = ()
+    on_shutdown: Sequence[Hook] = ()
+    version: str = "1.0.0"
+    # the gateway verifies its own callers; agencies verify the gateway's assertion
+    verify_gateway_assertion: bool = True
+    openapi_tags: list[dict[str, Any]] | None = None
+
+
+class ServiceRuntime:
+    """Everything a running service holds; ``app.state.runtime``."""
+
+    def __init__(self, definition: ServiceDefinition) -> None:
+        self.definition = definition
+        self.settings = definition.settings
+        s = self.settings
+        self.engine = create_engine(s.effective_database_url, pool_size=s.db_pool_size)
+        self.session_factory = session_factory(self.engine)
+        self.relay: OutboxRelay | None = None
+        self.consumer: EventConsumer | None = None
+        self.handlers = HandlerRegistry()
+        self.handlers.merge(definition.handlers)
+        if s.dev_mode:
+            self.handlers.merge(echo_handlers)
+        self.uow_factory = UnitOfWorkFactory(
+            self.session_factory,
+            source=s.source,
+            topic=s.own_topic,
+            uow_class=definition.uow_class,
+            on_commit=self._wake_relay,
+        )
+        self.http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0))
+        self.gateway: GatewayClient | None = None
+        self.assertion_verifier: AssertionVerifier | None = None
+        self.extras: dict[str, Any] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def _wake_relay(self) -> None:
+        if self.relay is not None:
+            self.relay.wake()
+
+    async def start(self) -> None:
+        s = self.settings
+        # aiokafka reports every reconnect attempt; the relay and consumer log what matters
+        logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+        if s.migrate_on_start:
+            await upgrade_to_head(self.engine, self.definition.migrations_dir)
+        if self.definition.verify_gateway_assertion:
+            jwks = JWKSClient(s.effective_gateway_jwks_url, http=self.http)
+            self.assertion_verifier = AssertionVerifier(jwks, agency=s.service_name)
+        if s.kafka_enabled:
+            self.relay = OutboxRelay(
+                self.session_factory,
+                bootstrap_servers=s.kafka_bootstrap_servers,
+                service=s.service_name,
+                batch_size=s.outbox_batch_size,
+                poll_interval_s=s.outbox_poll_interval_s,
+            )
+            self._spawn(self.relay.run(), "outbox-relay")
+            if self.handlers:
+                topics = sorted(s.topic(p) for p in self.handlers.producers())
+                self.consumer = EventConsumer(
+                    topics=topics,
+                    group_id=s.effective_consumer_group,
+                    bootstrap_servers=s.kafka_bootstrap_servers,
+                    handlers=self.handlers,
+                    uow_factory=self.uow_factory,
+                    service=s.service_name,
+                    max_attempts=s.consumer_max_attempts,
+                )
+                self._spawn(self.consumer.run(), "event-consumer")
+        for hook in self.definition.on_startup:
+            await hook(self)
+        log.info("service.started", url=f"http://{s.host}:{s.port}", kafka=s.kafka_enabled)
+
+    def _spawn(self, coro: Awaitable[None], name: str) -> None:
+        async def guarded() -> None:
+            try:
+                await coro
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("service.task_crashed", task=name)
+                raise
+
+        self._tasks.append(asyncio.create_task(guarded(), name=name))
+
+    def spawn(self, coro: Awaitable[None], name: str) -> None:
+        """Run a background loop for the life of the service (cancelled at stop)."""
+        self._spawn(coro, name)
+
+    async def stop(self) -> None:
+        for hook in self.definition.on_shutdown:
+            with contextlib.suppress(Exception):
+                await hook(self)
+        if self.relay is not None:
+            await self.relay.stop()
+        if self.consumer is not None:
+            await self.consumer.stop()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        if self.gateway is not None:
+            await self.gateway.aclose()
+        await self.http.aclose()
+        await self.engine.dispose()
+
+    # -- readiness ----------------------------------------------------------------------
+    async def check_database(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def check_kafka(self) -> None:
+        last: Exception | None = None
+        for server in self.settings.kafka_bootstrap_servers.split(","):
+            host, _, port = server.strip().rpartition(":")
+            try:
+                _, writer = await asyncio.wait_for(
+                    asyncio.open_connection(host.strip("[]") or "127.0.0.1", int(port)), 2
+                )
+                writer.close()
+                with contextlib.suppress(Exception):
+                    await writer.wait_closed()
+                return
+            except (OSError, TimeoutError, ValueError) as exc:
+                last = exc
+        raise ConnectionError(f"no Kafka bootstrap server answers: {last!r}")
+
+    def gateway_client(self, credentials: ClientCredentials | None = None) -> GatewayClient:
+        """The client this service uses for calls through the gateway (created once).
+
+        It authenticates as this service with OAuth2 client credentials at svc-identity
+        (client id = service name, secret from settings or, in dev mode, generated).
+        """
+        if self.gateway is None:
+            s = self.settings
+            secret = s.effective_client_secret
+            if credentials is None and secret:
+                credentials = ClientCredentials(
+                    token_url=s.token_url, client_id=s.service_name, client_secret=secret
+                )
+            provider = TokenProvider(credentials, self.http) if credentials else None
+            self.gateway = GatewayClient(
+                self.settings.gateway_url,
+                client_code=self.settings.service_name,
+                token_provider=provider,
+            )
+        return self.gateway
+
+
+def create_service_app(definition: ServiceDefinition) -> FastAPI:
+    s = definition.settings
+    configure_logging(s.service_name, level=s.log_level, json=s.log_json)
+    runtime = ServiceRuntime(definition)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        app.state.assertion_verifier = runtime.assertion_verifier
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title=definition.title,
+        description=definition.description,
+        version=definition.version,
+        lifespan=lifespan,
+        openapi_tags=definition.openapi_tags,
+    )
+    app.state.runtime = runtime
+    app.state.settings = s
+    checks: dict[str, Callable[[], Awaitable[None]]] = {"database": runtime.check_database}
+    if s.kafka_enabled:
+        checks["kafka"] = runtime.check_kafka
+    app.state.readiness_checks = checks
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware, service=s.service_name)
+    app.include_router(health_router(s.service_name))
+    for router in definition.routers:
+        app.include_router(router)
+    if definition.verify_gateway_assertion:
+        app.include_router(routed_router)
+    if s.dev_mode:
+        app.include_router(echo_router(s.service_name))
+    if s.otel_enabled:
+        enable_tracing(app, s.service_name)
+    return app
+
+
+def runtime_of(request: Request) -> ServiceRuntime:
+    rt: ServiceRuntime = request.app.state.runtime
+    return rt
+
+
+def uow_dependency(request: Request) -> UnitOfWork:
+    """FastAPI dependency: a fresh unit of work of the service's class."""
+    return runtime_of(request).uow_factory()

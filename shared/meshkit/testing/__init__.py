@@ -1,0 +1,1 @@
+"""Test helpers for egov-mesh: fixtures (plugin), infrastructure selection, polling."""

@@ -1,0 +1,174 @@
+import time
+from typing import Any
+
+import pytest
+
+from meshkit.auth.assertion import AssertionVerifier, sign_assertion
+from meshkit.auth.jwks import JWKSClient, TokenInvalid
+from meshkit.auth.keys import KeyRing, SigningKey
+from meshkit.auth.principal import Principal
+from meshkit.errors import Unauthenticated
+
+
+def claims(**extra: Any) -> dict[str, Any]:
+    now = int(time.time())
+    return {
+        "iss": "idp",
+        "aud": "gateway",
+        "sub": "900115300122",
+        "iat": now,
+        "exp": now + 300,
+        **extra,
+    }
+
+
+class CountingSource:
+    def __init__(self, ring: KeyRing) -> None:
+        self.ring = ring
+        self.calls = 0
+
+    async def __call__(self) -> dict[str, Any]:
+        self.calls += 1
+        return self.ring.jwks()
+
+
+@pytest.mark.parametrize("alg", ["EdDSA", "ES256"])
+async def test_valid_token_verifies(alg: str) -> None:
+    ring = KeyRing(SigningKey.generate(alg))  # type: ignore[arg-type]
+    client = JWKSClient(CountingSource(ring))
+    token = ring.current.sign(claims())
+    out = await client.verify(token, audience="gateway", issuer="idp")
+    assert out["sub"] == "900115300122"
+
+
+async def test_expired_wrong_audience_wrong_issuer_forged() -> None:
+    ring = KeyRing(SigningKey.generate())
+    client = JWKSClient(CountingSource(ring))
+    with pytest.raises(TokenInvalid, match="expired"):
+        await client.verify(
+            ring.current.sign(claims(exp=int(time.time()) - 60)), audience="gateway"
+        )
+    with pytest.raises(TokenInvalid, match="audience"):
+        await client.verify(ring.current.sign(claims(aud="registry")), audience="gateway")
+    with pytest.raises(TokenInvalid, match="issuer"):
+        await client.verify(ring.current.sign(claims()), audience="gateway", issuer="other")
+    forger = SigningKey.generate()
+    forger.kid = ring.current.kid  # same kid, different key
+    with pytest.raises(TokenInvalid):
+        await client.verify(forger.sign(claims()), audience="gateway")
+    with pytest.raises(TokenInvalid, match="malformed"):
+        await client.verify("not.a.jwt", audience="gateway")
+
+
+async def test_alg_none_and_hs256_are_refused() -> None:
+    import jwt
+
+    ring = KeyRing(SigningKey.generate())
+    client = JWKSClient(CountingSource(ring))
+    unsigned = jwt.encode(claims(), key=None, algorithm="none", headers={"kid": ring.current.kid})
+    with pytest.raises(TokenInvalid):
+        await client.verify(unsigned, audience="gateway")
+    hs = jwt.encode(claims(), key="x" * 32, algorithm="HS256", headers={"kid": ring.current.kid})
+    with pytest.raises(TokenInvalid):
+        await client.verify(hs, audience="gateway")
+
+
+async def test_rotation_old_tokens_verify_new_key_fetched_once() -> None:
+    ring = KeyRing(SigningKey.generate())
+    source = CountingSource(ring)
+    client = JWKSClient(source, min_refresh_s=0)
+    old_token = ring.current.sign(claims())
+    await client.verify(old_token, audience="gateway")
+    assert source.calls == 1
+    ring.rotate()
+    new_token = ring.current.sign(claims())
+    await client.verify(new_token, audience="gateway")  # unknown kid → one refetch
+    assert source.calls == 2
+    await client.verify(old_token, audience="gateway")  # retired key still published
+    await client.verify(new_token, audience="gateway")
+    assert source.calls == 2
+    ring.retire_older_than(0)
+    await client.refresh(force=True)
+    with pytest.raises(TokenInvalid, match="unknown key"):
+        await client.verify(old_token, audience="gateway")
+
+
+async def test_unknown_kids_do_not_hammer_the_issuer() -> None:
+    ring = KeyRing(SigningKey.generate())
+    source = CountingSource(ring)
+    client = JWKSClient(source, min_refresh_s=60)
+    await client.refresh(force=True)
+    stranger = SigningKey.generate()
+    for _ in range(20):
+        with pytest.raises(TokenInvalid):
+            await client.verify(stranger.sign(claims()), audience="gateway")
+    assert source.calls == 1
+
+
+def test_pem_round_trip_and_dev_key_persisted(tmp_path: Any) -> None:
+    key = SigningKey.generate("ES256")
+    again = SigningKey.from_pem(key.private_pem())
+    assert again.kid == key.kid and again.alg == "ES256"
+    path = tmp_path / "keys" / "k.pem"
+    first = KeyRing.load(pem=None, pem_file=None, dev_mode=True, dev_path=path)
+    second = KeyRing.load(pem=None, pem_file=None, dev_mode=True, dev_path=path)
+    assert first.current.kid == second.current.kid
+    assert (path.stat().st_mode & 0o777) == 0o600
+    with pytest.raises(RuntimeError, match="no signing key configured"):
+        KeyRing.load(pem=None, pem_file=None, dev_mode=False, dev_path=tmp_path / "none.pem")
+
+
+async def test_gateway_assertion_binds_method_path_and_request_id() -> None:
+    ring = KeyRing(SigningKey.generate())
+    verifier = AssertionVerifier(JWKSClient(ring.jwks()), agency="identity")
+    token = sign_assertion(
+        ring.current,
+        agency="identity",
+        method="GET",
+        path="/persons/900115300122",
+        client="registry",
+        user="900115300122",
+        request_id="req-00000001",
+        purpose="birth registration",
+    )
+    call = await verifier.verify(
+        token, method="GET", path="/persons/900115300122", request_id="req-00000001"
+    )
+    assert call.client == "registry" and call.user == "900115300122"
+    assert call.purpose == "birth registration"
+    with pytest.raises(Unauthenticated, match="another request"):
+        await verifier.verify(token, method="DELETE", path="/persons/900115300122", request_id=None)
+    with pytest.raises(Unauthenticated, match="another request"):
+        await verifier.verify(token, method="GET", path="/persons/other", request_id=None)
+    with pytest.raises(Unauthenticated, match="X-Request-Id"):
+        await verifier.verify(
+            token, method="GET", path="/persons/900115300122", request_id="req-x1234567"
+        )
+    with pytest.raises(Unauthenticated, match="missing"):
+        await verifier.verify(None, method="GET", path="/", request_id=None)
+    other_agency = AssertionVerifier(JWKSClient(ring.jwks()), agency="payments")
+    with pytest.raises(Unauthenticated, match="audience"):
+        await other_agency.verify(
+            token, method="GET", path="/persons/900115300122", request_id=None
+        )
+    stale = sign_assertion(
+        ring.current,
+        agency="identity",
+        method="GET",
+        path="/",
+        client="c",
+        user=None,
+        request_id="req-00000002",
+        now=time.time() - 3600,
+    )
+    with pytest.raises(Unauthenticated, match="expired"):
+        await verifier.verify(stale, method="GET", path="/", request_id=None)
+
+
+def test_principal_from_claims() -> None:
+    p = Principal.from_claims(
+        {"sub": "registry", "kind": "agency", "scope": "persons:read births:write"}
+    )
+    assert p.agency == "registry" and p.iin is None and p.has_scope("persons:read")
+    c = Principal.from_claims({"sub": "900115300122", "kind": "citizen"})
+    assert c.iin == "900115300122"

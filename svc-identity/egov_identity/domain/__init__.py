@@ -1,0 +1,1 @@
+"""The identity domain: persons, credentials, certificates. Knows nothing of HTTP or SQL."""

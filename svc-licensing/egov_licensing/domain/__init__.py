@@ -1,0 +1,1 @@
+"""The licensing domain. Knows nothing of HTTP or SQL."""

@@ -1,0 +1,4 @@
+from egov_licensing.adapters.orm import metadata
+from meshkit.migrations import run_env
+
+run_env(metadata)

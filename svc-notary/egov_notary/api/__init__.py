@@ -1,0 +1,5 @@
+"""HTTP entrypoints of svc-notary."""
+
+from fastapi import APIRouter
+
+routers: list[APIRouter] = []

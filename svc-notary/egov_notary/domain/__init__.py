@@ -1,0 +1,1 @@
+"""The notary domain. Knows nothing of HTTP or SQL."""

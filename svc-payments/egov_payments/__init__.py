@@ -1,0 +1,1 @@
+"""egov-mesh payments service."""

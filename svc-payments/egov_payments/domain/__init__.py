@@ -1,0 +1,1 @@
+"""The payments domain. Knows nothing of HTTP or SQL."""

@@ -1,0 +1,1 @@
+"""The registry domain. Knows nothing of HTTP or SQL."""

@@ -1,0 +1,5 @@
+"""Event handlers of svc-registry, registered per event type."""
+
+from meshkit.messaging import HandlerRegistry
+
+handlers = HandlerRegistry()
