@@ -204,7 +204,7 @@ class EventConsumer:
                 ).scalars()
             )
             now = datetime.now(UTC)
-            applied = 0
+            inbox_rows: list[dict[str, Any]] = []
             for p in relevant:
                 assert p.typed is not None
                 if p.typed.id in seen:
@@ -212,16 +212,16 @@ class EventConsumer:
                     metrics.EVENTS_DUPLICATE.labels(self._service, p.typed.envelope.type).inc()
                     continue
                 seen.add(p.typed.id)
-                await uow.session.execute(
-                    insert(inbox).values(
-                        consumer_group=self.group_id,
-                        event_id=p.typed.id,
-                        event_type=p.typed.envelope.type,
-                        topic=p.record.topic,
-                        partition=p.record.partition,
-                        offset=p.record.offset,
-                        processed_at=now,
-                    )
+                inbox_rows.append(
+                    {
+                        "consumer_group": self.group_id,
+                        "event_id": p.typed.id,
+                        "event_type": p.typed.envelope.type,
+                        "topic": p.record.topic,
+                        "partition": p.record.partition,
+                        "offset": p.record.offset,
+                        "processed_at": now,
+                    }
                 )
                 uow.correlation_id = p.typed.envelope.correlationid or p.typed.id
                 uow.causation_id = p.typed.id
@@ -231,7 +231,11 @@ class EventConsumer:
                         await handler(p.typed, uow)
                 finally:
                     context.unbind(tokens)
-                applied += 1
+            applied = len(inbox_rows)
+            if inbox_rows:
+                # one statement for the batch; a concurrent duplicate fails the whole
+                # transaction on the primary key, and the retry then skips it as seen
+                await uow.session.execute(insert(inbox), inbox_rows)
             await uow.commit()
         self.processed_total += applied
         for p in relevant:

@@ -33,6 +33,7 @@ def make_consumer(
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         max_poll_records=500,
+        fetch_max_wait_ms=100,
         request_timeout_ms=20_000,
         retry_backoff_ms=200,
         metadata_max_age_ms=5_000,
