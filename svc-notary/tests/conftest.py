@@ -9,6 +9,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -202,15 +203,22 @@ def arrange_mesh(mesh: MeshState) -> None:
     )
 
 
-@pytest.fixture
-async def notary(tmp_path: Path, database_url: str | None) -> AsyncIterator[Notary]:
+@asynccontextmanager
+async def notary_service(
+    tmp_path: Path, database_url: str | None, **overrides: Any
+) -> AsyncIterator[Notary]:
+    """svc-notary in-process, its outgoing gateway calls served by the contract doubles."""
     gateway = FakeGateway(tmp_path)
     mesh = MeshState()
     arrange_mesh(mesh)
-    overrides: dict[str, Any] = {"kafka_enabled": False, "gateway_jwks_url": gateway.jwks_url}
+    settings: dict[str, Any] = {
+        "kafka_enabled": False,
+        "gateway_jwks_url": gateway.jwks_url,
+        **overrides,
+    }
     if database_url:
-        overrides["database_url"] = database_url
-    app = build_app("notary", tmp_path, **overrides)
+        settings["database_url"] = database_url
+    app = build_app("notary", tmp_path, **settings)
     async with running(app) as client:
         app.state.runtime.gateway = GatewayClient(
             "http://gateway",
@@ -225,6 +233,12 @@ async def notary(tmp_path: Path, database_url: str | None) -> AsyncIterator[Nota
             ),
         )
         yield Notary(app=app, client=client, gateway=gateway, mesh=mesh)
+
+
+@pytest.fixture
+async def notary(tmp_path: Path, database_url: str | None) -> AsyncIterator[Notary]:
+    async with notary_service(tmp_path, database_url) as service:
+        yield service
 
 
 def sale_draft(cadastral: str = CADASTRAL, **extra: Any) -> dict[str, Any]:
