@@ -8,6 +8,7 @@ outbox in the same transaction.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import uuid
 from dataclasses import dataclass
@@ -214,13 +215,16 @@ async def run_checks(
         assert notary is not None
         notary.ensure_may_notarize()
     if act.needs_checks:
-        persons: dict[str, PersonFact | None] = {}
-        for party in act.parties:
-            if party.iin not in persons:
-                persons[party.iin] = await agencies.person(party.iin, on_behalf_of=actor.user)
-        prop: PropertyFact | None = None
-        if isinstance(act.terms, PropertySaleTerms):
-            prop = await agencies.property(act.terms.cadastral_number, on_behalf_of=actor.user)
+        iins = list(dict.fromkeys(p.iin for p in act.parties))
+        sale = act.terms if isinstance(act.terms, PropertySaleTerms) else None
+        # the lookups are independent: ask them all at once
+        people, prop = await asyncio.gather(
+            asyncio.gather(*(agencies.person(iin, on_behalf_of=actor.user) for iin in iins)),
+            agencies.property(sale.cadastral_number, on_behalf_of=actor.user)
+            if sale
+            else _no_property(),
+        )
+        persons: dict[str, PersonFact | None] = dict(zip(iins, people, strict=True))
         outcome = evaluate_checks(act.terms, persons, prop)
         async with uow:
             act = await _act(uow, act_id)
@@ -512,6 +516,10 @@ async def record_transfer_rejection(
 
 
 # -- helpers -------------------------------------------------------------------------------
+async def _no_property() -> PropertyFact | None:
+    return None
+
+
 async def _act(uow: NotaryUnitOfWork, act_id: str) -> NotarialAct:
     act = await uow.acts.get(act_id)
     if act is None:
