@@ -434,8 +434,12 @@ async def test_access_rules(notary: Notary) -> None:
     )
     assert r.status_code == 201 and r.json()["notary"]["iin"] == NOTARY_IIN
     # my acts
-    r = await notary.call("GET", "/acts", user=SELLER_A, params={"iin": SELLER_A})
+    r = await notary.call("GET", "/acts", user=SELLER_A)
     assert r.status_code == 200 and len(r.json()) == 2
+    r = await notary.call("GET", "/acts", client="gateway", params={"iin": NOTARY_IIN})
+    assert r.status_code == 200 and len(r.json()) == 2
+    r = await notary.call("GET", "/acts", client="gateway")
+    assert r.status_code == 422
     r = await notary.call("GET", "/acts", user=SELLER_A, params={"iin": ATTORNEY})
     assert r.status_code == 403
     # the notary's license is suspended: no new acts

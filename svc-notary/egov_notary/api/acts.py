@@ -17,6 +17,7 @@ from egov_notary.api.schemas import (
 )
 from egov_notary.domain.acts import NotarialAct
 from egov_notary.service_layer import services
+from meshkit.errors import RuleViolation
 from meshkit.ids import IIN
 from meshkit.problems import PROBLEM_RESPONSES
 
@@ -55,8 +56,12 @@ async def draft_act(
 
 
 @router.get("", response_model=list[ActSummary], summary="Acts of a person (notary or party)")
-async def list_acts(iin: IIN, uow: UoW, caller: Caller) -> list[ActSummary]:
-    acts = await services.acts_of(uow, iin, actor=caller)
+async def list_acts(uow: UoW, caller: Caller, iin: IIN | None = None) -> list[ActSummary]:
+    """A citizen's own acts by default; an agency names the person (``iin``)."""
+    who = iin or caller.user
+    if who is None:
+        raise RuleViolation("name the person whose acts to list", errors={"iin": "required"})
+    acts = await services.acts_of(uow, who, actor=caller)
     return [
         ActSummary(
             id=a.id,
