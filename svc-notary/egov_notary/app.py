@@ -6,6 +6,8 @@ from fastapi import FastAPI
 
 from egov_notary.api import routers
 from egov_notary.handlers import handlers
+from egov_notary.seed import seed_demo_data
+from egov_notary.service_layer.unit_of_work import NotaryUnitOfWork
 from egov_notary.settings import NotarySettings
 from meshkit.service import ServiceDefinition, create_service_app
 
@@ -21,6 +23,16 @@ def definition(settings: NotarySettings | None = None) -> ServiceDefinition:
         migrations_dir=MIGRATIONS,
         routers=routers,
         handlers=handlers,
+        uow_class=NotaryUnitOfWork,
+        on_startup=[seed_demo_data],
+        openapi_tags=[
+            {"name": "notaries", "description": "The registry of licensed notaries"},
+            {"name": "notarial acts", "description": "Draft, check, sign, register, revoke"},
+            {
+                "name": "public verification",
+                "description": "PUBLIC: verify an act by its number and verification code",
+            },
+        ],
     )
 
 

@@ -1,5 +1,133 @@
-"""Tables of the notary database (domain tables arrive with the notary issue)."""
+"""Tables of the notary database (SQLAlchemy Core; migrations/versions/0002_notary.py)."""
 
-from sqlalchemy import MetaData
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
 
 metadata = MetaData()
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY
+_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite hands back naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+notaries = Table(
+    "notaries",
+    metadata,
+    Column("iin", String(12), primary_key=True),
+    Column("full_name", String(200), nullable=False),
+    Column("license_number", String(40), nullable=False, unique=True),
+    Column("region", String(100), nullable=False, index=True),
+    Column("status", String(20), nullable=False),
+    Column("status_reason", Text, nullable=True),
+    Column("registered_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+acts = Table(
+    "acts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("kind", String(30), nullable=False),
+    Column("notary_iin", String(12), ForeignKey("notaries.iin"), nullable=False, index=True),
+    Column("status", String(30), nullable=False, index=True),
+    Column("status_reason", Text, nullable=True),
+    Column("number", String(24), nullable=True, unique=True),
+    Column("verification_code", String(16), nullable=True),
+    Column("terms", JSON, nullable=False),
+    Column("content_sha256", String(64), nullable=False),
+    Column("fee_tiyn", BigInteger, nullable=False),
+    Column("invoice_id", String(64), nullable=True, index=True),
+    Column("party_names", JSON, nullable=False),
+    Column("property_address", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(120), nullable=False),
+    Column("checks_passed_at", UTCDateTime, nullable=True),
+    Column("fee_paid_at", UTCDateTime, nullable=True),
+    Column("registered_at", UTCDateTime, nullable=True),
+    Column("executed_at", UTCDateTime, nullable=True),
+    Column("rejected_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("version", Integer, nullable=False),
+)
+
+act_parties = Table(
+    "act_parties",
+    metadata,
+    Column("act_id", String(36), ForeignKey("acts.id", ondelete="CASCADE"), primary_key=True),
+    Column("iin", String(12), primary_key=True),
+    Column("role", String(20), primary_key=True),
+    Index("ix_act_parties_iin", "iin"),
+)
+
+act_signatures = Table(
+    "act_signatures",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("act_id", String(36), ForeignKey("acts.id", ondelete="CASCADE"), nullable=False),
+    Column("signer_iin", String(12), nullable=False),
+    Column("role", String(10), nullable=False),
+    Column("jws", Text, nullable=False),
+    Column("content_sha256", String(64), nullable=False),
+    Column("signed_at", UTCDateTime, nullable=True),
+    Column("certificate_serial", String(80), nullable=True),
+    Column("accepted_at", UTCDateTime, nullable=False),
+    UniqueConstraint("act_id", "role", "signer_iin", "content_sha256", name="uq_act_signature"),
+    Index("ix_act_signatures_act", "act_id"),
+)
+
+act_steps = Table(
+    "act_steps",
+    metadata,
+    Column("act_id", String(36), ForeignKey("acts.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("step", String(40), nullable=False),
+    Column("status", String(30), nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("reason", Text, nullable=True),
+)
+
+# one row per year: the last act number allocated (N-<year>-<sequence>)
+act_number_counters = Table(
+    "act_number_counters",
+    metadata,
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("last_value", Integer, nullable=False),
+)

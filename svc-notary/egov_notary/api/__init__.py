@@ -2,4 +2,6 @@
 
 from fastapi import APIRouter
 
-routers: list[APIRouter] = []
+from egov_notary.api import acts, notaries, public
+
+routers: list[APIRouter] = [notaries.router, acts.router, public.router]

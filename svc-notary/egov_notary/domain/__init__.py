@@ -1,1 +1,2 @@
-"""The notary domain. Knows nothing of HTTP or SQL."""
+"""The notary domain: notaries, notarial acts, their checks and signatures. Knows nothing of
+HTTP or SQL."""

@@ -1,0 +1,1 @@
+"""The service layer: use cases of svc-notary over a unit of work."""
