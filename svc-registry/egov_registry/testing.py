@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
@@ -53,6 +54,8 @@ class IdentityDouble:
     calls: list[dict[str, Any]] = field(default_factory=list)
     created_by_key: dict[str, tuple[str, str]] = field(default_factory=dict)
     serials: dict[tuple[date, str], int] = field(default_factory=dict)
+    #: when set, the double also plays the national CA's ``POST /ca/certificates``
+    ca: TestCA | None = None
 
     def add(
         self,
@@ -119,6 +122,31 @@ class IdentityDouble:
             if idempotency_key:
                 self.created_by_key[idempotency_key] = (iin, fingerprint)
             return JSONResponse(self.persons[iin].model_dump(mode="json"), status_code=201)
+
+        @app.post("/ca/certificates", status_code=201)
+        async def certify(request: Request) -> Any:
+            self._record(request)
+            if self.ca is None:
+                return _problem(404, "no CA here")
+            body = json.loads(await request.body())
+            csr = x509.load_pem_x509_csr(body["csr_pem"].encode())
+            now = datetime.now(UTC)
+            cert = (
+                x509.CertificateBuilder()
+                .subject_name(csr.subject)
+                .issuer_name(self.ca.cert.subject)
+                .public_key(csr.public_key())
+                .serial_number(x509.random_serial_number())
+                .not_valid_before(now - timedelta(minutes=5))
+                .not_valid_after(now + timedelta(days=365))
+                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                .sign(self.ca.key, hashes.SHA256())
+            )
+            pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+            return JSONResponse(
+                {"serial": f"{cert.serial_number:x}", "certificate_pem": pem, "chain_pem": pem},
+                status_code=201,
+            )
 
         return app
 
