@@ -9,10 +9,88 @@ from pydantic import BaseModel, Field
 
 from meshkit.contracts.common import Holder, Sex, Share
 from meshkit.events import EventData, event_type
+from meshkit.ids import IIN, IINOrBIN
 
 LegalForm = Literal["LLP", "JSC", "SOLE_PROPRIETOR"]
 EntityStatus = Literal["active", "suspended", "liquidated"]
 EncumbranceKind = Literal["mortgage", "arrest"]
+CertificateKind = Literal[
+    "real_estate_presence", "real_estate_absence", "address", "legal_entity_registration"
+]
+
+
+# -- HTTP: POST /births (Idempotency-Key header), GET /births/{act_number} ---------------------
+class BirthCreate(BaseModel):
+    """A birth to register: identity creates the child and allocates the IIN."""
+
+    surname: str = Field(min_length=1, max_length=100, examples=["Сәрсенбаев"])
+    given_name: str = Field(min_length=1, max_length=100, examples=["Нұрсұлтан"])
+    patronymic: str | None = Field(default=None, max_length=100, examples=["Әлиханұлы"])
+    birth_date: date
+    sex: Sex
+    place: str = Field(
+        min_length=1, max_length=200, examples=["Астана қ., №1 перинаталдық орталық"]
+    )
+    mother_iin: IIN
+    father_iin: IIN | None = None
+
+
+class BirthActOut(BaseModel):
+    act_number: str = Field(examples=["B-2026-0000001"])
+    child_iin: str
+    surname: str
+    given_name: str
+    patronymic: str | None = None
+    birth_date: date
+    sex: Sex
+    place: str
+    mother_iin: str
+    father_iin: str | None = None
+    registered_at: datetime
+
+
+# -- HTTP: POST /deaths, GET /deaths/{act_number} ---------------------------------------------
+class DeathCreate(BaseModel):
+    iin: IIN
+    date_of_death: date
+    place: str = Field(min_length=1, max_length=200)
+    cause: str | None = Field(default=None, max_length=300)
+
+
+class DeathActOut(BaseModel):
+    act_number: str = Field(examples=["D-2026-0000001"])
+    iin: str
+    date_of_death: date
+    place: str
+    cause: str | None = None
+    registered_at: datetime
+
+
+# -- HTTP: POST /legal-entities ----------------------------------------------------------------
+class FounderIn(BaseModel):
+    id: IINOrBIN = Field(description="IIN of a person or BIN of an entity")
+    share: Share
+
+
+class LegalEntityCreate(BaseModel):
+    name_kk: str = Field(min_length=1, max_length=300, examples=["«Дала Софт» ЖШС"])
+    name_ru: str = Field(min_length=1, max_length=300, examples=["ТОО «Дала Софт»"])
+    legal_form: Literal["LLP", "JSC", "SOLE_PROPRIETOR"]
+    founders: list[FounderIn] = Field(min_length=1, max_length=50)
+    director_iin: IIN
+    address: str = Field(min_length=1, max_length=300)
+    activity_codes: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="OKED codes, e.g. 62.01 or 62010",
+    )
+    application_ref: str | None = Field(default=None, max_length=100)
+
+
+class LegalEntityStatusChange(BaseModel):
+    status: Literal["active", "suspended", "liquidated"]
+    reason: str = Field(min_length=1, max_length=500)
+    effective_date: date | None = Field(default=None, description="default: today")
 
 
 # -- HTTP: GET /legal-entities/{bin} ----------------------------------------------------------
@@ -32,6 +110,8 @@ class LegalEntityOut(BaseModel):
     address: str
     activity_codes: list[str] = Field(default_factory=list)
     registered_at: datetime
+    status_reason: str | None = None
+    status_effective_date: date | None = None
 
 
 # -- HTTP: GET /properties/{cadastral_number} ---------------------------------------------------
@@ -42,6 +122,8 @@ class Encumbrance(BaseModel):
     imposed_at: datetime
     lifts_at: datetime | None = None
     released_at: datetime | None = None
+    basis: str | None = Field(default=None, description="court order, mortgage contract, …")
+    release_reason: str | None = None
 
     @property
     def active(self) -> bool:
@@ -55,6 +137,43 @@ class PropertyOut(BaseModel):
     area_m2: float
     owners: list[Holder]
     encumbrances: list[Encumbrance] = Field(default_factory=list)
+    registered_at: datetime | None = None
+
+
+# -- HTTP: POST /certificates, GET /certificates/{number}, public verification ---------------------
+class CertificateRequest(BaseModel):
+    kind: CertificateKind
+    subject: IINOrBIN
+
+
+class CertificateOut(BaseModel):
+    number: str
+    kind: CertificateKind
+    subject: str
+    issued_at: datetime
+    expires_at: datetime
+    document: str = Field(description="compact JWS with the registry's certificate chain (x5c)")
+
+
+class CertificateStatus(BaseModel):
+    number: str
+    kind: CertificateKind
+    subject: str
+    issued_at: datetime
+    expires_at: datetime
+    status: Literal["valid", "expired"]
+    valid: bool
+
+
+class CertificateVerification(BaseModel):
+    valid: bool
+    reason: str | None = None
+    number: str | None = None
+    kind: str | None = None
+    subject: str | None = None
+    issued_at: datetime | None = None
+    expires_at: datetime | None = None
+    signer: str | None = None
 
 
 # -- events --------------------------------------------------------------------------------

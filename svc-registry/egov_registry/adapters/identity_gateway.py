@@ -1,0 +1,58 @@
+"""SDB Individuals (svc-identity) reached through the e-government gateway (audited)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from egov_registry.domain.civil_status import PersonRecord
+from meshkit.contracts.identity import PersonCreate, PersonOut
+from meshkit.errors import NotFound
+from meshkit.gateway_client import GatewayClient
+
+
+def _record(person: PersonOut) -> PersonRecord:
+    return PersonRecord(
+        iin=person.iin,
+        sex=person.sex,
+        status=person.status,
+        birth_date=person.birth_date,
+        address=person.address,
+        surname=person.surname,
+        given_name=person.given_name,
+        patronymic=person.patronymic,
+    )
+
+
+class GatewayIdentity:
+    """``GET /x/identity/persons/{iin}`` and ``POST /x/identity/persons``.
+
+    The gateway client is looked up at call time: the runtime creates it lazily, and tests
+    install one wired to an in-process exchange.
+    """
+
+    def __init__(self, gateway: Callable[[], GatewayClient]) -> None:
+        self._gateway = gateway
+
+    async def person(
+        self, iin: str, *, purpose: str, on_behalf_of: str | None
+    ) -> PersonRecord | None:
+        try:
+            body = await self._gateway().get(
+                "identity", f"/persons/{iin}", purpose=purpose, on_behalf_of=on_behalf_of
+            )
+        except NotFound:
+            return None
+        return _record(PersonOut.model_validate(body))
+
+    async def register_child(
+        self, person: PersonCreate, *, idempotency_key: str, on_behalf_of: str | None
+    ) -> PersonRecord:
+        body = await self._gateway().post(
+            "identity",
+            "/persons",
+            json=person.model_dump(mode="json"),
+            purpose="civil registration of a birth: allocate the child's IIN",
+            on_behalf_of=on_behalf_of,
+            idempotency_key=idempotency_key,
+        )
+        return _record(PersonOut.model_validate(body))

@@ -1,0 +1,83 @@
+"""Routed endpoints: births and deaths (civil-status acts)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response, status
+
+from egov_registry.api.deps import Caller, Components, Uow
+from egov_registry.api.schemas import birth_out, death_out
+from egov_registry.service_layer import civil_status
+from meshkit.contracts.registry import BirthActOut, BirthCreate, DeathActOut, DeathCreate
+from meshkit.problems import PROBLEM_RESPONSES
+
+router = APIRouter(tags=["civil status"], responses=PROBLEM_RESPONSES)
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="same key → the first act; same key with another body → 409",
+    ),
+]
+REPLAYED = "Idempotent-Replayed"
+
+
+@router.post(
+    "/births",
+    response_model=BirthActOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Register a birth (identity creates the child and allocates the IIN)",
+)
+async def register_birth(
+    body: BirthCreate,
+    uow: Uow,
+    caller: Caller,
+    components: Components,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> BirthActOut:
+    act, replayed = await civil_status.register_birth(
+        uow, components.identity, caller, body, idempotency_key
+    )
+    if replayed:
+        response.headers[REPLAYED] = "true"
+    return birth_out(act)
+
+
+@router.get(
+    "/births/{act_number}",
+    response_model=BirthActOut,
+    summary="A birth act (agencies; a parent reads their child's act)",
+)
+async def get_birth(act_number: str, uow: Uow, caller: Caller) -> BirthActOut:
+    return birth_out(await civil_status.birth_act(uow, caller, act_number))
+
+
+@router.post(
+    "/deaths",
+    response_model=DeathActOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Register a death (agencies)",
+)
+async def register_death(
+    body: DeathCreate,
+    uow: Uow,
+    caller: Caller,
+    components: Components,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> DeathActOut:
+    act, replayed = await civil_status.register_death(
+        uow, components.identity, caller, body, idempotency_key
+    )
+    if replayed:
+        response.headers[REPLAYED] = "true"
+    return death_out(act)
+
+
+@router.get("/deaths/{act_number}", response_model=DeathActOut, summary="A death act (agencies)")
+async def get_death(act_number: str, uow: Uow, caller: Caller) -> DeathActOut:
+    return death_out(await civil_status.death_act(uow, caller, act_number))

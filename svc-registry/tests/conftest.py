@@ -1,0 +1,40 @@
+"""Fixtures of the registry tests: the app on SQLite and on PostgreSQL, wired to a contract
+double of svc-identity through an in-process routed exchange, and a test national CA."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from egov_registry.app import create_app
+from egov_registry.testing import Registry, default_identity, registry_settings, wire
+from meshkit.testing.apps import FakeGateway, running
+from meshkit.testing.ca import TestCA
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("postgres", marks=[pytest.mark.integration, pytest.mark.postgres]),
+    ]
+)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
+    if request.param == "postgres":
+        url: str = request.getfixturevalue("pg_url")
+        return url
+    return None  # the embedded default: a SQLite file in the data dir
+
+
+@pytest.fixture
+async def registry(tmp_path: Path, database_url: str | None) -> AsyncIterator[Registry]:
+    fake = FakeGateway(tmp_path)
+    identity = default_identity()
+    ca = TestCA()
+    app = create_app(registry_settings(tmp_path, database_url, gateway_jwks_url=fake.jwks_url))
+    revocation = wire(app, fake, identity, ca)
+    async with running(app) as client:
+        yield Registry(
+            app, client, fake, identity, ca, revocation, "postgres" if database_url else "sqlite"
+        )
