@@ -25,7 +25,9 @@ from meshkit.testing.services import build_app
 
 TOKEN = "test-admin-token-9f1c"
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
-AGENCY_HOSTS = {a: f"http://{a}.test:80" for a in ("identity", "registry", "licensing", "payments", "notary")}
+AGENCY_HOSTS = {
+    a: f"http://{a}.test:80" for a in ("identity", "registry", "licensing", "payments", "notary")
+}
 
 
 class Agencies(httpx.AsyncBaseTransport):
@@ -76,7 +78,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
     return None
 
 
-def gateway_app(tmp_path: Path, database_url: str | None, **options: Any) -> tuple[FastAPI, Agencies]:
+def gateway_app(
+    tmp_path: Path, database_url: str | None, **options: Any
+) -> tuple[FastAPI, Agencies]:
     agencies = Agencies()
     app = build_app(
         "gateway",
@@ -147,9 +151,17 @@ async def test_filters_pagination_and_404(gw: Gateway) -> None:
     r = await c.get("/api/v1/services", params={"kind": "composite", "lang": "en"})
     composites = r.json()
     assert composites["total"] == 4
-    assert {s["code"] for s in composites["items"]} >= {"cx-birth-of-child", "cx-open-business", "cx-buy-home"}
+    assert {s["code"] for s in composites["items"]} >= {
+        "cx-birth-of-child",
+        "cx-open-business",
+        "cx-buy-home",
+    }
     birth = next(s for s in composites["items"] if s["code"] == "cx-birth-of-child")
-    assert [st["name"] for st in birth["steps"]] == ["register_birth", "confirm_child_record", "birth_allowance"]
+    assert [st["name"] for st in birth["steps"]] == [
+        "register_birth",
+        "confirm_child_record",
+        "birth_allowance",
+    ]
     assert birth["steps"][0]["completes_on"] == "kz.egov.registry.birth.registered.v1"
 
     r = await c.get("/api/v1/services", params={"agency": "notary", "page_size": 100})
@@ -180,7 +192,9 @@ async def test_filters_pagination_and_404(gw: Gateway) -> None:
     body = problem(await c.get("/api/v1/services/no-such-service"), 404)
     assert "no-such-service" in body["detail"]
     r = await c.get("/api/v1/services/rg-birth-registration", params={"lang": "ru"})
-    assert r.status_code == 200 and r.json()["name"] == "Государственная регистрация рождения ребёнка"
+    assert (
+        r.status_code == 200 and r.json()["name"] == "Государственная регистрация рождения ребёнка"
+    )
 
 
 # -- admin -------------------------------------------------------------------------------------
@@ -191,7 +205,11 @@ async def test_admin_requires_the_admin_token(gw: Gateway) -> None:
     problem(await c.get("/api/v1/admin/members", headers={"Authorization": "Basic abc"}), 401)
     problem(await c.get("/api/v1/admin/members", headers={"Authorization": "Bearer wrong"}), 403)
     problem(
-        await c.post("/api/v1/admin/members/registry/suspend", json={}, headers={"Authorization": "Bearer wrong"}),
+        await c.post(
+            "/api/v1/admin/members/registry/suspend",
+            json={},
+            headers={"Authorization": "Bearer wrong"},
+        ),
         403,
     )
     assert (await gw.register.resolve("registry", "POST", "/births", {})).member_status == "active"  # type: ignore[union-attr]
@@ -205,7 +223,11 @@ async def test_admin_requires_the_admin_token(gw: Gateway) -> None:
 async def test_member_suspension_takes_effect_at_once(gw: Gateway) -> None:
     c, reg = gw.client, gw.register
     assert await reg.is_granted("registry", "identity:POST /persons")
-    r = await c.post("/api/v1/admin/members/registry/suspend", json={"reason": "security incident"}, headers=ADMIN)
+    r = await c.post(
+        "/api/v1/admin/members/registry/suspend",
+        json={"reason": "security incident"},
+        headers=ADMIN,
+    )
     assert r.status_code == 200 and r.json()["status"] == "suspended"
     resolved = await reg.resolve("registry", "POST", "/births", {})
     assert resolved is not None and resolved.member_status == "suspended"
@@ -227,20 +249,40 @@ async def test_add_and_update_a_member(gw: Gateway) -> None:
         "code": "halyk-bank",
         "member_class": "COM",
         "member_code": "920140000084",
-        "names": {"kk": "«Қазақстан Халық Банкі» АҚ", "ru": "АО «Народный Банк Казахстана»", "en": "Halyk Bank of Kazakhstan JSC"},
+        "names": {
+            "kk": "«Қазақстан Халық Банкі» АҚ",
+            "ru": "АО «Народный Банк Казахстана»",
+            "en": "Halyk Bank of Kazakhstan JSC",
+        },
         "provider": False,
     }
-    bad = problem(await c.post("/api/v1/admin/members", json={**body, "member_code": "920140000085"}, headers=ADMIN), 422)
+    bad = problem(
+        await c.post(
+            "/api/v1/admin/members", json={**body, "member_code": "920140000085"}, headers=ADMIN
+        ),
+        422,
+    )
     assert "member_code" in bad["errors"]
     r = await c.post("/api/v1/admin/members", json=body, headers=ADMIN)
     assert r.status_code == 201, r.text
-    assert r.json()["xroad"] == {"instance": "KZ", "member_class": "COM", "member_code": "920140000084", "subsystem": "halyk-bank"}
+    assert r.json()["xroad"] == {
+        "instance": "KZ",
+        "member_class": "COM",
+        "member_code": "920140000084",
+        "subsystem": "halyk-bank",
+    }
     problem(await c.post("/api/v1/admin/members", json=body, headers=ADMIN), 409)
-    assert await gw.register.agency_for_xroad("KZ", "COM", "920140000084", "halyk-bank") == "halyk-bank"
+    assert (
+        await gw.register.agency_for_xroad("KZ", "COM", "920140000084", "halyk-bank")
+        == "halyk-bank"
+    )
     # a bank may be granted the encumbrance registration at once
     r = await c.post(
         "/api/v1/admin/grants",
-        json={"client": "halyk-bank", "operation_id": "registry:POST /properties/{cadastral_number}/encumbrances"},
+        json={
+            "client": "halyk-bank",
+            "operation_id": "registry:POST /properties/{cadastral_number}/encumbrances",
+        },
         headers=ADMIN,
     )
     assert r.status_code == 201
@@ -248,7 +290,11 @@ async def test_add_and_update_a_member(gw: Gateway) -> None:
     ops = {o["operation_id"]: o["via"] for o in r.json()["items"]}
     assert ops["registry:POST /properties/{cadastral_number}/encumbrances"] == "grant"
     assert ops["registry:GET /public/certificates/{number}"] == "public"
-    r = await c.patch("/api/v1/admin/members/halyk-bank", json={"names": {**body["names"], "en": "Halyk Bank"}}, headers=ADMIN)
+    r = await c.patch(
+        "/api/v1/admin/members/halyk-bank",
+        json={"names": {**body["names"], "en": "Halyk Bank"}},
+        headers=ADMIN,
+    )
     assert r.status_code == 200 and r.json()["names"]["en"] == "Halyk Bank"
     types = await gw.outbox_types()
     assert types.count("kz.egov.gateway.member.changed.v1") == 2
@@ -259,29 +305,62 @@ async def test_grant_edits_take_effect_at_once(gw: Gateway) -> None:
     c, reg = gw.client, gw.register
     op = "registry:GET /legal-entities/{bin}"
     assert not await reg.is_granted("payments", op)
-    r = await c.post("/api/v1/admin/grants", json={"client": "payments", "operation_id": op}, headers=ADMIN)
+    r = await c.post(
+        "/api/v1/admin/grants", json={"client": "payments", "operation_id": op}, headers=ADMIN
+    )
     assert r.status_code == 201
     assert await reg.is_granted("payments", op)
-    r = await c.post("/api/v1/admin/grants", json={"client": "payments", "operation_id": op}, headers=ADMIN)
+    r = await c.post(
+        "/api/v1/admin/grants", json={"client": "payments", "operation_id": op}, headers=ADMIN
+    )
     assert r.status_code == 200  # already there
     r = await c.get("/api/v1/admin/grants", params={"client": "payments"}, headers=ADMIN)
     assert {"client": "payments", "operation_id": op} in r.json()["items"]
-    r = await c.delete("/api/v1/admin/grants", params={"client": "payments", "operation_id": op}, headers=ADMIN)
+    r = await c.delete(
+        "/api/v1/admin/grants", params={"client": "payments", "operation_id": op}, headers=ADMIN
+    )
     assert r.status_code == 204
     assert not await reg.is_granted("payments", op)
-    problem(await c.delete("/api/v1/admin/grants", params={"client": "payments", "operation_id": op}, headers=ADMIN), 404)
+    problem(
+        await c.delete(
+            "/api/v1/admin/grants", params={"client": "payments", "operation_id": op}, headers=ADMIN
+        ),
+        404,
+    )
     body = problem(
-        await c.post("/api/v1/admin/grants", json={"client": "payments", "operation_id": "registry:GET /nowhere"}, headers=ADMIN),
+        await c.post(
+            "/api/v1/admin/grants",
+            json={"client": "payments", "operation_id": "registry:GET /nowhere"},
+            headers=ADMIN,
+        ),
         422,
     )
     assert body["errors"] == {"operation_id": "unknown operation"}
-    problem(await c.post("/api/v1/admin/grants", json={"client": "payments", "operation_id": "garbage"}, headers=ADMIN), 422)
-    problem(await c.post("/api/v1/admin/grants", json={"client": "nobody", "operation_id": op}, headers=ADMIN), 422)
+    problem(
+        await c.post(
+            "/api/v1/admin/grants",
+            json={"client": "payments", "operation_id": "garbage"},
+            headers=ADMIN,
+        ),
+        422,
+    )
+    problem(
+        await c.post(
+            "/api/v1/admin/grants", json={"client": "nobody", "operation_id": op}, headers=ADMIN
+        ),
+        422,
+    )
     # replace the whole set of one client
-    r = await c.put("/api/v1/admin/grants/payments", json={"operation_ids": [op, "identity:GET /persons/{iin}/family"]}, headers=ADMIN)
+    r = await c.put(
+        "/api/v1/admin/grants/payments",
+        json={"operation_ids": [op, "identity:GET /persons/{iin}/family"]},
+        headers=ADMIN,
+    )
     assert r.status_code == 200 and r.json()["total"] == 2
     assert await reg.is_granted("payments", "identity:GET /persons/{iin}/family")
-    assert not await reg.is_granted("payments", "identity:GET /persons/{iin}")  # a seeded one, replaced
+    assert not await reg.is_granted(
+        "payments", "identity:GET /persons/{iin}"
+    )  # a seeded one, replaced
     types = await gw.outbox_types()
     assert types.count("kz.egov.gateway.grant.changed.v1") == 2 + 3
 
@@ -291,8 +370,16 @@ async def test_operators_edit_services(gw: Gateway) -> None:
     service = {
         "agency": "registry",
         "kind": "simple",
-        "names": {"kk": "Некеге тұру туралы анықтама", "ru": "Справка о регистрации брака", "en": "Marriage record certificate"},
-        "descriptions": {"kk": "Неке туралы акт жазбасынан үзінді.", "ru": "Выписка из актовой записи о браке.", "en": "Extract from the marriage record."},
+        "names": {
+            "kk": "Некеге тұру туралы анықтама",
+            "ru": "Справка о регистрации брака",
+            "en": "Marriage record certificate",
+        },
+        "descriptions": {
+            "kk": "Неке туралы акт жазбасынан үзінді.",
+            "ru": "Выписка из актовой записи о браке.",
+            "en": "Extract from the marriage record.",
+        },
         "operations": ["registry:POST /certificates", "registry:GET /certificates/{number}"],
         "input_schema": {"type": "object", "properties": {"spouse_iin": {"type": "string"}}},
         "fee_tiyn": 0,
@@ -303,14 +390,23 @@ async def test_operators_edit_services(gw: Gateway) -> None:
     assert r.status_code == 201, r.text
     r = await c.get("/api/v1/services", params={"q": "некеге"})
     assert [s["code"] for s in r.json()["items"]] == ["rg-marriage-certificate"]
-    r = await c.put("/api/v1/admin/services/rg-marriage-certificate", json={**service, "status": "withdrawn"}, headers=ADMIN)
+    r = await c.put(
+        "/api/v1/admin/services/rg-marriage-certificate",
+        json={**service, "status": "withdrawn"},
+        headers=ADMIN,
+    )
     assert r.status_code == 200
     r = await c.get("/api/v1/services", params={"q": "некеге"})
     assert r.json()["total"] == 0
     bad = problem(
         await c.put(
             "/api/v1/admin/services/rg-bad",
-            json={**service, "operations": ["registry:GET /marriages/{id}"], "input_schema": {"type": "wat"}, "channels": ["fax"]},
+            json={
+                **service,
+                "operations": ["registry:GET /marriages/{id}"],
+                "input_schema": {"type": "wat"},
+                "channels": ["fax"],
+            },
             headers=ADMIN,
         ),
         422,
@@ -321,15 +417,28 @@ async def test_operators_edit_services(gw: Gateway) -> None:
         "kind": "composite",
         "operations": [],
         "steps": [
-            {"name": "issue", "operation": "registry:POST /certificates", "input": {"body": {"kind": "marriage", "iin": "$.applicant"}}},
-            {"name": "read", "operation": "registry:GET /certificates/{number}", "input": {"path": {"number": "$.steps.issue.result.number"}}},
+            {
+                "name": "issue",
+                "operation": "registry:POST /certificates",
+                "input": {"body": {"kind": "marriage", "iin": "$.applicant"}},
+            },
+            {
+                "name": "read",
+                "operation": "registry:GET /certificates/{number}",
+                "input": {"path": {"number": "$.steps.issue.result.number"}},
+            },
         ],
     }
     r = await c.put("/api/v1/admin/services/cx-marriage", json=composite, headers=ADMIN)
     assert r.status_code == 201, r.text
-    assert [o["operation_id"] for o in r.json()["operations"]] == ["registry:POST /certificates", "registry:GET /certificates/{number}"]
+    assert [o["operation_id"] for o in r.json()["operations"]] == [
+        "registry:POST /certificates",
+        "registry:GET /certificates/{number}",
+    ]
     composite["steps"][1]["input"] = {"path": {"number": "$.steps.nope.result.number"}}  # type: ignore[index]
-    bad = problem(await c.put("/api/v1/admin/services/cx-marriage", json=composite, headers=ADMIN), 422)
+    bad = problem(
+        await c.put("/api/v1/admin/services/cx-marriage", json=composite, headers=ADMIN), 422
+    )
     assert "steps.1.input" in bad["errors"]
     assert (await gw.outbox_types()).count("kz.egov.gateway.public_service.changed.v1") == 3
 
@@ -372,7 +481,10 @@ REST_CLIENT_DETAILS_LIST = {
                         "required": ["objectType", "instanceId", "memberClass", "memberCode"],
                         "additionalProperties": False,
                         "properties": {
-                            "objectType": {"type": "string", "enum": ["MEMBER", "APPLICATION", "SERVICE"]},
+                            "objectType": {
+                                "type": "string",
+                                "enum": ["MEMBER", "APPLICATION", "SERVICE"],
+                            },
                             "instanceId": _STR,
                             "memberClass": _STR,
                             "memberCode": _STR,
@@ -395,8 +507,15 @@ REST_SERVICE_DETAILS_LIST = {
                 "type": "object",
                 "additionalProperties": False,
                 "required": [
-                    "objectType", "serviceType", "instanceId", "memberClass", "memberCode",
-                    "applicationCode", "serviceCode", "serviceVersion", "endpointList",
+                    "objectType",
+                    "serviceType",
+                    "instanceId",
+                    "memberClass",
+                    "memberCode",
+                    "applicationCode",
+                    "serviceCode",
+                    "serviceVersion",
+                    "endpointList",
                 ],
                 "properties": {
                     "objectType": {"type": "string", "enum": ["MEMBER", "APPLICATION", "SERVICE"]},
@@ -444,9 +563,19 @@ async def test_govstack_directory_services_shapes(gw: Gateway) -> None:
     assert r.status_code == 200
     valid(REST_CLIENT_DETAILS_LIST, r.json())
     ids = [m["id"] for m in r.json()["member"]]
-    assert {"objectType": "APPLICATION", "instanceId": "KZ", "memberClass": "GOV",
-            "memberCode": registry.member_code, "applicationCode": "registry"} in ids
-    assert {"objectType": "MEMBER", "instanceId": "KZ", "memberClass": "GOV", "memberCode": registry.member_code} in ids
+    assert {
+        "objectType": "APPLICATION",
+        "instanceId": "KZ",
+        "memberClass": "GOV",
+        "memberCode": registry.member_code,
+        "applicationCode": "registry",
+    } in ids
+    assert {
+        "objectType": "MEMBER",
+        "instanceId": "KZ",
+        "memberClass": "GOV",
+        "memberCode": registry.member_code,
+    } in ids
     assert (await c.get("/r1/listClients", params={"instanceId": "EE"})).json() == {"member": []}
 
     r = await c.get(f"{base}/listMethods")
@@ -455,7 +584,10 @@ async def test_govstack_directory_services_shapes(gw: Gateway) -> None:
     services = {s["serviceCode"]: s for s in r.json()["member"]}
     births = services["rg-birth-registration"]["endpointList"]["member"]
     assert {"method": "POST", "path": "/births"} in births
-    assert services["api"]["objectType"] == "SERVICE" and len(services["api"]["endpointList"]["member"]) >= 17
+    assert (
+        services["api"]["objectType"] == "SERVICE"
+        and len(services["api"]["endpointList"]["member"]) >= 17
+    )
     r = await c.get(f"{base}/listMethods", params={"serviceId": "rg-birth-registration"})
     assert [s["serviceCode"] for s in r.json()["member"]] == ["rg-birth-registration"]
 
@@ -466,13 +598,24 @@ async def test_govstack_directory_services_shapes(gw: Gateway) -> None:
     )
     assert r.status_code == 200
     valid(REST_SERVICE_DETAILS_LIST, r.json())
-    allowed = {(e["method"], e["path"]) for s in r.json()["member"] for e in s["endpointList"]["member"]}
+    allowed = {
+        (e["method"], e["path"]) for s in r.json()["member"] for e in s["endpointList"]["member"]
+    }
     assert ("POST", "/persons") in allowed and ("POST", "/ca/verify") in allowed
     assert ("POST", "/ca/certificates") not in allowed
-    r2 = await c.get(f"/r1/KZ/GOV/{identity.member_code}/identity/allowedMethods", headers={"X-Road-Client": "registry"})
+    r2 = await c.get(
+        f"/r1/KZ/GOV/{identity.member_code}/identity/allowedMethods",
+        headers={"X-Road-Client": "registry"},
+    )
     assert r2.json() == r.json()
     problem(await c.get(f"/r1/KZ/GOV/{identity.member_code}/identity/allowedMethods"), 400)
-    problem(await c.get(f"/r1/KZ/GOV/{identity.member_code}/identity/allowedMethods", headers={"X-GovStack-Client": "KZ/GOV/1/x"}), 400)
+    problem(
+        await c.get(
+            f"/r1/KZ/GOV/{identity.member_code}/identity/allowedMethods",
+            headers={"X-GovStack-Client": "KZ/GOV/1/x"},
+        ),
+        400,
+    )
     problem(await c.get(f"/r1/KZ/GOV/{identity.member_code}/registry/listMethods"), 404)
     problem(await c.get(f"{base}/getOpenAPI"), 400)
 
@@ -482,8 +625,10 @@ def contract_double(paths: dict[str, list[str]], title: str) -> FastAPI:
     """A tiny agency publishing just these operations (and a ready probe)."""
     app = FastAPI(title=title)
     for path, methods in paths.items():
+
         async def handler() -> dict[str, str]:
             return {}
+
         app.add_api_route(path, handler, methods=methods, summary=f"{methods[0]} {path}")
 
     @app.get("/health/ready")
@@ -499,7 +644,9 @@ async def test_openapi_fetch_refresh_and_keep_last_on_failure(gw: Gateway, tmp_p
     identity_app = build_app("identity", tmp_path / "identity", kafka_enabled=False)
     async with running(identity_app):
         gw.agencies.serve("identity", identity_app)
-        registry_v1 = contract_double({"/births": ["POST"], "/births/{act_number}": ["GET"]}, "registry v1")
+        registry_v1 = contract_double(
+            {"/births": ["POST"], "/births/{act_number}": ["GET"]}, "registry v1"
+        )
         gw.agencies.serve("registry", registry_v1)
         problem(await c.get("/api/v1/agencies/registry/openapi"), 503)
 
@@ -517,17 +664,33 @@ async def test_openapi_fetch_refresh_and_keep_last_on_failure(gw: Gateway, tmp_p
         assert not health["ok"]
         assert "registry:POST /legal-entities" in by_agency["registry"]["unmapped_operations"]
         assert "registry:POST /births" not in by_agency["registry"]["unmapped_operations"]
-        assert by_agency["licensing"]["document_fetched_at"] is None and by_agency["licensing"]["last_error"]
+        assert (
+            by_agency["licensing"]["document_fetched_at"] is None
+            and by_agency["licensing"]["last_error"]
+        )
 
         # the agency publishes a new operation: a refresh makes it routable at once
-        gw.agencies.serve("registry", contract_double(
-            {"/births": ["POST"], "/births/{act_number}": ["GET"], "/marriages/{act_number}": ["GET"]}, "registry v2"))
+        gw.agencies.serve(
+            "registry",
+            contract_double(
+                {
+                    "/births": ["POST"],
+                    "/births/{act_number}": ["GET"],
+                    "/marriages/{act_number}": ["GET"],
+                },
+                "registry v2",
+            ),
+        )
         assert await reg.resolve("registry", "GET", "/marriages/AZ-1", {}) is None
         gw.now[0] += timedelta(minutes=5)
         r = await c.post("/api/v1/admin/members/registry/refresh", headers=ADMIN)
         assert r.status_code == 200 and r.json()["ok"] and r.json()["changed"]
         hit = await reg.resolve("registry", "GET", "/marriages/AZ-1", {})
-        assert hit is not None and hit.path_params == {"act_number": "AZ-1"} and hit.service_code is None
+        assert (
+            hit is not None
+            and hit.path_params == {"act_number": "AZ-1"}
+            and hit.service_code is None
+        )
 
         # the agency goes away: its last document stays, the failure is reported
         gw.agencies.down.add("registry.test")
@@ -537,7 +700,9 @@ async def test_openapi_fetch_refresh_and_keep_last_on_failure(gw: Gateway, tmp_p
         r = await c.get("/api/v1/agencies/registry/openapi")
         assert r.status_code == 200 and r.json()["info"]["title"] == "registry v2"
         assert await reg.resolve("registry", "GET", "/marriages/AZ-1", {}) is not None
-        m = {x["agency"]: x for x in (await c.get("/api/v1/register/health")).json()["members"]}["registry"]
+        m = {x["agency"]: x for x in (await c.get("/api/v1/register/health")).json()["members"]}[
+            "registry"
+        ]
         assert m["last_error"] and m["document_fetched_at"] < m["last_attempt_at"]
 
         # GovStack getOpenAPI: the whole API or one service's part of it
@@ -552,17 +717,27 @@ async def test_openapi_fetch_refresh_and_keep_last_on_failure(gw: Gateway, tmp_p
         problem(await c.get(base, params={"serviceCode": "nope"}), 404)
 
 
-async def test_documents_are_fetched_at_start_by_the_refresh_loop(tmp_path: Path, database_url: str | None) -> None:
-    app, agencies = gateway_app(tmp_path, database_url, background=True, probe_interval_s=60, openapi_retry_s=0.2)
-    agencies.serve("notary", contract_double({"/acts": ["POST"], "/public/acts/{number}": ["GET"]}, "notary"))
+async def test_documents_are_fetched_at_start_by_the_refresh_loop(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    app, agencies = gateway_app(
+        tmp_path, database_url, background=True, probe_interval_s=60, openapi_retry_s=0.2
+    )
+    agencies.serve(
+        "notary", contract_double({"/acts": ["POST"], "/public/acts/{number}": ["GET"]}, "notary")
+    )
     async with running(app) as c:
+
         async def fetched() -> bool:
             r = await c.get("/api/v1/agencies/notary/openapi")
             return r.status_code == 200
+
         await eventually(fetched, within=10, what="the notary document fetched at start")
         agencies.serve("payments", contract_double({"/invoices": ["POST"]}, "payments"))
+
         async def retried() -> bool:
             return (await c.get("/api/v1/agencies/payments/openapi")).status_code == 200
+
         await eventually(retried, within=10, what="a late agency fetched on retry")
 
 
@@ -577,7 +752,10 @@ async def test_outage_intervals_open_close_and_total(gw: Gateway) -> None:
     gw.now[0] = t0 + timedelta(minutes=10)
     gw.agencies.down.add("payments.test")
     assert (await reg.probe_all())["payments"] is False
-    r = await c.get("/api/v1/outages", params={"from": t0.isoformat(), "to": (t0 + timedelta(hours=1)).isoformat()})
+    r = await c.get(
+        "/api/v1/outages",
+        params={"from": t0.isoformat(), "to": (t0 + timedelta(hours=1)).isoformat()},
+    )
     body = r.json()
     assert [a["agency"] for a in body["agencies"]] == ["payments"]
     open_iv = body["agencies"][0]["intervals"][0]
@@ -588,7 +766,10 @@ async def test_outage_intervals_open_close_and_total(gw: Gateway) -> None:
     await reg.probe_all()  # still down: nothing new opens
     gw.agencies.down.clear()
     assert (await reg.probe_all())["payments"] is True  # back: the interval closes
-    r = await c.get("/api/v1/outages", params={"from": t0.isoformat(), "to": (t0 + timedelta(hours=1)).isoformat()})
+    r = await c.get(
+        "/api/v1/outages",
+        params={"from": t0.isoformat(), "to": (t0 + timedelta(hours=1)).isoformat()},
+    )
     body = r.json()
     assert body["total_seconds"] == 15 * 60
     pay = body["agencies"][0]
@@ -599,10 +780,26 @@ async def test_outage_intervals_open_close_and_total(gw: Gateway) -> None:
     assert "rg-llp-registration" not in services
 
     # clipped to the period; filters by agency and service
-    r = await c.get("/api/v1/outages", params={"from": (t0 + timedelta(minutes=20)).isoformat(), "to": (t0 + timedelta(hours=1)).isoformat(), "service": "pm-birth-allowance"})
+    r = await c.get(
+        "/api/v1/outages",
+        params={
+            "from": (t0 + timedelta(minutes=20)).isoformat(),
+            "to": (t0 + timedelta(hours=1)).isoformat(),
+            "service": "pm-birth-allowance",
+        },
+    )
     body = r.json()
     assert body["agencies"][0]["total_seconds"] == 5 * 60
     assert [s["service_code"] for s in body["services"]] == ["pm-birth-allowance"]
-    r = await c.get("/api/v1/outages", params={"from": t0.isoformat(), "to": (t0 + timedelta(hours=1)).isoformat(), "agency": "registry"})
+    r = await c.get(
+        "/api/v1/outages",
+        params={
+            "from": t0.isoformat(),
+            "to": (t0 + timedelta(hours=1)).isoformat(),
+            "agency": "registry",
+        },
+    )
     assert r.json()["agencies"] == [] and r.json()["total_seconds"] == 0
-    problem(await c.get("/api/v1/outages", params={"from": t0.isoformat(), "to": t0.isoformat()}), 422)
+    problem(
+        await c.get("/api/v1/outages", params={"from": t0.isoformat(), "to": t0.isoformat()}), 422
+    )

@@ -150,7 +150,9 @@ def test_seed_is_large_valid_and_maps_to_contract_operations() -> None:
         assert kazakh & set(s.name.kk + s.description.kk), s.code
     composites = {s.code for s in services if s.kind == "composite"}
     assert {"cx-birth-of-child", "cx-open-business", "cx-buy-home"} <= composites
-    license_services = [s for s in services if s.code.startswith("lc-license-") and s.recipients == ["legal_entity"]]
+    license_services = [
+        s for s in services if s.code.startswith("lc-license-") and s.recipients == ["legal_entity"]
+    ]
     assert len(license_services) >= 8
     for client, op in seed_grants():
         assert snap.knows(OperationKey.parse(op)), (client, op)
@@ -194,7 +196,9 @@ def test_a_public_service_may_only_run_public_operations() -> None:
     svc = next(s for s in seed_services() if s.code == "rg-certificate-verify")
     from dataclasses import replace
 
-    leaky = replace(svc, operations=[*svc.operations, OperationKey.of("registry", "GET /certificates/{number}")])
+    leaky = replace(
+        svc, operations=[*svc.operations, OperationKey.of("registry", "GET /certificates/{number}")]
+    )
     with pytest.raises(RuleViolation) as err:
         validate_service(leaky, snap, EVENT_TYPES)
     assert "needs authentication" in err.value.errors["operations.2"]
@@ -208,7 +212,10 @@ def test_probe_state_opens_after_threshold_dated_from_first_failure() -> None:
     st = ProbeState("registry")
     assert st.observe(True, T0, 2) is None
     assert st.observe(False, T0 + timedelta(seconds=10), 2) is None
-    assert st.observe(False, T0 + timedelta(seconds=20), 2) == ("opened", T0 + timedelta(seconds=10))
+    assert st.observe(False, T0 + timedelta(seconds=20), 2) == (
+        "opened",
+        T0 + timedelta(seconds=10),
+    )
     assert st.observe(False, T0 + timedelta(seconds=30), 2) is None
     assert st.observe(True, T0 + timedelta(seconds=40), 2) == ("closed", T0 + timedelta(seconds=40))
     # a single blip below the threshold opens nothing
@@ -225,7 +232,10 @@ def test_clipped_union_of_intervals() -> None:
     ]
     now = T0 + 6 * h
     assert clipped_seconds(ivs, T0, T0 + 10 * h, now) == (3 + 1) * 3600
-    assert clipped_seconds(ivs, T0 + 2 * h, T0 + 5 * h + 1800 * timedelta(seconds=1), now) == 3600 + 1800
+    assert (
+        clipped_seconds(ivs, T0 + 2 * h, T0 + 5 * h + 1800 * timedelta(seconds=1), now)
+        == 3600 + 1800
+    )
     assert clipped_seconds(ivs, T0 - 5 * h, T0, now) == 0
 
 

@@ -39,7 +39,8 @@ async def start_register(runtime: ServiceRuntime) -> None:
         on_commit=runtime.uow_factory.on_commit,
     )
     agencies = AgencyClient(
-        transport=runtime.extras.get("register_transport"), timeout_s=s.register_options.probe_timeout_s
+        transport=runtime.extras.get("register_transport"),
+        timeout_s=s.register_options.probe_timeout_s,
     )
 
     def new_uow() -> RegisterUnitOfWork:

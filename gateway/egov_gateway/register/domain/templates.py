@@ -24,10 +24,11 @@ class InvalidTemplate(ValueError):
 
 def split_path(path: str) -> list[str]:
     """``/a/b/`` → ``["a", "b"]``; the root is ``[]``. A query string is ignored."""
-    path = path.split("?", 1)[0]
-    if not path.startswith("/"):
-        path = "/" + path
-    parts = path.split("/")[1:]
+    if "?" in path:
+        path = path.split("?", 1)[0]
+    parts = path.split("/")
+    if parts[0] == "":
+        del parts[0]
     if parts and parts[-1] == "":
         parts.pop()
     return parts
@@ -69,8 +70,8 @@ class _Node(Generic[T]):
     literals: dict[str, _Node[T]] = field(default_factory=dict)
     param: _Node[T] | None = None
     param_name: str = ""
-    # method -> (template, payload)
-    ends: dict[str, tuple[str, T]] = field(default_factory=dict)
+    # method -> (template, its parameter names, payload)
+    ends: dict[str, tuple[str, tuple[str, ...], T]] = field(default_factory=dict)
 
 
 class TemplateIndex(Generic[T]):
@@ -99,7 +100,7 @@ class TemplateIndex(Generic[T]):
         method = method.upper()
         if method not in node.ends:
             self._size += 1
-        node.ends[method] = (template, payload)
+        node.ends[method] = (template, tuple(template_params(template)), payload)
 
     def match(self, method: str, path: str) -> tuple[str, T, dict[str, str]] | None:
         """(template, payload, path parameters) of the best match, or None."""
@@ -108,13 +109,12 @@ class TemplateIndex(Generic[T]):
         found = self._walk(self._root, segments, 0, method.upper(), values)
         if found is None:
             return None
-        template, payload = found
-        names = template_params(template)
+        template, names, payload = found
         return template, payload, dict(zip(names, values, strict=True))
 
     def _walk(
         self, node: _Node[T], segments: list[str], i: int, method: str, values: list[str]
-    ) -> tuple[str, T] | None:
+    ) -> tuple[str, tuple[str, ...], T] | None:
         if i == len(segments):
             return node.ends.get(method)
         seg = segments[i]
@@ -124,7 +124,7 @@ class TemplateIndex(Generic[T]):
             if hit is not None:
                 return hit
         if node.param is not None and seg:
-            values.append(unquote(seg))
+            values.append(unquote(seg) if "%" in seg else seg)
             hit = self._walk(node.param, segments, i + 1, method, values)
             if hit is not None:
                 return hit
