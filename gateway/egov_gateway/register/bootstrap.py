@@ -47,9 +47,7 @@ async def start_register(runtime: ServiceRuntime) -> None:
         return cast(RegisterUnitOfWork, factory())
 
     register = UnifiedRegister(new_uow, agencies, s.register_options)
-    await register.start(
-        effective_agency_urls(s), explicit_urls={k.lower() for k in s.agency_urls}
-    )
+    await register.start(effective_agency_urls(s), explicit_urls={k.lower() for k in s.agency_urls})
     runtime.extras["register"] = register
     if s.register_options.background:
         runtime.spawn(register.openapi_loop(), "register-openapi")
