@@ -4,6 +4,7 @@ from typing import ClassVar
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from egov_gateway.register.config import RegisterSettings
 from meshkit.settings import ServiceSettings
 
 
@@ -15,3 +16,17 @@ class GatewaySettings(ServiceSettings):
         default=None, description="PEM private key (Ed25519 or P-256) for X-Mesh-Assertion"
     )
     signing_key_file: Path | None = None
+
+    # -- the Unified Register ----------------------------------------------------------------
+    admin_token: str | None = Field(
+        default=None,
+        description="bearer token of the operators' admin API (dev mode: generated)",
+    )
+    agency_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description="base URL per agency, overriding http://127.0.0.1:8001..8005 "
+        "(GATEWAY_AGENCY_URLS__registry=… or GATEWAY_AGENCY_URLS='{\"registry\": …}')",
+    )
+    register_options: RegisterSettings = Field(
+        default_factory=RegisterSettings, description="GATEWAY_REGISTER_OPTIONS__<NAME>"
+    )

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
 
 from meshkit.events import EventData, event_type
 
@@ -31,3 +34,40 @@ class OfferMade(EventData):
     citizen_iin: str
     trigger_event_id: str
     expires_at: datetime
+
+
+# -- the Unified Register: operator changes are audited as events ----------------------------
+@event_type(
+    "kz.egov.gateway.member.changed.v1",
+    description="an operator added, updated, suspended or re-activated a member of the exchange",
+)
+class MemberChanged(EventData):
+    member: str = Field(description="the member's subsystem code, e.g. registry")
+    member_class: str
+    member_code: str = Field(description="the member's BIN")
+    change: Literal["added", "updated", "suspended", "activated"]
+    status: Literal["active", "suspended"]
+    changed_fields: list[str] = Field(default_factory=list)
+    reason: str | None = None
+
+
+@event_type(
+    "kz.egov.gateway.grant.changed.v1",
+    description="an operator granted or revoked an agency's right to call an operation",
+)
+class GrantChanged(EventData):
+    client: str = Field(description="the calling agency (subsystem code)")
+    operation_id: str = Field(description="e.g. 'identity:GET /persons/{iin}'")
+    change: Literal["granted", "revoked"]
+
+
+@event_type(
+    "kz.egov.gateway.public_service.changed.v1",
+    description="a public service of the Unified Register was added, changed or withdrawn",
+)
+class PublicServiceChanged(EventData):
+    service_code: str
+    agency: str
+    kind: Literal["simple", "composite"]
+    change: Literal["added", "updated"]
+    status: Literal["active", "withdrawn"]

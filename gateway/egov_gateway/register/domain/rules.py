@@ -1,0 +1,142 @@
+"""Rules a public service (and a composite service's steps) must satisfy to enter the register."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from egov_gateway.register.domain.catalogue import RegisterSnapshot
+from egov_gateway.register.domain.model import (
+    CODE_PATTERN,
+    CompositeStep,
+    OperationKey,
+    PublicService,
+)
+from meshkit.errors import RuleViolation
+
+CHANNELS = {"portal", "mobile", "public_service_center", "agency_office", "api"}
+RECIPIENTS = {"individual", "legal_entity"}
+MAPPING_PARTS = {"path", "query", "body"}
+_STEP_REF = re.compile(r"^\$\.steps\.([A-Za-z_][A-Za-z0-9_]*)\.(result|event)(\.[A-Za-z0-9_]+)*$")
+_PAYLOAD_REF = re.compile(r"^\$\.payload(\.[A-Za-z0-9_]+)+$")
+
+
+def validate_service(
+    service: PublicService, register: RegisterSnapshot, event_types: Collection[str]
+) -> None:
+    """Raise RuleViolation with field errors when ``service`` cannot enter the register."""
+    errors: dict[str, str] = {}
+    if not CODE_PATTERN.match(service.code):
+        errors["code"] = "lower-case letters, digits and '-', 2..50 characters"
+    if service.agency not in register.members:
+        errors["agency"] = f"no member {service.agency!r} in the register"
+    for lang in ("kk", "ru", "en"):
+        if not getattr(service.name, lang).strip():
+            errors[f"names.{lang}"] = "a name is required in each language"
+    if service.fee_tiyn < 0:
+        errors["fee_tiyn"] = "a fee cannot be negative"
+    if service.sla.amount <= 0:
+        errors["sla.amount"] = "the term must be positive"
+    if not service.channels:
+        errors["channels"] = "at least one channel"
+    for ch in service.channels:
+        if ch not in CHANNELS:
+            errors["channels"] = f"unknown channel {ch!r} (one of {sorted(CHANNELS)})"
+    for r in service.recipients:
+        if r not in RECIPIENTS:
+            errors["recipients"] = f"unknown recipient {r!r} (one of {sorted(RECIPIENTS)})"
+    try:
+        Draft202012Validator.check_schema(service.input_schema)
+        if service.input_schema.get("type") != "object":
+            errors["input_schema"] = "the input schema must describe an object"
+    except SchemaError as exc:
+        errors["input_schema"] = f"not a valid JSON Schema: {exc.message}"
+    if service.subject_param is not None and not service.subject_param.isidentifier():
+        errors["subject_param"] = "must be a parameter name"
+
+    if service.kind == "simple":
+        if not service.operations:
+            errors["operations"] = "a simple service runs at least one operation"
+        if service.steps:
+            errors["steps"] = "only a composite service has steps"
+    else:
+        if len(service.steps) < 2:
+            errors["steps"] = "a composite service has at least two steps"
+        errors.update(_step_errors(service.steps, register, event_types))
+    for i, op in enumerate(service.operations):
+        if not register.knows(op):
+            errors[f"operations.{i}"] = f"{op.id} is not an operation of member {op.agency}"
+        elif service.public and not register.members[op.agency].is_public_path(op.path):
+            errors[f"operations.{i}"] = f"{op.id} needs authentication: a public service "
+            "may only run public operations"
+    if errors:
+        raise RuleViolation(f"service {service.code} is not valid", errors=errors)
+
+
+def _step_errors(
+    steps: list[CompositeStep], register: RegisterSnapshot, event_types: Collection[str]
+) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    seen: set[str] = set()
+    for i, step in enumerate(steps):
+        where = f"steps.{i}"
+        if not step.name.isidentifier():
+            errors[f"{where}.name"] = "a step name is an identifier"
+        if step.name in seen:
+            errors[f"{where}.name"] = f"step {step.name!r} is named twice"
+        if not register.knows(step.operation):
+            errors[f"{where}.operation"] = f"{step.operation.id} is not a known operation"
+        else:
+            err = _mapping_error(step.input, step.operation, register, seen)
+            if err:
+                errors[f"{where}.input"] = err
+        if step.completes_on is not None and step.completes_on not in event_types:
+            errors[f"{where}.completes_on"] = f"{step.completes_on!r} is not a known event type"
+        if step.compensation is not None:
+            if not register.knows(step.compensation):
+                errors[f"{where}.compensation"] = f"{step.compensation.id} is not a known operation"
+            else:
+                err = _mapping_error(
+                    step.compensation_input, step.compensation, register, seen | {step.name}
+                )
+                if err:
+                    errors[f"{where}.compensation_input"] = err
+        seen.add(step.name)
+    return errors
+
+
+def _mapping_error(
+    mapping: Mapping[str, Any], op: OperationKey, register: RegisterSnapshot, earlier: set[str]
+) -> str | None:
+    unknown = set(mapping) - MAPPING_PARTS
+    if unknown:
+        return f"unknown parts {sorted(unknown)}: use path, query and body"
+    path_map = mapping.get("path", {})
+    if not isinstance(path_map, Mapping):
+        return "path must map parameter names to expressions"
+    wanted = set(register.path_params_of(op))
+    if set(path_map) != wanted:
+        return f"path must map exactly the parameters {sorted(wanted)} of {op.path}"
+    for expr in _expressions(mapping):
+        if expr.startswith("$."):
+            m = _STEP_REF.match(expr)
+            if m:
+                if m.group(1) not in earlier:
+                    return f"{expr} refers to a step that does not run before this one"
+            elif not (_PAYLOAD_REF.match(expr) or expr == "$.applicant"):
+                return f"{expr} is not $.payload.<field>, $.applicant or $.steps.<step>.result|event.<field>"
+    return None
+
+
+def _expressions(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [e for v in value.values() for e in _expressions(v)]
+    if isinstance(value, list):
+        return [e for v in value for e in _expressions(v)]
+    return []

@@ -1,0 +1,492 @@
+"""The Unified Register at run time: use cases for operators, and the in-memory snapshot the
+routed exchange reads on every call (:class:`RegisterPort`).
+
+Every change commits to the database (with its audit event in the outbox), bumps the
+register version and rebuilds the snapshot at once; other gateway instances notice the
+version and rebuild theirs within ``reload_poll_s``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+
+import meshkit.contracts  # noqa: F401  (registers every event type: composite steps name them)
+from egov_gateway.domain.register_port import ResolvedOperation
+from egov_gateway.register.adapters.agencies import AgencyClient, FetchFailed
+from egov_gateway.register.config import RegisterSettings
+from egov_gateway.register.domain.catalogue import RegisterSnapshot
+from egov_gateway.register.domain.model import CITIZEN, Member, OperationKey, PublicService
+from egov_gateway.register.domain.outages import OutageInterval, ProbeState, clipped_seconds
+from egov_gateway.register.domain.rules import validate_service
+from egov_gateway.register.seed import seed_grants, seed_members, seed_services
+from egov_gateway.register.service_layer.unit_of_work import RegisterUnitOfWork
+from meshkit.contracts.gateway import GrantChanged, MemberChanged, PublicServiceChanged
+from meshkit.errors import Conflict, NotFound, RuleViolation
+from meshkit.events import registry as event_registry
+
+log = structlog.get_logger("gateway.register")
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class OutageTotal:
+    key: str  # agency code or service code
+    total_seconds: float
+    intervals: list[OutageInterval]
+
+
+@dataclass(frozen=True)
+class OutageReport:
+    start: datetime
+    end: datetime
+    agencies: list[OutageTotal]
+    services: list[OutageTotal]
+
+    @property
+    def total_seconds(self) -> float:
+        return sum(a.total_seconds for a in self.agencies)
+
+
+@dataclass
+class FetchResult:
+    agency: str
+    ok: bool
+    changed: bool = False
+    error: str | None = None
+    unmapped: list[str] = field(default_factory=list)
+
+
+class UnifiedRegister:
+    """Implements :class:`egov_gateway.domain.register_port.RegisterPort`."""
+
+    def __init__(
+        self,
+        uow_factory: Callable[[], RegisterUnitOfWork],
+        agencies: AgencyClient,
+        config: RegisterSettings,
+        clock: Clock = utcnow,
+    ) -> None:
+        self._uow = uow_factory
+        self.agencies = agencies
+        self.config = config
+        self.clock = clock
+        self.snapshot = RegisterSnapshot([], {}, [], [])
+        self._reload_lock = asyncio.Lock()
+        self._probe_lock = asyncio.Lock()
+        self._probes: dict[str, ProbeState] = {}
+
+    # -- RegisterPort: read the snapshot, never the database ----------------------------------
+    async def resolve(
+        self, agency: str, method: str, path: str, query: dict[str, str]
+    ) -> ResolvedOperation | None:
+        return self.snapshot.resolve(agency, method, path, query)
+
+    async def is_granted(self, client_agency: str, operation_id: str) -> bool:
+        return self.snapshot.is_granted(client_agency, operation_id)
+
+    async def agency_for_xroad(
+        self, instance: str, member_class: str, member_code: str, subsystem: str
+    ) -> str | None:
+        return self.snapshot.agency_for_xroad(instance, member_class, member_code, subsystem)
+
+    # -- life cycle -------------------------------------------------------------------------
+    async def start(
+        self, agency_urls: Mapping[str, str], explicit_urls: Iterable[str] = ()
+    ) -> None:
+        if self.config.seed:
+            await self.seed(agency_urls, set(explicit_urls))
+        await self.reload()
+        async with self._uow() as uow:
+            for agency, since in (await uow.register.open_agency_outages()).items():
+                # still down until a probe says otherwise
+                self._probes[agency] = ProbeState(agency, down=True, first_failure_at=since)
+
+    async def aclose(self) -> None:
+        await self.agencies.aclose()
+
+    async def seed(self, agency_urls: Mapping[str, str], explicit_urls: set[str]) -> None:
+        """Insert what is missing (idempotent). A URL given explicitly in the settings wins
+        over a stored one; the defaults never overwrite an operator's edit."""
+        now = self.clock()
+        async with self._uow() as uow:
+            repo = uow.register
+            existing = {m.code: m for m in await repo.members()}
+            changed = False
+            for member in seed_members(dict(agency_urls)):
+                have = existing.get(member.code)
+                if have is None:
+                    await repo.add_member(member, now)
+                    changed = True
+                elif member.code in explicit_urls and have.base_urls != member.base_urls:
+                    await repo.save_member(replace(have, base_urls=member.base_urls), now)
+                    changed = True
+            codes = await repo.service_codes()
+            for service in seed_services():
+                if service.code not in codes:
+                    await repo.add_service(service, now)
+                    changed = True
+            if not existing:  # grants are seeded once, with the members: operators own them
+                for client, op in seed_grants():
+                    changed |= await repo.add_grant(client, op, now)
+            if changed:
+                await repo.bump_version()
+                await uow.commit()
+
+    async def reload(self) -> RegisterSnapshot:
+        async with self._reload_lock:
+            async with self._uow() as uow:
+                repo = uow.register
+                snap = RegisterSnapshot(
+                    await repo.members(),
+                    await repo.documents(),
+                    await repo.services(),
+                    await repo.grants(),
+                    version=await repo.version(),
+                )
+            self.snapshot = snap
+            return snap
+
+    async def reload_if_changed(self) -> bool:
+        async with self._uow() as uow:
+            version = await uow.register.version()
+        if version != self.snapshot.version:
+            await self.reload()
+            return True
+        return False
+
+    # -- members ----------------------------------------------------------------------------
+    async def add_member(self, member: Member) -> Member:
+        member.validate()
+        async with self._uow() as uow:
+            repo = uow.register
+            if await repo.member(member.code) is not None:
+                raise Conflict(f"member {member.code} already exists")
+            taken = self.snapshot.agency_for_xroad(*member.xroad_id)
+            if taken is not None:
+                raise Conflict(f"X-Road identifier {'/'.join(member.xroad_id)} is taken")
+            await repo.add_member(member, self.clock())
+            uow.emit(self._member_event(member, "added", []), subject=member.code)
+            await repo.bump_version()
+            await uow.commit()
+        await self.reload()
+        return member
+
+    async def update_member(self, code: str, changes: Mapping[str, Any]) -> Member:
+        async with self._uow() as uow:
+            repo = uow.register
+            member = await repo.member(code)
+            if member is None:
+                raise NotFound(f"no member {code}")
+            changed = [k for k, v in changes.items() if getattr(member, k) != v]
+            updated = replace(member, **dict(changes))
+            updated.validate()
+            if changed:
+                await repo.save_member(updated, self.clock())
+                uow.emit(self._member_event(updated, "updated", changed), subject=code)
+                await repo.bump_version()
+                await uow.commit()
+        await self.reload()
+        return updated
+
+    async def set_member_status(self, code: str, *, active: bool, reason: str | None) -> Member:
+        async with self._uow() as uow:
+            repo = uow.register
+            member = await repo.member(code)
+            if member is None:
+                raise NotFound(f"no member {code}")
+            if active:
+                member.activate()
+            else:
+                member.suspend()
+            await repo.save_member(member, self.clock())
+            change = "activated" if active else "suspended"
+            uow.emit(self._member_event(member, change, ["status"], reason), subject=code)
+            await repo.bump_version()
+            await uow.commit()
+        await self.reload()
+        return member
+
+    @staticmethod
+    def _member_event(
+        m: Member, change: str, fields: list[str], reason: str | None = None
+    ) -> MemberChanged:
+        return MemberChanged(
+            member=m.code,
+            member_class=m.member_class,
+            member_code=m.member_code,
+            change=change,
+            status=m.status,
+            changed_fields=fields,
+            reason=reason,
+        )
+
+    # -- grants -----------------------------------------------------------------------------
+    def _check_grant(self, client: str, operation_id: str) -> OperationKey:
+        if client not in self.snapshot.members:
+            raise RuleViolation(
+                f"no member {client!r} to grant to", errors={"client": "not a member"}
+            )
+        key = OperationKey.parse(operation_id)
+        if not self.snapshot.knows(key):
+            raise RuleViolation(
+                f"{operation_id} is not an operation of any member",
+                errors={"operation_id": "unknown operation"},
+            )
+        return key
+
+    async def grant(self, client: str, operation_id: str) -> bool:
+        key = self._check_grant(client, operation_id)
+        async with self._uow() as uow:
+            added = await uow.register.add_grant(client, key.id, self.clock())
+            if added:
+                uow.emit(
+                    GrantChanged(client=client, operation_id=key.id, change="granted"),
+                    subject=client,
+                )
+                await uow.register.bump_version()
+                await uow.commit()
+        await self.reload()
+        return added
+
+    async def revoke(self, client: str, operation_id: str) -> bool:
+        key = OperationKey.parse(operation_id)
+        async with self._uow() as uow:
+            removed = await uow.register.remove_grant(client, key.id)
+            if removed:
+                uow.emit(
+                    GrantChanged(client=client, operation_id=key.id, change="revoked"),
+                    subject=client,
+                )
+                await uow.register.bump_version()
+                await uow.commit()
+        await self.reload()
+        return removed
+
+    async def replace_grants(self, client: str, operation_ids: Iterable[str]) -> list[str]:
+        wanted = {self._check_grant(client, op).id for op in operation_ids}
+        async with self._uow() as uow:
+            repo = uow.register
+            have = {op for _, op in await repo.grants(client)}
+            now = self.clock()
+            for op in sorted(wanted - have):
+                await repo.add_grant(client, op, now)
+                uow.emit(
+                    GrantChanged(client=client, operation_id=op, change="granted"), subject=client
+                )
+            for op in sorted(have - wanted):
+                await repo.remove_grant(client, op)
+                uow.emit(
+                    GrantChanged(client=client, operation_id=op, change="revoked"), subject=client
+                )
+            if wanted != have:
+                await repo.bump_version()
+                await uow.commit()
+        await self.reload()
+        return sorted(wanted)
+
+    async def grants(self, client: str | None = None) -> list[tuple[str, str]]:
+        async with self._uow() as uow:
+            return await uow.register.grants(client)
+
+    # -- public services --------------------------------------------------------------------
+    async def put_service(self, service: PublicService) -> bool:
+        """Create or replace a service; True when it was created."""
+        validate_service(service, self.snapshot, [t.event_type for t in event_registry.types()])
+        async with self._uow() as uow:
+            repo = uow.register
+            existing = await repo.service(service.code)
+            now = self.clock()
+            if existing is None:
+                await repo.add_service(service, now)
+            else:
+                await repo.save_service(service, now)
+            uow.emit(
+                PublicServiceChanged(
+                    service_code=service.code,
+                    agency=service.agency,
+                    kind=service.kind,
+                    change="added" if existing is None else "updated",
+                    status=service.status,
+                ),
+                subject=service.code,
+            )
+            await repo.bump_version()
+            await uow.commit()
+        await self.reload()
+        return existing is None
+
+    async def service(self, code: str) -> PublicService:
+        found = self.snapshot.services.get(code)
+        if found is None:
+            raise NotFound(f"there is no public service {code!r} in the register")
+        return found
+
+    async def search(
+        self,
+        *,
+        q: str | None,
+        agency: str | None,
+        kind: str | None,
+        citizen_facing: bool | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[PublicService], int]:
+        async with self._uow() as uow:
+            return await uow.register.search_services(
+                q=q,
+                agency=agency,
+                kind=kind,
+                citizen_facing=citizen_facing,
+                include_withdrawn=False,
+                limit=limit,
+                offset=offset,
+            )
+
+    def client_exists(self, client: str) -> bool:
+        return client == CITIZEN or client in self.snapshot.members
+
+    # -- OpenAPI documents ------------------------------------------------------------------
+    async def refresh_openapi(self, agency: str | None = None) -> list[FetchResult]:
+        """Fetch the OpenAPI of one member (or every provider); keep the last good one on failure."""
+        members = [
+            m
+            for m in self.snapshot.members.values()
+            if m.provider and (agency is None or m.code == agency)
+        ]
+        if agency is not None and not members:
+            raise NotFound(f"no provider member {agency}")
+        results = await asyncio.gather(*(self._fetch_one(m) for m in members))
+        if any(r.changed for r in results) or any(not r.ok for r in results):
+            await self.reload()
+        for r in results:
+            if r.ok and r.changed:
+                r.unmapped = self.snapshot.unmapped_operations(r.agency)
+                if r.unmapped:
+                    log.warning(
+                        "register.unmapped_operations", agency=r.agency, operations=r.unmapped
+                    )
+        return list(results)
+
+    async def _fetch_one(self, member: Member) -> FetchResult:
+        now = self.clock()
+        try:
+            fetched = await self.agencies.fetch_openapi(member.base_url)
+        except FetchFailed as exc:
+            async with self._uow() as uow:
+                await uow.register.record_fetch_failure(member.code, now, str(exc))
+                await uow.commit()
+            log.info("register.openapi_fetch_failed", agency=member.code, error=str(exc))
+            return FetchResult(member.code, ok=False, error=str(exc))
+        async with self._uow() as uow:
+            repo = uow.register
+            changed = await repo.document_sha(member.code) != fetched.sha256
+            await repo.store_document(member.code, fetched.text, fetched.sha256, now)
+            if changed:
+                await repo.bump_version()
+            await uow.commit()
+        return FetchResult(member.code, ok=True, changed=changed)
+
+    # -- readiness probes and outages --------------------------------------------------------
+    async def probe_all(self) -> dict[str, bool]:
+        """Probe every active provider once; open/close outage intervals on transitions."""
+        async with self._probe_lock:
+            members = [
+                m for m in self.snapshot.members.values() if m.provider and m.status == "active"
+            ]
+            results = await asyncio.gather(
+                *(self.agencies.probe_ready(m.base_url) for m in members)
+            )
+            now = self.clock()
+            transitions: list[tuple[str, str, datetime, str | None]] = []
+            for m, (ok, why) in zip(members, results, strict=True):
+                state = self._probes.setdefault(m.code, ProbeState(m.code))
+                t = state.observe(ok, now, self.config.probe_failures_to_open)
+                if t is not None:
+                    transitions.append((m.code, t[0], t[1], why))
+            if transitions:
+                async with self._uow() as uow:
+                    repo = uow.register
+                    for agency, what, at, why in transitions:
+                        affected = sorted(
+                            s.code
+                            for s in self.snapshot.services.values()
+                            if s.status == "active" and agency in s.agencies
+                        )
+                        if what == "opened":
+                            await repo.open_agency_outage(agency, at, why or "not ready")
+                            await repo.open_service_outages(affected, agency, at)
+                            log.warning("register.outage_opened", agency=agency, reason=why)
+                        else:
+                            await repo.close_agency_outage(agency, at)
+                            await repo.close_service_outages(agency, at)
+                            log.info("register.outage_closed", agency=agency)
+                    await uow.commit()
+            return {m.code: ok for m, (ok, _) in zip(members, results, strict=True)}
+
+    async def outage_report(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        agency: str | None = None,
+        service: str | None = None,
+    ) -> OutageReport:
+        now = self.clock()
+        async with self._uow() as uow:
+            by_agency = await uow.register.agency_outages_between(start, end, agency)
+            by_service = await uow.register.service_outages_between(start, end, service)
+        return OutageReport(
+            start=start,
+            end=end,
+            agencies=[
+                OutageTotal(a, clipped_seconds(ivs, start, end, now), ivs)
+                for a, ivs in sorted(by_agency.items())
+            ],
+            services=[
+                OutageTotal(s, clipped_seconds(ivs, start, end, now), ivs)
+                for s, ivs in sorted(by_service.items())
+            ],
+        )
+
+    # -- background loops (runtime.spawn) ----------------------------------------------------
+    async def openapi_loop(self) -> None:
+        while True:
+            try:
+                results = await self.refresh_openapi()
+            except Exception:
+                log.exception("register.openapi_loop_failed")
+                results = []
+            missing = False
+            for r in results:
+                doc = self.snapshot.documents.get(r.agency)
+                missing |= not r.ok and (doc is None or doc.document is None)
+            await asyncio.sleep(
+                self.config.openapi_retry_s if missing else self.config.openapi_refresh_s
+            )
+
+    async def probe_loop(self) -> None:
+        while True:
+            try:
+                await self.probe_all()
+            except Exception:
+                log.exception("register.probe_loop_failed")
+            await asyncio.sleep(self.config.probe_interval_s)
+
+    async def reload_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.reload_poll_s)
+            try:
+                await self.reload_if_changed()
+            except Exception:
+                log.exception("register.reload_failed")
