@@ -29,7 +29,10 @@ async def _publish(servers: str, topic: str, envelopes: list[Any]) -> None:
     try:
         for e in envelopes:
             await producer.send_and_wait(
-                topic, e.to_json_bytes(), key=(e.subject or e.id).encode(), headers=[("content-type", CONTENT_TYPE)]
+                topic,
+                e.to_json_bytes(),
+                key=(e.subject or e.id).encode(),
+                headers=[("content-type", CONTENT_TYPE)],
             )
     finally:
         await producer.stop()
@@ -88,12 +91,22 @@ async def test_paid_twice_over_kafka_gives_one_license_and_liquidation_revokes_i
             return r.json()["status"] == "approved"
 
         await eventually(approved, within=90, what="the license to be issued after payment")
-        number = (await m.as_citizen("GET", f"/applications/{app['id']}", director)).json()["license_number"]
+        number = (await m.as_citizen("GET", f"/applications/{app['id']}", director)).json()[
+            "license_number"
+        ]
 
         changed = LegalEntityStatusChanged(
-            bin=b, old_status="active", new_status="liquidated", reason="банкроттық", effective_date=date(2026, 3, 20)
+            bin=b,
+            old_status="active",
+            new_status="liquidated",
+            reason="банкроттық",
+            effective_date=date(2026, 3, 20),
         )
-        await _publish(servers, f"{prefix}egov.registry", [build_envelope(changed, source="/svc-registry", subject=b)])
+        await _publish(
+            servers,
+            f"{prefix}egov.registry",
+            [build_envelope(changed, source="/svc-registry", subject=b)],
+        )
 
         async def revoked() -> bool:
             return (await m.client.get(f"/public/licenses/{number}")).json()["status"] == "revoked"

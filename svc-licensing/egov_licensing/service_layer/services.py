@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from egov_licensing.domain import calendar
@@ -253,12 +254,15 @@ async def request_invoice(
             on_behalf_of=app.applicant_iin,
         )
         invoice = InvoiceOut.model_validate(answer)
-    except DomainError as exc:
-        log.warning("invoice.delayed", application_id=app.id, error=exc.detail)
+    except (DomainError, ValidationError) as exc:
+        detail = (
+            exc.detail if isinstance(exc, DomainError) else "payments answered an unexpected shape"
+        )
+        log.warning("invoice.delayed", application_id=app.id, error=detail)
         async with uows() as uow:
             app = await uow.applications.get(application_id, for_update=True)
             if app is not None and (not app.steps or app.steps[-1].step != "invoice_delayed"):
-                app.invoice_failed(exc.detail, ctx.clock.now())
+                app.invoice_failed(detail, ctx.clock.now())
                 await uow.applications.save(app)
                 await uow.commit()
         return False
