@@ -622,3 +622,26 @@ async def test_sla_due_times_use_the_injected_clock(tmp_path: Path) -> None:
             2026, 6, 1, 23, 59, 59, tzinfo=ALMATY
         )
         assert datetime.fromisoformat(app["submitted_at"]) == start.astimezone(UTC)
+
+
+async def test_license_issued_before_the_key_is_certified_is_signed_later(tmp_path: Path) -> None:
+    from meshkit.trust import DocumentKeys
+
+    async with licensing_mesh(tmp_path, database_url=None, start=FRIDAY) as m:
+        ctx = m.app.state.licensing
+        signer = ctx.document_keys.signer()
+        ctx.keys = DocumentKeys(subject="licensing")  # the CA has not answered yet
+        director, _, number = await _licensed(m, 1)
+        lic = (await m.as_citizen("GET", f"/licenses/{number}", director)).json()
+        assert lic["status"] == "active" and lic["document"] is None
+
+        ctx.document_keys.use(signer)  # certified now: the retry loop signs what is pending
+
+        async def signed() -> bool:
+            r = await m.as_citizen("GET", f"/licenses/{number}", director)
+            return r.json()["document"] is not None
+
+        await eventually(signed, within=10, what="the pending license to be signed")
+        document = (await m.as_citizen("GET", f"/licenses/{number}", director)).json()["document"]
+        out = (await m.client.post("/public/licenses/verify", json={"document": document})).json()
+        assert out["valid"] is True and out["license"]["number"] == number
