@@ -19,7 +19,7 @@ from egov_licensing.service_layer.context import LicensingContext
 from egov_licensing.service_layer.services import UowFactory
 from meshkit.auth.assertion import RoutedCall, routed_call
 from meshkit.errors import NotFound, PermissionDenied
-from meshkit.ids import IINOrBIN
+from meshkit.ids import BINInfo, IINOrBIN, parse_identifier
 from meshkit.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Problem
 
 UNAVAILABLE = {
@@ -94,7 +94,7 @@ async def list_applications(
     applicant_iin: str | None = None
     holder: str | None = None
     if applicant is not None:
-        if len(applicant) == 12 and applicant[4] in "456":
+        if isinstance(parse_identifier(applicant), BINInfo):
             holder = applicant
         else:
             applicant_iin = applicant
