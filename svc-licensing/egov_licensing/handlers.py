@@ -1,5 +1,32 @@
-"""Event handlers of svc-licensing, registered per event type."""
+"""Event handlers of svc-licensing, registered per event type.
 
+The consumer's inbox drops redelivered events; the use cases themselves are safe against
+logically duplicate events too (a second ``invoice.paid`` changes nothing, a liquidation
+heard twice finds nothing left to revoke).
+"""
+
+from __future__ import annotations
+
+from egov_licensing.service_layer import services
+from egov_licensing.service_layer.context import LicensingContext
+from egov_licensing.service_layer.unit_of_work import LicensingUnitOfWork
+from meshkit.contracts.payments import InvoicePaid
+from meshkit.contracts.registry import LegalEntityStatusChanged
+from meshkit.events import TypedEvent
 from meshkit.messaging import HandlerRegistry
 
-handlers = HandlerRegistry()
+
+def build_handlers(ctx: LicensingContext) -> HandlerRegistry:
+    handlers = HandlerRegistry()
+
+    @handlers.on(InvoicePaid)
+    async def invoice_paid(event: TypedEvent[InvoicePaid], uow: LicensingUnitOfWork) -> None:
+        await services.record_payment(ctx, uow, event.data)
+
+    @handlers.on(LegalEntityStatusChanged)
+    async def legal_entity_status_changed(
+        event: TypedEvent[LegalEntityStatusChanged], uow: LicensingUnitOfWork
+    ) -> None:
+        await services.legal_entity_status_changed(ctx, uow, event.data)
+
+    return handlers

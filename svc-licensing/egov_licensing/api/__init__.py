@@ -2,4 +2,12 @@
 
 from fastapi import APIRouter
 
-routers: list[APIRouter] = []
+from egov_licensing.api import applications, catalogue, licenses, stats
+
+routers: list[APIRouter] = [
+    catalogue.router,
+    applications.router,
+    licenses.router,
+    licenses.public,
+    stats.router,
+]
