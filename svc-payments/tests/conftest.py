@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from payments_harness import Payments, payments_service  # noqa: E402
+from payments_harness import Payments, payments_service
 
 
 @pytest.fixture(

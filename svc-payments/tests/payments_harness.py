@@ -125,7 +125,9 @@ class Payments:
         out: dict[str, Any] = r.json()
         return out
 
-    async def start_payment(self, invoice: dict[str, Any], payer: str | None = None) -> dict[str, Any]:
+    async def start_payment(
+        self, invoice: dict[str, Any], payer: str | None = None
+    ) -> dict[str, Any]:
         who = payer or invoice["payer"]
         r = await self.as_citizen("POST", f"/invoices/{invoice['id']}/payments", who)
         assert r.status_code == 201, r.text
@@ -225,7 +227,9 @@ class Payments:
         )
 
 
-def settings_for(tmp_path: Path, database_url: str | None, gw: FakeGateway, **over: Any) -> PaymentsSettings:
+def settings_for(
+    tmp_path: Path, database_url: str | None, gw: FakeGateway, **over: Any
+) -> PaymentsSettings:
     values: dict[str, Any] = {
         "data_dir": tmp_path,
         "dev_mode": True,
@@ -235,7 +239,9 @@ def settings_for(tmp_path: Path, database_url: str | None, gw: FakeGateway, **ov
         "public_url": "http://svc",
         "acquirer_hmac_secret": SECRET,
         "expiry_interval_s": 3600,
-        "sandbox": SandboxAcquirerSettings(callback_delay_s=0, retry_backoff_s=0.05, max_attempts=3),
+        "sandbox": SandboxAcquirerSettings(
+            callback_delay_s=0, retry_backoff_s=0.05, max_attempts=3
+        ),
     }
     if database_url:
         values["database_url"] = database_url

@@ -14,7 +14,10 @@ async def test_same_key_same_body_returns_the_first_invoice(svc: Payments) -> No
     payer = new_iin()
     key = uuid.uuid4().hex
     first = await svc.create_invoice(payer=payer, key=key, reference="LIC-1")
-    body = {k: first[k] for k in ("payer", "amount_tiyn", "purpose", "kbk", "beneficiary_agency", "reference")}
+    body = {
+        k: first[k]
+        for k in ("payer", "amount_tiyn", "purpose", "kbk", "beneficiary_agency", "reference")
+    }
     body["due_date"] = first["due_date"]
     r = await svc.call("POST", "/invoices", json_body=body, headers={"Idempotency-Key": key})
     assert r.status_code == 201 and r.json()["id"] == first["id"]
@@ -51,16 +54,22 @@ async def test_invoice_input_is_validated(svc: Payments) -> None:
     r = await svc.call("POST", "/invoices", json_body=good)  # no Idempotency-Key
     assert r.status_code == 422 and "header.Idempotency-Key" in r.json()["errors"]
     key = {"Idempotency-Key": "k1"}
-    r = await svc.call("POST", "/invoices", json_body={**good, "payer": "900115300123"}, headers=key)
+    r = await svc.call(
+        "POST", "/invoices", json_body={**good, "payer": "900115300123"}, headers=key
+    )
     assert r.status_code == 422 and "check digit" in r.json()["errors"]["payer"]
     r = await svc.call("POST", "/invoices", json_body={**good, "amount_tiyn": 15.5}, headers=key)
     assert r.status_code == 422 and "amount_tiyn" in r.json()["errors"]
     r = await svc.call("POST", "/invoices", json_body={**good, "kbk": "10811"}, headers=key)
     assert r.status_code == 422 and "kbk" in r.json()["errors"]
-    r = await svc.call("POST", "/invoices", json_body={**good, "due_date": "2001-01-01"}, headers=key)
+    r = await svc.call(
+        "POST", "/invoices", json_body={**good, "due_date": "2001-01-01"}, headers=key
+    )
     assert r.status_code == 422 and "due_date" in r.json()["errors"]
     # a citizen does not issue invoices; an agency only to its own budget
-    r = await svc.call("POST", "/invoices", client="citizen", user=good["payer"], json_body=good, headers=key)
+    r = await svc.call(
+        "POST", "/invoices", client="citizen", user=good["payer"], json_body=good, headers=key
+    )
     assert r.status_code == 403
     r = await svc.call("POST", "/invoices", client="notary", json_body=good, headers=key)
     assert r.status_code == 403
@@ -104,11 +113,15 @@ async def test_invoice_to_a_bin_is_visible_to_its_representative(svc: Payments) 
 
 async def test_cancel_by_the_beneficiary_only(svc: Payments) -> None:
     inv = await svc.create_invoice()
-    r = await svc.call("POST", f"/invoices/{inv['id']}/cancel", client="notary", json_body={"reason": "x"})
+    r = await svc.call(
+        "POST", f"/invoices/{inv['id']}/cancel", client="notary", json_body={"reason": "x"}
+    )
     assert r.status_code == 403
     r = await svc.as_citizen("POST", f"/invoices/{inv['id']}/cancel", inv["payer"])
     assert r.status_code == 403
-    r = await svc.call("POST", f"/invoices/{inv['id']}/cancel", json_body={"reason": "Өтініш қайтарылды"})
+    r = await svc.call(
+        "POST", f"/invoices/{inv['id']}/cancel", json_body={"reason": "Өтініш қайтарылды"}
+    )
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
     r = await svc.call("POST", f"/invoices/{inv['id']}/cancel")
     assert r.status_code == 409

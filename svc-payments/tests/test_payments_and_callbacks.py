@@ -74,7 +74,9 @@ async def test_declined_payment_leaves_the_invoice_payable(svc: Payments) -> Non
     assert (await svc.invoice(inv["id"]))["status"] == "issued"
     s2 = await svc.start_payment(inv)
     assert s2["payment_id"] != s1["payment_id"]
-    await svc.client.post(f"/sandbox-acquirer/pay/{s2['acquirer_payment_id']}", json={"decision": "approve"})
+    await svc.client.post(
+        f"/sandbox-acquirer/pay/{s2['acquirer_payment_id']}", json={"decision": "approve"}
+    )
     await svc.wait_for(lambda: svc._status_is(inv["id"], "paid", "registry"), "paid")
     assert len(await svc.events(PAID, inv["id"])) == 1
 
@@ -88,12 +90,16 @@ async def test_fifty_concurrent_callbacks_make_one_payment(svc: Payments) -> Non
     )
     # 25 copies of one callback and 25 of the same fact under other acquirer event ids
     bodies = [same] * 25 + [
-        svc.callback_body(type_="payment.captured", payment_id=session["payment_id"], amount_tiyn=500_000)
+        svc.callback_body(
+            type_="payment.captured", payment_id=session["payment_id"], amount_tiyn=500_000
+        )
         for _ in range(25)
     ]
     answers = await asyncio.gather(*(svc.send_callback(b) for b in bodies))
     statuses = sorted(r.json()["status"] for r in answers)
-    assert all(r.status_code == 200 for r in answers), [r.text for r in answers if r.status_code != 200]
+    assert all(r.status_code == 200 for r in answers), [
+        r.text for r in answers if r.status_code != 200
+    ]
     assert statuses.count("processed") == 1 and statuses.count("already_processed") == 49
     assert len(await svc.events(PAID, inv["id"])) == 1
     assert await svc.entry_count() - entries_before == 4  # payment + settlement postings
@@ -115,7 +121,9 @@ async def test_bad_callbacks_change_nothing_and_are_logged(svc: Payments) -> Non
         assert await svc.events(PAID, inv["id"]) == []
 
     # unsigned
-    r = await svc.client.post("/acquirer/callbacks", content=good, headers={"content-type": "application/json"})
+    r = await svc.client.post(
+        "/acquirer/callbacks", content=good, headers={"content-type": "application/json"}
+    )
     assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
     # signed with another secret
     assert (await svc.send_callback(good, secret="not-the-secret")).status_code == 401

@@ -14,8 +14,8 @@ from egov_payments.adapters import orm
 from egov_payments.domain import kbk, ledger
 from egov_payments.handlers import STATE_DUTY_SCOPE, make_handlers
 from egov_payments.service_layer import services
-from meshkit.contracts.registry import Founder, LegalEntityRegistered
 from meshkit.contracts.common import Share
+from meshkit.contracts.registry import Founder, LegalEntityRegistered
 from meshkit.events import TypedEvent, build_envelope
 
 REFUNDED = "kz.egov.payments.refund.completed.v1"
@@ -45,7 +45,9 @@ async def test_refunds_up_to_the_paid_amount(svc: Payments) -> None:
     r = await _refund(svc, inv, 400_000)
     assert r.status_code == 202 and r.json()["status"] == "pending"  # type: ignore[attr-defined]
     first = r.json()  # type: ignore[attr-defined]
-    await svc.wait_for(lambda: svc._status_is(inv["id"], "partially_refunded", "registry"), "refund 1")
+    await svc.wait_for(
+        lambda: svc._status_is(inv["id"], "partially_refunded", "registry"), "refund 1"
+    )
     got = await svc.call("GET", f"/invoices/{inv['id']}/refunds/{first['id']}")
     assert got.json()["status"] == "completed"
     # 600 000 remain; asking for more is refused, asking for exactly that works
@@ -77,8 +79,14 @@ async def test_refund_idempotency_and_duplicate_refund_callbacks(svc: Payments) 
     r1 = await _refund(svc, inv, 100_000, headers=key)
     r2 = await _refund(svc, inv, 100_000, headers=key)
     assert r1.json()["id"] == r2.json()["id"]  # type: ignore[attr-defined]
-    await svc.wait_for(lambda: svc._status_is(inv["id"], "partially_refunded", "registry"), "refund")
-    sent = [n for n in await svc.bank.notifications_for(session["payment_id"]) if n["payload"]["type"] == "refund.completed"]
+    await svc.wait_for(
+        lambda: svc._status_is(inv["id"], "partially_refunded", "registry"), "refund"
+    )
+    sent = [
+        n
+        for n in await svc.bank.notifications_for(session["payment_id"])
+        if n["payload"]["type"] == "refund.completed"
+    ]
     assert len(sent) == 1
     await svc.client.post(f"/sandbox-acquirer/notifications/{sent[0]['event_id']}/redeliver")
     # the same refund under another acquirer event id is also a no-op
@@ -125,11 +133,21 @@ async def test_payouts_never_overdraw_a_budget(svc: Payments) -> None:
     assert (await svc.call("GET", f"/payouts/{payout['id']}", client="notary")).status_code == 403
     r = await svc.as_citizen("POST", "/payouts", recipient, json_body=body)
     assert r.status_code == 422  # no Idempotency-Key
-    r = await svc.call("POST", "/payouts", client="citizen", user=recipient, json_body=body, headers={"Idempotency-Key": "x"})
+    r = await svc.call(
+        "POST",
+        "/payouts",
+        client="citizen",
+        user=recipient,
+        json_body=body,
+        headers={"Idempotency-Key": "x"},
+    )
     assert r.status_code == 403
 
     # beyond the balance: 422, and not one entry or payout written
-    entries, payouts = await svc.entry_count(), await svc.scalar(select(func.count()).select_from(orm.payouts))
+    entries, payouts = (
+        await svc.entry_count(),
+        await svc.scalar(select(func.count()).select_from(orm.payouts)),
+    )
     r = await svc.call(
         "POST",
         "/payouts",
@@ -149,7 +167,12 @@ async def test_payouts_never_overdraw_a_budget(svc: Payments) -> None:
 
 async def test_concurrent_payouts_stop_at_zero(svc: Payments) -> None:
     await services.allocate_budget(
-        svc.uows, agency="licensing", kbk="213099", amount_tiyn=1_000, reference="t", clock=svc.clock
+        svc.uows,
+        agency="licensing",
+        kbk="213099",
+        amount_tiyn=1_000,
+        reference="t",
+        clock=svc.clock,
     )
 
     async def pay_one(i: int) -> int:
@@ -208,12 +231,20 @@ async def test_daily_reconciliation(svc: Payments) -> None:
     lic = await svc.create_invoice(amount_tiyn=50_000, agency="licensing", kbk=kbk.LICENSE_FEE)
     await svc.pay(lic)
     r = await _refund(svc, inv, 50_000)
-    await svc.wait_for(lambda: svc._status_is(inv["id"], "partially_refunded", "registry"), "refund")
+    await svc.wait_for(
+        lambda: svc._status_is(inv["id"], "partially_refunded", "registry"), "refund"
+    )
     r = await svc.call(
         "POST",
         "/payouts",
         client="gateway",
-        json_body={"recipient_iin": new_iin(), "amount_tiyn": 7_000, "kbk": kbk.BIRTH_ALLOWANCE, "purpose": "p", "reference": "r"},
+        json_body={
+            "recipient_iin": new_iin(),
+            "amount_tiyn": 7_000,
+            "kbk": kbk.BIRTH_ALLOWANCE,
+            "purpose": "p",
+            "reference": "r",
+        },
         headers={"Idempotency-Key": "rec-1"},
     )
     assert r.status_code == 201
@@ -221,7 +252,9 @@ async def test_daily_reconciliation(svc: Payments) -> None:
     lost = await svc.create_invoice(amount_tiyn=99_000)
     session = await svc.start_payment(lost)
     svc.bank.callback_url = "http://svc/nowhere"  # 404: the bank gives up
-    await svc.client.post(f"/sandbox-acquirer/pay/{session['acquirer_payment_id']}", json={"decision": "approve"})
+    await svc.client.post(
+        f"/sandbox-acquirer/pay/{session['acquirer_payment_id']}", json={"decision": "approve"}
+    )
 
     async def bank_gave_up() -> bool:
         sent = await svc.bank.notifications_for(session["payment_id"])
@@ -254,8 +287,12 @@ async def test_daily_reconciliation(svc: Payments) -> None:
     assert rep["ledger_balanced"] is True
     # an agency sees its own lines only; a citizen none
     r = await svc.call("GET", f"/reports/reconciliation?date={day}", client="licensing")
-    assert [(x["agency"]) for x in r.json()["lines"]] == ["licensing"] and r.json()["mismatches"] == []
-    r = await svc.call("GET", f"/reports/reconciliation?date={day}", client="citizen", user=new_iin())
+    assert [(x["agency"]) for x in r.json()["lines"]] == ["licensing"] and r.json()[
+        "mismatches"
+    ] == []
+    r = await svc.call(
+        "GET", f"/reports/reconciliation?date={day}", client="citizen", user=new_iin()
+    )
     assert r.status_code == 403
     r = await svc.call("GET", "/reports/reconciliation?date=2026-13-01", client="operator")
     assert r.status_code == 422
@@ -300,6 +337,11 @@ async def test_legal_entity_registered_issues_one_state_duty_invoice(svc: Paymen
     sp = data.model_copy(update={"bin": new_bin(), "legal_form": "SOLE_PROPRIETOR"})
     async with svc.uows() as uow:
         for h in handlers.handlers_for(sp.event_type):
-            await h(TypedEvent(envelope=build_envelope(sp, source="/svc-registry", subject=sp.bin), data=sp), uow)
+            await h(
+                TypedEvent(
+                    envelope=build_envelope(sp, source="/svc-registry", subject=sp.bin), data=sp
+                ),
+                uow,
+            )
         await uow.commit()
     assert len((await svc.call("GET", "/invoices", client="citizen", user=director)).json()) == 1

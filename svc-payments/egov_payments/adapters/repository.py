@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from egov_payments.adapters import orm
 from egov_payments.domain.acquirer import AcquirerNotification
-from egov_payments.domain.ledger import Posting
+from egov_payments.domain.ledger import Posting, must_stay_non_negative
 from egov_payments.domain.model import Invoice, Payment, Payout, Refund
 
 T = TypeVar("T")
@@ -136,16 +136,22 @@ class LedgerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def _insert_ignore(self) -> Any:
+    def _insert(self) -> Any:
         dialect = self.session.get_bind().dialect.name
         maker = pg_insert if dialect == "postgresql" else sqlite_insert
         return maker(orm.account_balances)
 
     async def lock_balances(self, accounts: Sequence[str], now: datetime) -> dict[str, int]:
-        """Lock the balance rows of ``accounts`` (in name order: no deadlocks) and read them."""
+        """Lock the balance rows of ``accounts`` (in name order: no deadlocks) and read them.
+
+        Only accounts that must stay non-negative keep a balance row; the others' balances are
+        the sums of their entries (no hot row for the clearing account or the payers).
+        """
         wanted = sorted(set(accounts))
+        if not wanted:
+            return {}
         t = orm.account_balances
-        stmt = self._insert_ignore().on_conflict_do_nothing(index_elements=["account"])
+        stmt = self._insert().on_conflict_do_nothing(index_elements=["account"])
         await self.session.execute(
             stmt, [{"account": a, "balance_tiyn": 0, "updated_at": now} for a in wanted]
         )
@@ -193,10 +199,20 @@ class LedgerRepository:
         )
         t = orm.account_balances
         for account, delta in sorted(posting.deltas().items()):
+            if not must_stay_non_negative(account):
+                continue
+            # one statement, last in the transaction: a credit holds the row lock only briefly
+            stmt = self._insert().values(
+                account=account, balance_tiyn=delta, updated_at=posting.created_at
+            )
             await self.session.execute(
-                update(t)
-                .where(t.c.account == account)
-                .values(balance_tiyn=t.c.balance_tiyn + delta, updated_at=posting.created_at)
+                stmt.on_conflict_do_update(
+                    index_elements=["account"],
+                    set_={
+                        "balance_tiyn": t.c.balance_tiyn + stmt.excluded.balance_tiyn,
+                        "updated_at": stmt.excluded.updated_at,
+                    },
+                )
             )
 
     async def balance(self, account: str) -> int:

@@ -53,8 +53,13 @@ def request_hash(body: BaseModel) -> str:
 
 
 async def post(uow: PaymentsUnitOfWork, posting: ledger.Posting) -> None:
-    """Lock the balances the posting touches, refuse an overdraft, then append it."""
-    balances = await uow.ledger.lock_balances(posting.accounts, posting.created_at)
+    """Lock the balances the posting draws from, refuse an overdraft, then append it.
+
+    Only debits of accounts that must stay non-negative take a lock: a concurrent credit can
+    only make the balance we read too low, never too high, so no overdraft slips through.
+    """
+    debited = [a for a, d in posting.deltas().items() if d < 0 and ledger.must_stay_non_negative(a)]
+    balances = await uow.ledger.lock_balances(debited, posting.created_at)
     posting.check_funds(balances)
     await uow.ledger.append(posting)
 
@@ -289,6 +294,7 @@ async def apply_notification(uows: UowFactory, n: AcquirerNotification, *, clock
     goes through that lock), then the acquirer's event id is checked: 50 concurrent copies
     of one callback serialise on the lock and all but the first find the event recorded.
     """
+    postings: list[ledger.Posting] = []
     async with uows() as uow:
         found = await uow.payments.get(n.payment_id)
         if found is None:
@@ -309,8 +315,7 @@ async def apply_notification(uows: UowFactory, n: AcquirerNotification, *, clock
                 raise Conflict(f"payment {payment.id} was declined; a capture contradicts it")
             payment.capture(n.amount_tiyn, n.occurred_at)
             inv.mark_paid(n.amount_tiyn, n.occurred_at, paid_on=day)
-            await post(
-                uow,
+            postings.append(
                 ledger.transfer(
                     "payment",
                     payment.id,
@@ -325,8 +330,7 @@ async def apply_notification(uows: UowFactory, n: AcquirerNotification, *, clock
                     invoice_id=inv.id,
                 ),
             )
-            await post(
-                uow,
+            postings.append(
                 ledger.transfer(
                     "settlement",
                     payment.id,
@@ -371,8 +375,7 @@ async def apply_notification(uows: UowFactory, n: AcquirerNotification, *, clock
                 if refund.status == "completed":
                     return "already_processed"
                 refund.complete(inv, n.amount_tiyn, n.occurred_at)
-                await post(
-                    uow,
+                postings.append(
                     ledger.transfer(
                         "refund",
                         refund.id,
@@ -400,34 +403,31 @@ async def apply_notification(uows: UowFactory, n: AcquirerNotification, *, clock
                 if refund.status == "failed":
                     return "already_processed"
                 refund.fail(inv, n.occurred_at)
-                await _reverse_refund(uow, inv, refund, now, day)
+                postings.append(_refund_reversal(inv, refund, now, day))
             await uow.refunds.save(refund)
         await uow.payments.save(payment)
         await uow.invoices.save(inv)
         await uow.acquirer_events.add(n, now)
+        for posting in postings:  # last: the budget row is locked only until the commit
+            await post(uow, posting)
         await uow.commit()
     return "processed"
 
 
-async def _reverse_refund(
-    uow: PaymentsUnitOfWork, inv: Invoice, refund: Refund, now: datetime, day: date
-) -> None:
+def _refund_reversal(inv: Invoice, refund: Refund, now: datetime, day: date) -> ledger.Posting:
     """The money reserved for a refund goes back to the budget (a new posting, not an edit)."""
-    await post(
-        uow,
-        ledger.transfer(
-            "refund_reversal",
-            refund.id,
-            source=ledger.REFUNDS,
-            destination=ledger.agency_budget(inv.beneficiary_agency, inv.kbk),
-            amount_tiyn=refund.amount_tiyn,
-            at=now,
-            business_date=day,
-            description=f"refund {refund.id} failed",
-            agency=inv.beneficiary_agency,
-            kbk=inv.kbk,
-            invoice_id=inv.id,
-        ),
+    return ledger.transfer(
+        "refund_reversal",
+        refund.id,
+        source=ledger.REFUNDS,
+        destination=ledger.agency_budget(inv.beneficiary_agency, inv.kbk),
+        amount_tiyn=refund.amount_tiyn,
+        at=now,
+        business_date=day,
+        description=f"refund {refund.id} failed",
+        agency=inv.beneficiary_agency,
+        kbk=inv.kbk,
+        invoice_id=inv.id,
     )
 
 
