@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
+import httpx
 import pytest
 from payments_harness import Payments, new_bin, new_iin
 from sqlalchemy import delete, func, select, text, update
@@ -22,29 +24,29 @@ REFUNDED = "kz.egov.payments.refund.completed.v1"
 PAYOUT = "kz.egov.payments.payout.completed.v1"
 
 
-async def _refund(svc: Payments, inv: dict, amount: int, **kw: str) -> object:
+async def _refund(svc: Payments, inv: dict[str, Any], amount: int, **kw: Any) -> httpx.Response:
     return await svc.call(
         "POST",
         f"/invoices/{inv['id']}/refunds",
         json_body={"amount_tiyn": amount, "reason": "Қате төлем"},
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
 
 
 async def test_refunds_up_to_the_paid_amount(svc: Payments) -> None:
     inv = await svc.create_invoice(amount_tiyn=1_000_000)
     r = await _refund(svc, inv, 100)
-    assert r.status_code == 409  # not paid yet  # type: ignore[attr-defined]
+    assert r.status_code == 409  # not paid yet
     await svc.pay(inv)
     budget = ledger.agency_budget("registry", "108114")
     after_payment = await svc.balance(budget)
     r = await _refund(svc, inv, 1_000_001)
-    assert r.status_code == 422 and "amount_tiyn" in r.json()["errors"]  # type: ignore[attr-defined]
+    assert r.status_code == 422 and "amount_tiyn" in r.json()["errors"]
     r = await _refund(svc, inv, 100, client="notary")
-    assert r.status_code == 403  # type: ignore[attr-defined]
+    assert r.status_code == 403
     r = await _refund(svc, inv, 400_000)
-    assert r.status_code == 202 and r.json()["status"] == "pending"  # type: ignore[attr-defined]
-    first = r.json()  # type: ignore[attr-defined]
+    assert r.status_code == 202 and r.json()["status"] == "pending"
+    first = r.json()
     await svc.wait_for(
         lambda: svc._status_is(inv["id"], "partially_refunded", "registry"), "refund 1"
     )
@@ -52,12 +54,12 @@ async def test_refunds_up_to_the_paid_amount(svc: Payments) -> None:
     assert got.json()["status"] == "completed"
     # 600 000 remain; asking for more is refused, asking for exactly that works
     r = await _refund(svc, inv, 600_001)
-    assert r.status_code == 422  # type: ignore[attr-defined]
+    assert r.status_code == 422
     r = await _refund(svc, inv, 600_000)
-    assert r.status_code == 202  # type: ignore[attr-defined]
+    assert r.status_code == 202
     await svc.wait_for(lambda: svc._status_is(inv["id"], "refunded", "registry"), "refund 2")
     r = await _refund(svc, inv, 1)
-    assert r.status_code == 422  # type: ignore[attr-defined]
+    assert r.status_code == 422
     final = await svc.invoice(inv["id"])
     assert (final["paid_tiyn"], final["refunded_tiyn"], final["refund_pending_tiyn"]) == (
         1_000_000,
@@ -78,7 +80,7 @@ async def test_refund_idempotency_and_duplicate_refund_callbacks(svc: Payments) 
     key = {"Idempotency-Key": uuid.uuid4().hex}
     r1 = await _refund(svc, inv, 100_000, headers=key)
     r2 = await _refund(svc, inv, 100_000, headers=key)
-    assert r1.json()["id"] == r2.json()["id"]  # type: ignore[attr-defined]
+    assert r1.json()["id"] == r2.json()["id"]
     await svc.wait_for(
         lambda: svc._status_is(inv["id"], "partially_refunded", "registry"), "refund"
     )
@@ -94,7 +96,7 @@ async def test_refund_idempotency_and_duplicate_refund_callbacks(svc: Payments) 
         type_="refund.completed",
         payment_id=session["payment_id"],
         amount_tiyn=100_000,
-        refund_id=r1.json()["id"],  # type: ignore[attr-defined]
+        refund_id=r1.json()["id"],
     )
     assert (await svc.send_callback(again)).json()["status"] == "already_processed"
     assert len(await svc.events(REFUNDED, inv["id"])) == 1

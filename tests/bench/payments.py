@@ -27,7 +27,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-
 from egov_payments.adapters.signing import signed_headers
 from egov_payments.app import create_app
 from egov_payments.sandbox_acquirer.settings import SandboxAcquirerSettings
@@ -55,9 +54,7 @@ def postgres_server(url: str | None, repo_root: Path) -> Iterator[str]:
             pg.stop()
 
 
-async def _timed(
-    n: int, concurrency: int, one: Callable[[int], Awaitable[None]]
-) -> float:
+async def _timed(n: int, concurrency: int, one: Callable[[int], Awaitable[None]]) -> float:
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(n):
         queue.put_nowait(i)
@@ -172,8 +169,10 @@ async def bench(server_url: str, *, invoices: int, concurrency: int) -> dict[str
 async def run(ctx: dict[str, Any] | None = None) -> dict[str, Any]:
     """Entry point for tests/bench/run.py."""
     ctx = ctx or {}
-    url = ctx.get("postgres_url") or os.environ.get("MESH_BENCH_POSTGRES_URL") or os.environ.get(
-        "MESH_TEST_POSTGRES_URL"
+    url = (
+        ctx.get("postgres_url")
+        or os.environ.get("MESH_BENCH_POSTGRES_URL")
+        or os.environ.get("MESH_TEST_POSTGRES_URL")
     )
     repo_root = Path(ctx.get("repo_root") or find_repo_root(Path(__file__)))
     with postgres_server(url, repo_root) as server:
@@ -191,7 +190,9 @@ def print_table(result: dict[str, Any]) -> None:
         ("callbacks processed/s", result["callbacks_processed_per_s"]),
         ("duplicate callbacks/s", result["duplicate_callbacks_per_s"]),
     ]
-    print(f"svc-payments on PostgreSQL — {result['invoices']} each, concurrency {result['concurrency']}")
+    print(
+        f"svc-payments on PostgreSQL — {result['invoices']} each, concurrency {result['concurrency']}"
+    )
     for name, value in rows:
         print(f"  {name:<24} {value:>10.1f}")
 
