@@ -7,6 +7,7 @@ import asyncio
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from payments_harness import Payments, new_iin
 from sqlalchemy import func, select
@@ -193,8 +194,13 @@ async def test_bad_callbacks_change_nothing_and_are_logged(svc: Payments) -> Non
 async def test_bank_duplicate_delivery_is_ignored(svc: Payments) -> None:
     inv = await svc.create_invoice()
     session = await svc.pay(inv)
-    sent = await svc.bank.notifications_for(session["payment_id"])
-    assert len(sent) == 1 and sent[0]["delivered_at"] is not None
+    sent: list[dict[str, Any]] = []
+
+    async def delivered() -> bool:
+        sent[:] = await svc.bank.notifications_for(session["payment_id"])
+        return len(sent) == 1 and sent[0]["delivered_at"] is not None
+
+    await svc.wait_for(delivered, "the bank saw its callback acknowledged")
     r = await svc.client.post(f"/sandbox-acquirer/notifications/{sent[0]['event_id']}/redeliver")
     assert r.json()["status"] == "200"
     assert len(await svc.events(PAID, inv["id"])) == 1

@@ -53,13 +53,14 @@ def request_hash(body: BaseModel) -> str:
 
 
 async def post(uow: PaymentsUnitOfWork, posting: ledger.Posting) -> None:
-    """Lock the balances the posting draws from, refuse an overdraft, then append it.
+    """Lock the balance rows the posting touches, refuse an overdraft, then append it.
 
-    Only debits of accounts that must stay non-negative take a lock: a concurrent credit can
-    only make the balance we read too low, never too high, so no overdraft slips through.
+    Only accounts that must stay non-negative have balance rows; they are locked in name
+    order before any is written, so two postings between the same accounts in opposite
+    directions (a refund reservation and a refund reversal) cannot deadlock.
     """
-    debited = [a for a, d in posting.deltas().items() if d < 0 and ledger.must_stay_non_negative(a)]
-    balances = await uow.ledger.lock_balances(debited, posting.created_at)
+    guarded = [a for a in posting.accounts if ledger.must_stay_non_negative(a)]
+    balances = await uow.ledger.lock_balances(guarded, posting.created_at)
     posting.check_funds(balances)
     await uow.ledger.append(posting)
 
