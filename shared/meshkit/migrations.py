@@ -35,7 +35,10 @@ def _configure_and_run(connection: Connection, target: list[MetaData]) -> None:
 
 def run_env(*service_metadata: MetaData) -> None:
     """Body of every service's ``migrations/env.py``."""
-    target = [*service_metadata, messaging_metadata]
+    from meshkit.echo import echo_metadata
+
+    # the echo tables too: without them, autogenerate proposes to drop them
+    target = [*service_metadata, messaging_metadata, echo_metadata]
     cfg = context.config
     conn: Connection | None = cfg.attributes.get("connection")
     if conn is not None:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from meshkit.contracts.common import Currency, Tiyn
 from meshkit.events import EventData, event_type
-from meshkit.ids import IINOrBIN
+from meshkit.ids import IIN, IINOrBIN
 
 InvoiceStatus = Literal["issued", "paid", "cancelled", "expired", "refunded", "partially_refunded"]
 
@@ -26,6 +26,10 @@ class InvoiceCreate(BaseModel):
     beneficiary_agency: str = Field(min_length=2, max_length=50, examples=["registry"])
     due_date: date
     reference: str = Field(min_length=1, max_length=100, description="the agency's own reference")
+    payer_representative_iin: IIN | None = Field(
+        default=None,
+        description="for an invoice to a BIN: the person (e.g. the director) who may see and pay it",
+    )
 
 
 class InvoiceOut(BaseModel):
@@ -43,6 +47,107 @@ class InvoiceOut(BaseModel):
     refunded_tiyn: int = 0
     created_at: datetime
     paid_at: datetime | None = None
+    payer_representative_iin: str | None = None
+    refund_pending_tiyn: int = 0
+
+
+# -- HTTP: payment sessions, cancel, refunds, payouts, reconciliation -----------------------
+PaymentStatus = Literal["pending", "captured", "declined"]
+RefundStatus = Literal["pending", "completed", "failed"]
+
+
+class PaymentSessionOut(BaseModel):
+    """``POST /invoices/{id}/payments``: where the payer completes the payment."""
+
+    payment_id: str
+    invoice_id: str
+    amount_tiyn: int
+    currency: Currency = "KZT"
+    acquirer: str
+    acquirer_payment_id: str
+    payment_url: str
+    status: PaymentStatus
+    created_at: datetime
+
+
+class InvoiceCancel(BaseModel):
+    reason: str = Field(default="cancelled by the beneficiary agency", min_length=1, max_length=300)
+
+
+class RefundCreate(BaseModel):
+    amount_tiyn: Tiyn = Field(gt=0)
+    reason: str = Field(min_length=1, max_length=300)
+
+
+class RefundOut(BaseModel):
+    id: str
+    invoice_id: str
+    payment_id: str
+    amount_tiyn: int
+    currency: Currency = "KZT"
+    reason: str
+    status: RefundStatus
+    created_at: datetime
+    completed_at: datetime | None = None
+
+
+class PayoutCreate(BaseModel):
+    """``POST /payouts`` (``Idempotency-Key`` header): an agency pays a citizen."""
+
+    recipient_iin: IIN
+    amount_tiyn: Tiyn = Field(gt=0, examples=[14_734_400])
+    currency: Currency = "KZT"
+    kbk: str = Field(pattern=r"^[0-9]{6}$", description="the budget account paid from")
+    purpose: str = Field(min_length=1, max_length=300, examples=["One-time birth allowance"])
+    reference: str = Field(min_length=1, max_length=100, description="the agency's own reference")
+
+
+class PayoutOut(BaseModel):
+    id: str
+    agency: str
+    recipient_iin: str
+    amount_tiyn: int
+    currency: Currency = "KZT"
+    kbk: str
+    purpose: str
+    reference: str
+    status: Literal["completed"]
+    created_at: datetime
+
+
+class ReconciliationLine(BaseModel):
+    agency: str
+    kbk: str
+    payments_count: int = 0
+    payments_tiyn: int = 0
+    refunds_count: int = 0
+    refunds_tiyn: int = 0
+    payouts_count: int = 0
+    payouts_tiyn: int = 0
+
+
+class ReconciliationMismatch(BaseModel):
+    kind: Literal["payment", "refund"]
+    reference: str = Field(description="our payment or refund id")
+    acquirer: str
+    acquirer_tiyn: int | None = None
+    ledger_tiyn: int | None = None
+    problem: Literal["missing_in_ledger", "missing_at_acquirer", "amount_differs"]
+
+
+class ReconciliationReport(BaseModel):
+    date: date
+    timezone: str
+    lines: list[ReconciliationLine]
+    payments_count: int
+    refunds_count: int
+    payouts_count: int
+    acquirer_payments_tiyn: int
+    acquirer_refunds_tiyn: int
+    ledger_payments_tiyn: int
+    ledger_refunds_tiyn: int
+    mismatches: list[ReconciliationMismatch]
+    ledger_balanced: bool = Field(description="the sum of every entry ever posted is zero")
 
 
 # -- events --------------------------------------------------------------------------------

@@ -2,4 +2,6 @@
 
 from fastapi import APIRouter
 
-routers: list[APIRouter] = []
+from egov_payments.api import callbacks, invoices, payouts
+
+routers: list[APIRouter] = [invoices.router, payouts.router, callbacks.router]

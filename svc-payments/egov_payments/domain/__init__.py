@@ -1,1 +1,3 @@
-"""The payments domain. Knows nothing of HTTP or SQL."""
+"""The payments domain (invoices, payments, refunds, payouts, the ledger, the acquirer port).
+
+Knows nothing of HTTP or SQL."""

@@ -1,0 +1,80 @@
+"""Payouts and reports: routed through the gateway."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, cast
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from egov_payments.api.deps import Acquirers, Call, ClockDep, PolicyDep, Uows
+from egov_payments.api.invoices import IdempotencyKey
+from egov_payments.api.views import payout_out
+from egov_payments.service_layer import services
+from egov_payments.service_layer.reconciliation import reconciliation_report
+from egov_payments.settings import PaymentsSettings
+from meshkit.contracts.payments import PayoutCreate, PayoutOut, ReconciliationReport
+from meshkit.problems import PROBLEM_RESPONSES
+from meshkit.service import runtime_of
+
+router = APIRouter(responses=PROBLEM_RESPONSES)
+
+
+@router.post(
+    "/payouts",
+    tags=["payouts"],
+    status_code=status.HTTP_201_CREATED,
+    response_model=PayoutOut,
+    summary="An agency pays a citizen from its budget account (Idempotency-Key required); "
+    "an insufficient balance is a 422 and writes nothing",
+)
+async def create_payout(
+    body: PayoutCreate,
+    idempotency_key: IdempotencyKey,
+    call: Call,
+    uows: Uows,
+    clock: ClockDep,
+    response: Response,
+) -> PayoutOut:
+    payout, replayed = await services.create_payout(
+        uows, body, call=call, idempotency_key=idempotency_key, clock=clock
+    )
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return payout_out(payout)
+
+
+@router.get(
+    "/payouts/{payout_id}",
+    tags=["payouts"],
+    response_model=PayoutOut,
+    summary="One payout (the paying agency or the recipient)",
+)
+async def get_payout(payout_id: str, call: Call, uows: Uows, policy: PolicyDep) -> PayoutOut:
+    return payout_out(await services.get_payout(uows, payout_id, call=call, policy=policy))
+
+
+@router.get(
+    "/reports/reconciliation",
+    tags=["reports"],
+    response_model=ReconciliationReport,
+    summary="A day's totals per agency and KBK, and every mismatch between acquirer and ledger "
+    "(operators see all agencies; an agency its own)",
+)
+async def reconciliation(
+    request: Request,
+    call: Call,
+    uows: Uows,
+    clock: ClockDep,
+    acquirers: Acquirers,
+    day: Annotated[date, Query(alias="date", description="YYYY-MM-DD, a day in UTC+5")],
+) -> ReconciliationReport:
+    settings = cast(PaymentsSettings, runtime_of(request).settings)
+    return await reconciliation_report(
+        uows,
+        day=day,
+        call=call,
+        operators=settings.report_operators,
+        acquirers=list(acquirers.values()),
+        clock=clock,
+    )

@@ -1,0 +1,39 @@
+"""Dev seed: fund demo budget accounts from the treasury so demo payouts and refunds work."""
+
+from __future__ import annotations
+
+from egov_payments.domain.kbk import (
+    BIRTH_ALLOWANCE,
+    LICENSE_FEE,
+    STATE_DUTY_LEGAL_ENTITY_REGISTRATION,
+    STATE_DUTY_NOTARIAL_ACTIONS,
+)
+from egov_payments.service_layer import services
+from egov_payments.service_layer.clock import Clock
+
+# (agency, KBK): the social programme pays allowances (run by the gateway's composite "birth of
+# a child" service, or by payments itself); the others can refund the duties they collect
+DEMO_BUDGETS: tuple[tuple[str, str], ...] = (
+    ("gateway", BIRTH_ALLOWANCE),
+    ("payments", BIRTH_ALLOWANCE),
+    ("registry", STATE_DUTY_LEGAL_ENTITY_REGISTRATION),
+    ("licensing", LICENSE_FEE),
+    ("notary", STATE_DUTY_NOTARIAL_ACTIONS),
+)
+
+
+async def seed_budgets(uows: services.UowFactory, clock: Clock, amount_tiyn: int) -> int:
+    """Idempotent: one allocation per (agency, KBK, year)."""
+    year = clock.today().year
+    posted = 0
+    for agency, kbk in DEMO_BUDGETS:
+        if await services.allocate_budget(
+            uows,
+            agency=agency,
+            kbk=kbk,
+            amount_tiyn=amount_tiyn,
+            reference=f"dev-seed:{agency}:{kbk}:{year}",
+            clock=clock,
+        ):
+            posted += 1
+    return posted

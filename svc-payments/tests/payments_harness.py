@@ -1,0 +1,267 @@
+"""A running svc-payments for tests: the app, a fake gateway, the sandbox bank wired back to
+the app in-process, and helpers to call it as an agency, a citizen or the bank."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, cast
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import func, select
+
+from egov_payments.adapters import orm
+from egov_payments.adapters.signing import signed_headers
+from egov_payments.app import create_app
+from egov_payments.sandbox_acquirer.bank import SandboxBank
+from egov_payments.sandbox_acquirer.settings import SandboxAcquirerSettings
+from egov_payments.service_layer.clock import Clock
+from egov_payments.service_layer.services import UowFactory
+from egov_payments.settings import PaymentsSettings
+from meshkit.ids import random_bin, random_iin
+from meshkit.messaging import outbox
+from meshkit.service import ServiceRuntime
+from meshkit.testing.apps import FakeGateway, running
+
+SECRET = "test-acquirer-secret"
+rng = random.Random(20261124)
+
+
+def new_iin() -> str:
+    return random_iin(rng)
+
+
+def new_bin() -> str:
+    return random_bin(rng, entity_type="resident", kind="head")
+
+
+@dataclass
+class Payments:
+    app: FastAPI
+    client: httpx.AsyncClient
+    gw: FakeGateway
+
+    @property
+    def runtime(self) -> ServiceRuntime:
+        rt: ServiceRuntime = self.app.state.runtime
+        return rt
+
+    @property
+    def uows(self) -> UowFactory:
+        return cast(UowFactory, self.runtime.uow_factory)
+
+    @property
+    def bank(self) -> SandboxBank:
+        bank: SandboxBank = self.runtime.extras["sandbox_bank"]
+        return bank
+
+    @property
+    def clock(self) -> Clock:
+        clock: Clock = self.runtime.extras["clock"]
+        return clock
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.runtime.engine.dialect.name == "postgresql"
+
+    # -- routed calls -----------------------------------------------------------------------
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        client: str = "registry",
+        user: str | None = None,
+        json_body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        hdrs = self.gw.headers("payments", method, path, client=client, user=user)
+        hdrs.update(headers or {})
+        return await self.client.request(method, path, json=json_body, headers=hdrs)
+
+    async def as_citizen(
+        self, method: str, path: str, iin: str, json_body: Any = None
+    ) -> httpx.Response:
+        return await self.call(method, path, client="citizen", user=iin, json_body=json_body)
+
+    async def create_invoice(
+        self,
+        *,
+        payer: str | None = None,
+        amount_tiyn: int = 1_534_000,
+        agency: str = "registry",
+        kbk: str = "108114",
+        key: str | None = None,
+        due_date: date | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        body = {
+            "payer": payer or new_iin(),
+            "amount_tiyn": amount_tiyn,
+            "currency": "KZT",
+            "purpose": "Мемлекеттік баж: ЖШС тіркеу (Әә Ғғ Ққ Ңң Өө Ұұ Үү Һһ Іі)",
+            "kbk": kbk,
+            "beneficiary_agency": agency,
+            "due_date": (due_date or date.today() + timedelta(days=10)).isoformat(),
+            "reference": f"APP-{uuid.uuid4().hex[:8]}",
+            **extra,
+        }
+        r = await self.call(
+            "POST",
+            "/invoices",
+            client=agency,
+            json_body=body,
+            headers={"Idempotency-Key": key or uuid.uuid4().hex},
+        )
+        assert r.status_code == 201, r.text
+        out: dict[str, Any] = r.json()
+        return out
+
+    async def start_payment(
+        self, invoice: dict[str, Any], payer: str | None = None
+    ) -> dict[str, Any]:
+        who = payer or invoice["payer"]
+        r = await self.as_citizen("POST", f"/invoices/{invoice['id']}/payments", who)
+        assert r.status_code == 201, r.text
+        out: dict[str, Any] = r.json()
+        return out
+
+    async def invoice(self, invoice_id: str, agency: str = "registry") -> dict[str, Any]:
+        r = await self.call("GET", f"/invoices/{invoice_id}", client=agency)
+        assert r.status_code == 200, r.text
+        out: dict[str, Any] = r.json()
+        return out
+
+    async def pay(self, invoice: dict[str, Any]) -> dict[str, Any]:
+        """Start a payment, approve it at the bank, wait for the callback to land."""
+        session = await self.start_payment(invoice)
+        r = await self.client.post(
+            f"/sandbox-acquirer/pay/{session['acquirer_payment_id']}",
+            json={"decision": "approve"},
+        )
+        assert r.status_code == 200 and r.json()["status"] == "captured", r.text
+        await self.wait_for(
+            lambda: self._status_is(invoice["id"], "paid", invoice["beneficiary_agency"]),
+            f"invoice {invoice['id']} paid",
+        )
+        return session
+
+    async def _status_is(self, invoice_id: str, status: str, agency: str) -> bool:
+        return (await self.invoice(invoice_id, agency))["status"] == status
+
+    async def wait_for(self, predicate: Any, what: str, within: float = 15) -> None:
+        from meshkit.testing.polling import eventually
+
+        await eventually(predicate, within=within, what=what, interval=0.05)
+
+    # -- the bank's door ----------------------------------------------------------------------
+    def callback_body(
+        self,
+        *,
+        type_: str,
+        payment_id: str,
+        amount_tiyn: int,
+        event_id: str | None = None,
+        refund_id: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> bytes:
+        return json.dumps(
+            {
+                "event_id": event_id or f"evt_{uuid.uuid4().hex}",
+                "type": type_,
+                "payment_id": payment_id,
+                "acquirer_payment_id": None,
+                "refund_id": refund_id,
+                "amount_tiyn": amount_tiyn,
+                "currency": "KZT",
+                "occurred_at": (occurred_at or datetime.now(UTC)).isoformat(),
+            }
+        ).encode()
+
+    async def send_callback(
+        self, body: bytes, *, timestamp: int | None = None, secret: str = SECRET, **hdrs: str
+    ) -> httpx.Response:
+        headers = signed_headers(
+            secret, body, timestamp=timestamp or int(time.time()), acquirer="sandbox"
+        )
+        headers.update(hdrs)
+        return await self.client.post("/acquirer/callbacks", content=body, headers=headers)
+
+    # -- what the database holds ------------------------------------------------------------------
+    async def events(self, event_type: str, subject: str | None = None) -> list[dict[str, Any]]:
+        async with self.runtime.session_factory() as s:
+            stmt = select(outbox.c.payload, outbox.c.message_key).where(
+                outbox.c.event_type == event_type
+            )
+            if subject is not None:
+                stmt = stmt.where(outbox.c.message_key == subject)
+            rows = (await s.execute(stmt)).all()
+        return [json.loads(r[0]) for r in rows]
+
+    async def scalar(self, stmt: Any) -> Any:
+        async with self.runtime.session_factory() as s:
+            return (await s.execute(stmt)).scalar_one()
+
+    async def ledger_total(self) -> int:
+        return int(
+            await self.scalar(select(func.coalesce(func.sum(orm.ledger_entries.c.amount_tiyn), 0)))
+        )
+
+    async def entry_count(self) -> int:
+        return int(await self.scalar(select(func.count()).select_from(orm.ledger_entries)))
+
+    async def balance(self, account: str) -> int:
+        e = orm.ledger_entries
+        return int(
+            await self.scalar(
+                select(func.coalesce(func.sum(e.c.amount_tiyn), 0)).where(e.c.account == account)
+            )
+        )
+
+
+def settings_for(
+    tmp_path: Path, database_url: str | None, gw: FakeGateway, **over: Any
+) -> PaymentsSettings:
+    values: dict[str, Any] = {
+        "data_dir": tmp_path,
+        "dev_mode": True,
+        "log_json": False,
+        "kafka_enabled": False,
+        "gateway_jwks_url": gw.jwks_url,
+        "public_url": "http://svc",
+        "acquirer_hmac_secret": SECRET,
+        "expiry_interval_s": 3600,
+        "sandbox": SandboxAcquirerSettings(
+            callback_delay_s=0, retry_backoff_s=0.05, max_attempts=3
+        ),
+    }
+    if database_url:
+        values["database_url"] = database_url
+    values.update(over)
+    return PaymentsSettings(**values)
+
+
+@asynccontextmanager
+async def payments_service(
+    tmp_path: Path, database_url: str | None, **over: Any
+) -> AsyncIterator[Payments]:
+    gw = FakeGateway(tmp_path)
+    app = create_app(settings_for(tmp_path, database_url, gw, **over))
+    async with running(app) as client:
+        svc = Payments(app, client, gw)
+        # the bank calls back over HTTP, here into the same in-process app
+        bank_http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc")
+        svc.bank.http = bank_http
+        try:
+            yield svc
+        finally:
+            await svc.bank.aclose()
+            await bank_http.aclose()
