@@ -29,6 +29,7 @@ from meshkit.testing.contract import (
     AGENCIES,
     BODY_METHODS,
     FieldPath,
+    IdentifierKind,
     Operation,
     describe,
     dotted,
@@ -321,9 +322,9 @@ def check_injection(caller: Caller, op: Operation) -> Findings:
     return findings
 
 
-def identifier_targets(op: Operation) -> list[tuple[str, str | FieldPath, str]]:
+def identifier_targets(op: Operation) -> list[tuple[str, str | FieldPath, IdentifierKind]]:
     """(location, name or body path, kind) of every IIN/BIN-carrying input."""
-    out: list[tuple[str, str | FieldPath, str]] = []
+    out: list[tuple[str, str | FieldPath, IdentifierKind]] = []
     for p in op.parameters:
         kind = identifier_kind(p.name, p.schema)
         if kind is not None and p.location in ("path", "query"):
@@ -339,7 +340,7 @@ def check_identifiers(caller: Caller, op: Operation) -> Findings:
     with StoredNothing(caller.live, op, findings):
         for location, target, kind in identifier_targets(op):
             where = dotted(target) if isinstance(target, tuple) else target
-            for case, value in identifier_edge_cases(kind):  # type: ignore[arg-type]
+            for case, value in identifier_edge_cases(kind):
                 label = f"{op.label} {kind} {case} {value!r} in {location} {where}"
                 body = _body_bytes(op) if op.body_media_types else None
                 path, query = _path(op), _query(op)
@@ -360,7 +361,7 @@ def check_identifiers(caller: Caller, op: Operation) -> Findings:
                     content_type="application/json" if op.takes_json else None,
                 )
                 bad = _answer(label, r, allowed={422})
-                reason = expected_reason(kind, value)  # type: ignore[arg-type]
+                reason = expected_reason(kind, value)
                 if not bad and reason and reason not in r.text:
                     bad.append(
                         f"{label}: the problem does not give the reason {reason!r}: {r.text[:300]}"
