@@ -59,15 +59,21 @@ from meshkit.testing.services import SERVICES, build_app
 OPERATIONS = all_operations()
 
 
-def params(select: Callable[[Operation], bool]) -> list[Any]:
+def params(select: Callable[[Operation], bool], none_yet: str = "") -> list[Any]:
     chosen = [op for op in OPERATIONS if select(op)]
+    if not chosen and none_yet:
+        return [pytest.param(None, id="none-yet", marks=pytest.mark.skip(reason=none_yet))]
     return [pytest.param(op, id=op.label) for op in chosen]
 
 
 BODY_OPS = params(lambda op: bool(op.body_media_types))
 JSON_BODY_OPS = params(lambda op: op.takes_json)
 INJECTABLE_OPS = params(lambda op: bool(injection_targets(op)))
-IDENTIFIER_OPS = params(lambda op: bool(identifier_targets(op)))
+IDENTIFIER_OPS = params(
+    lambda op: bool(identifier_targets(op)),
+    none_yet="no operation takes an IIN/BIN parameter or field yet (they land with the domain "
+    "issues); the check itself is exercised on a synthetic operation below",
+)
 AGENCY_OPS = params(lambda op: op.service in AGENCIES)
 
 

@@ -49,9 +49,9 @@ def service_openapi(service: str) -> dict[str, Any]:
     Built from the app's routes; no lifespan is started, nothing is written but the empty
     data directory.
     """
-    data_dir = Path(tempfile.mkdtemp(prefix=f"openapi-{service}-"))
-    app = build_app(service, data_dir, kafka_enabled=False)
-    return app.openapi()
+    with tempfile.TemporaryDirectory(prefix=f"openapi-{service}-") as data_dir:
+        app = build_app(service, Path(data_dir), kafka_enabled=False)
+        return app.openapi()
 
 
 def resolve(spec: Mapping[str, Any], schema: Any) -> Any:

@@ -175,7 +175,10 @@ def fuzz_operation(
 #: event loop) so that its routed exchange reaches the in-process agency apps, and returning
 #: a function that gives the credentials of a caller (client = agency code or "citizen",
 #: user = IIN) — typically ``{"Authorization": "Bearer …"}`` — with every operation allowed
-#: for the agency callers.
+#: for the agency callers. The agency apps are built with default settings, so the hook
+#: also makes their assertion verifiers trust this gateway's keys (e.g. a JWKS client over
+#: an ASGI transport to the gateway app: no URL reaches an in-process app). It may be sync
+#: or async.
 GATEWAY_HOOK = ("egov_gateway.testing", "wire_routed_exchange")
 
 CallerCredentials = Callable[[str, str | None], dict[str, str]]
