@@ -25,6 +25,7 @@ from meshkit.auth.jwks import JWKSClient
 from meshkit.db import create_engine, session_factory
 from meshkit.echo import echo_handlers, echo_router
 from meshkit.gateway_client import ClientCredentials, GatewayClient, TokenProvider
+from meshkit.limits import RequestLimitsMiddleware
 from meshkit.messaging.consumer import EventConsumer
 from meshkit.messaging.handlers import HandlerRegistry
 from meshkit.messaging.relay import OutboxRelay
@@ -232,6 +233,9 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         checks["kafka"] = runtime.check_kafka
     app.state.readiness_checks = checks
     install_problem_handlers(app)
+    app.add_middleware(
+        RequestLimitsMiddleware, max_body_bytes=getattr(s, "max_body_bytes", 1_048_576)
+    )
     app.add_middleware(RequestContextMiddleware, service=s.service_name)
     app.include_router(health_router(s.service_name))
     for router in definition.routers:

@@ -1,0 +1,182 @@
+"""Request hardening every service gets: a body size limit and JSON-only JSON endpoints.
+
+Pure ASGI (no BaseHTTPMiddleware), so it adds no per-request task and streams:
+
+* a body larger than ``settings.max_body_bytes`` (default 1 MiB) is refused with a 413
+  problem — at once when ``Content-Length`` says so, otherwise as soon as the bytes received
+  pass the limit (the rest is never read, and never more than the limit is held);
+* a request whose route takes a JSON body but which declares another content type
+  (``text/plain``, ``multipart/form-data``, XML, …) is refused with a 415 problem before
+  the handler runs. Routes that take a form, a file or read the raw body themselves are left
+  alone: only the route's declared body decides.
+
+* a NUL character (U+0000) in the path, the query or a JSON string is refused with a 422
+  problem: no text column of PostgreSQL can store one, so it could only ever end in a 500.
+
+Every answer is RFC 9457 ``application/problem+json`` carrying the request id.
+"""
+
+from __future__ import annotations
+
+import email.message
+import json
+import re
+from typing import Any
+
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from meshkit.problems import PROBLEM_BASE, PROBLEM_JSON
+
+DEFAULT_MAX_BODY_BYTES = 1_048_576
+
+# a JSON \u0000 escape (an even number of backslashes before it: "\\u0000" is text)
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def is_json_content_type(value: str) -> bool:
+    message = email.message.Message()
+    message["content-type"] = value
+    if message.get_content_maintype() != "application":
+        return False
+    subtype = message.get_content_subtype()
+    return subtype == "json" or subtype.endswith("+json")
+
+
+def _json_body_route(scope: Scope) -> bool | None:
+    """Whether the route ``scope`` reaches takes a JSON body (None: no route, no body)."""
+    app = scope.get("app")
+    router = getattr(app, "router", None)
+    for route in getattr(router, "routes", ()):
+        match, _ = route.matches(scope)
+        if match != Match.FULL:
+            continue
+        body_field = getattr(route, "body_field", None)
+        if body_field is None:
+            return None
+        media = getattr(getattr(body_field, "field_info", None), "media_type", "application/json")
+        return is_json_content_type(str(media))
+    return None
+
+
+class RequestLimitsMiddleware:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            await self._too_large(scope, send)
+            return
+        if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
+            await _nul_refused(scope, send, "the URL")
+            return
+        content_type = headers.get("content-type")
+        if content_type and not is_json_content_type(content_type) and _json_body_route(scope):
+            await _problem(
+                scope,
+                send,
+                415,
+                "unsupported-media-type",
+                "Unsupported Media Type",
+                f"this operation takes application/json, not {content_type.split(';')[0]}",
+            )
+            return
+        # read the body up to the limit before the app sees it, so an oversized body is
+        # refused whether or not a handler would have read it; then replay it
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                # disconnected: let the app see it
+                replay = _replay(chunks, receive, first=message)
+                await self.app(scope, replay, send)
+                return
+            body = message.get("body", b"")
+            size += len(body)
+            if size > self.max_body_bytes:
+                await self._too_large(scope, send)
+                return
+            if body:
+                chunks.append(body)
+            more = bool(message.get("more_body", False))
+        json_body = content_type is None or is_json_content_type(content_type)
+        if chunks and json_body and _JSON_NUL.search(b"".join(chunks)):
+            await _nul_refused(scope, send, "a JSON string of the body")
+            return
+        await self.app(scope, _replay(chunks, receive), send)
+
+    async def _too_large(self, scope: Scope, send: Send) -> None:
+        await _problem(
+            scope,
+            send,
+            413,
+            "content-too-large",
+            "Content Too Large",
+            f"the request body is larger than {self.max_body_bytes} bytes",
+        )
+
+
+async def _nul_refused(scope: Scope, send: Send, where: str) -> None:
+    message = "contains a NUL character (U+0000), which no field accepts"
+    await _problem(
+        scope,
+        send,
+        422,
+        "validation-error",
+        "Your request is not valid",
+        f"{where} {message}",
+        errors={"body" if "body" in where else "url": message},
+    )
+
+
+def _replay(chunks: list[bytes], receive: Receive, first: Message | None = None) -> Receive:
+    pending: list[Message] = []
+    if first is not None:
+        pending.append(first)
+    else:
+        pending.append({"type": "http.request", "body": b"".join(chunks), "more_body": False})
+
+    async def replay() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replay
+
+
+async def _problem(
+    scope: Scope,
+    send: Send,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    errors: dict[str, str] | None = None,
+) -> None:
+    state: dict[str, Any] = scope.get("state") or {}
+    request_id = state.get("request_id")
+    problem: dict[str, Any] = {
+        "type": PROBLEM_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request_id,
+    }
+    if errors:
+        problem["errors"] = errors
+    body = json.dumps(problem).encode()
+    headers = [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,570 @@
+"""Hostile input, table-driven over the operations a service publishes.
+
+Each ``check_*`` sends one family of hostile requests to one operation of a running service
+(:class:`meshkit.testing.live.LiveApp`) and returns its findings — sentences naming what
+went wrong, empty when the service held. Agency operations are called with a valid gateway
+assertion for exactly the request sent, so the hostile input reaches the handlers and
+validation behind ``routed_call`` rather than stopping at authentication.
+
+What every check asks of every answer: never a 5xx; an error is an RFC 9457 problem; a
+success is JSON that parses; and a refused write stored nothing (the service's outbox gained
+no row — every domain change writes one).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from meshkit.auth.assertion import sign_assertion
+from meshkit.auth.keys import KeyRing, SigningKey
+from meshkit.ids import EXAMPLE_IIN
+from meshkit.testing.apps import FakeGateway
+from meshkit.testing.contract import (
+    AGENCIES,
+    BODY_METHODS,
+    FieldPath,
+    IdentifierKind,
+    Operation,
+    describe,
+    dotted,
+    example_body,
+    example_params,
+    expected_reason,
+    format_path,
+    identifier_edge_cases,
+    identifier_fields,
+    identifier_kind,
+    is_json_media,
+    json_answer_violations,
+    problem_violations,
+    set_at,
+    string_fields,
+)
+from meshkit.testing.live import LiveApp
+
+#: strings a hostile client puts in every string field
+INJECTIONS: list[tuple[str, str]] = [
+    ("sql", "' OR 1=1 --"),
+    ("sql-drop", "'; DROP TABLE outbox; --"),
+    ("script", "<script>alert(1)</script>"),
+    ("traversal", "../../etc/passwd"),
+    ("nul", "nul\u0000byte"),
+    ("template", "{{7*7}}${7*7}%s%n"),
+    ("bidi", "\u202eԀ\ufeffӘ\U0001f600"),
+    ("long-4k", "Ә" * 4_000),
+    ("long-10k", "Ә" * 10_000),
+    ("long-200k", "A" * 200_000),
+]
+
+WRONG_CONTENT_TYPES = [
+    "text/plain",
+    "multipart/form-data; boundary=mesh-boundary",
+    "application/xml",
+    "application/x-www-form-urlencoded",
+]
+
+NESTING_DEPTH = 10_000
+
+#: longest injection string put into a path or query parameter
+MAX_URL_PAYLOAD = 8_000
+
+#: larger than any service's default body limit (1 MiB)
+OVERSIZED_BYTES = 2 * 1_048_576 + 17
+
+
+@dataclass
+class Caller:
+    """Sends requests to one service as the gateway would route them (agencies) or directly."""
+
+    service: str
+    live: LiveApp
+    gateway: FakeGateway | None
+    client: str = "registry"
+    user: str | None = EXAMPLE_IIN
+    sent: list[str] = field(default_factory=list)
+
+    @property
+    def signs(self) -> bool:
+        return self.gateway is not None and self.service in AGENCIES
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        content: bytes | AsyncIterator[bytes] | None = None,
+        content_type: str | None = None,
+        headers: dict[str, str] | None = None,
+        sign: bool = True,
+    ) -> httpx.Response:
+        hdrs = dict(headers or {})
+        if content_type is not None:
+            hdrs["content-type"] = content_type
+        request = self.live.build(method, path, params=params, content=content, headers=hdrs)
+        if sign and self.signs:
+            assert self.gateway is not None
+            request.headers.update(
+                self.gateway.headers(
+                    self.service,
+                    request.method,
+                    request.url.path,
+                    client=self.client,
+                    user=self.user,
+                )
+            )
+        self.sent.append(f"{method} {path}")
+        return self.live.send(request)
+
+
+Findings = list[str]
+
+
+def _answer(label: str, response: httpx.Response, *, allowed: set[int] | None = None) -> Findings:
+    """What is wrong with ``response`` to a hostile request."""
+    out: Findings = []
+    if response.status_code >= 500:
+        return [f"{label}: server error {describe(response)}"]
+    if allowed is not None and response.status_code not in allowed:
+        out.append(f"{label}: expected HTTP {sorted(allowed)}, got {describe(response)}")
+    if response.status_code >= 400:
+        out += [f"{label}: {v}" for v in problem_violations(response)]
+    else:
+        out += [f"{label}: {v}" for v in json_answer_violations(response)]
+    return out
+
+
+class StoredNothing:
+    """``with StoredNothing(live, op) as f: …`` adds a finding if a refused write stored a row."""
+
+    def __init__(self, live: LiveApp, op: Operation, findings: Findings) -> None:
+        self.live = live
+        self.op = op
+        self.findings = findings
+        self.before = 0
+
+    def __enter__(self) -> StoredNothing:
+        self.before = self.live.outbox_rows()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        after = self.live.outbox_rows()
+        if after != self.before:
+            self.findings.append(
+                f"{self.op.label}: a refused request stored {after - self.before} outbox row(s)"
+            )
+
+
+def _path(op: Operation, overrides: dict[str, Any] | None = None) -> str:
+    values = example_params(op)["path"] | (overrides or {})
+    return format_path(op.path, values)
+
+
+def _query(op: Operation, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    return example_params(op)["query"] | (overrides or {})
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode()
+
+
+def _body_bytes(op: Operation) -> bytes:
+    return _json(example_body(op)) if op.body_schema is not None else b"{}"
+
+
+# --- the checks --------------------------------------------------------------------------------
+def check_oversized_body(caller: Caller, op: Operation) -> Findings:
+    """A body over the limit → 413 (or 422) problem, nothing stored; declared or streamed."""
+    findings: Findings = []
+    body = example_body(op)
+    pad = "x" * OVERSIZED_BYTES
+    # valid content plus one field nobody asked for: only the size is wrong
+    big = _json({**body, "padding": pad}) if isinstance(body, dict) else _json(pad)
+    label = f"{op.label} oversized body"
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: the limit must count
+        for i in range(0, len(big), 65_536):
+            yield big[i : i + 65_536]
+
+    with StoredNothing(caller.live, op, findings):
+        r = caller.request(
+            op.method, _path(op), params=_query(op), content=big, content_type="application/json"
+        )
+        findings += _answer(label + " (Content-Length)", r, allowed={413, 422})
+        r = caller.request(
+            op.method,
+            _path(op),
+            params=_query(op),
+            content=chunks(),
+            content_type="application/json",
+        )
+        findings += _answer(label + " (chunked)", r, allowed={413, 422})
+    return findings
+
+
+def check_deep_nesting(caller: Caller, op: Operation) -> Findings:
+    findings: Findings = []
+    bodies = {
+        "objects": b'{"a":' * NESTING_DEPTH + b"1" + b"}" * NESTING_DEPTH,
+        "arrays": b"[" * NESTING_DEPTH + b"]" * NESTING_DEPTH,
+    }
+    if isinstance(example_body(op), dict):
+        # the nesting inside an expected field
+        for path in list(string_fields(op.spec, op.body_schema))[:1]:
+            doc = _json(set_at(example_body(op), path, "@@NEST@@"))
+            bodies["in-field"] = doc.replace(b'"@@NEST@@"', bodies["arrays"])
+    with StoredNothing(caller.live, op, findings):
+        for name, content in bodies.items():
+            r = caller.request(
+                op.method,
+                _path(op),
+                params=_query(op),
+                content=content,
+                content_type="application/json",
+            )
+            findings += _answer(
+                f"{op.label} {NESTING_DEPTH}-deep {name}", r, allowed=set(range(400, 500))
+            )
+    return findings
+
+
+def check_wrong_content_type(caller: Caller, op: Operation) -> Findings:
+    findings: Findings = []
+    declared = [m.split(";")[0].strip().lower() for m in op.body_media_types]
+    wrong = [ct for ct in WRONG_CONTENT_TYPES if ct.split(";")[0] not in declared]
+    if not op.takes_json:
+        wrong = ["application/json", "text/plain"]
+        wrong = [ct for ct in wrong if ct not in declared]
+    with StoredNothing(caller.live, op, findings):
+        for ct in wrong:
+            r = caller.request(
+                op.method, _path(op), params=_query(op), content=_body_bytes(op), content_type=ct
+            )
+            findings += _answer(f"{op.label} sent as {ct}", r, allowed={415, 422})
+    return findings
+
+
+def check_invalid_utf8(caller: Caller, op: Operation) -> Findings:
+    findings: Findings = []
+    bodies = [b'{"x": "\xff\xfe\xfd"}', b"\xc3\x28\xa0\xa1"]
+    body = example_body(op)
+    for path in list(string_fields(op.spec, op.body_schema))[:3]:
+        doc = _json(set_at(body, path, "@@BAD@@"))
+        bodies.append(doc.replace(b"@@BAD@@", b"ok\xed\xa0\x80\xff"))
+    with StoredNothing(caller.live, op, findings):
+        for content in bodies:
+            r = caller.request(
+                op.method,
+                _path(op),
+                params=_query(op),
+                content=content,
+                content_type="application/json; charset=utf-8",
+            )
+            findings += _answer(
+                f"{op.label} invalid UTF-8 {content[:24]!r}", r, allowed=set(range(400, 500))
+            )
+    return findings
+
+
+def injection_targets(op: Operation) -> list[tuple[str, str | FieldPath]]:
+    """('body', field path) for every string body field, (location, name) for string params."""
+    out: list[tuple[str, str | FieldPath]] = []
+    if op.body_schema is not None and op.takes_json:
+        out += [("body", p) for p in string_fields(op.spec, op.body_schema)]
+    for p in op.parameters:
+        if p.location in ("path", "query") and p.schema.get("type", "string") == "string":
+            out.append((p.location, p.name))
+    return out
+
+
+def check_injection(caller: Caller, op: Operation) -> Findings:
+    """Injection strings in every string field: 4xx or a normal answer, never a 5xx; a JSON
+    answer always parses."""
+    findings: Findings = []
+    for location, target in injection_targets(op):
+        for name, payload in INJECTIONS:
+            if location != "body" and len(payload) > MAX_URL_PAYLOAD:
+                continue  # a URL that long is refused by clients and proxies long before
+            label = f"{op.label} {name} in {location} {dotted(target) if isinstance(target, tuple) else target}"
+            if location == "body":
+                assert isinstance(target, tuple)
+                content = _json(set_at(example_body(op), target, payload))
+                r = caller.request(
+                    op.method,
+                    _path(op),
+                    params=_query(op),
+                    content=content,
+                    content_type="application/json",
+                )
+            elif location == "path":
+                r = caller.request(
+                    op.method,
+                    _path(op, {str(target): payload}),
+                    params=_query(op),
+                    content=_body_bytes(op) if op.body_media_types else None,
+                    content_type="application/json" if op.takes_json else None,
+                )
+            else:
+                r = caller.request(
+                    op.method,
+                    _path(op),
+                    params=_query(op, {str(target): payload}),
+                    content=_body_bytes(op) if op.body_media_types else None,
+                    content_type="application/json" if op.takes_json else None,
+                )
+            findings += _answer(label, r)
+    return findings
+
+
+def identifier_targets(op: Operation) -> list[tuple[str, str | FieldPath, IdentifierKind]]:
+    """(location, name or body path, kind) of every IIN/BIN-carrying input."""
+    out: list[tuple[str, str | FieldPath, IdentifierKind]] = []
+    for p in op.parameters:
+        kind = identifier_kind(p.name, p.schema)
+        if kind is not None and p.location in ("path", "query"):
+            out.append((p.location, p.name, kind))
+    if op.body_schema is not None and op.takes_json:
+        out += [("body", path, kind) for path, kind in identifier_fields(op.spec, op.body_schema)]
+    return out
+
+
+def check_identifiers(caller: Caller, op: Operation) -> Findings:
+    """Every IIN/BIN edge case → 422 problem whose field error gives meshkit.ids' reason."""
+    findings: Findings = []
+    with StoredNothing(caller.live, op, findings):
+        for location, target, kind in identifier_targets(op):
+            where = dotted(target) if isinstance(target, tuple) else target
+            for case, value in identifier_edge_cases(kind):
+                label = f"{op.label} {kind} {case} {value!r} in {location} {where}"
+                body = _body_bytes(op) if op.body_media_types else None
+                path, query = _path(op), _query(op)
+                if location == "body":
+                    assert isinstance(target, tuple)
+                    body = _json(set_at(example_body(op), target, value))
+                elif location == "path":
+                    if value == "":
+                        continue  # an empty segment is another route, not a bad IIN
+                    path = _path(op, {str(target): value})
+                else:
+                    query = _query(op, {str(target): value})
+                r = caller.request(
+                    op.method,
+                    path,
+                    params=query,
+                    content=body,
+                    content_type="application/json" if op.takes_json else None,
+                )
+                bad = _answer(label, r, allowed={422})
+                reason = expected_reason(kind, value)
+                if not bad and reason and reason not in r.text:
+                    bad.append(
+                        f"{label}: the problem does not give the reason {reason!r}: {r.text[:300]}"
+                    )
+                elif not bad and where.split(".")[-1] not in r.text:
+                    bad.append(f"{label}: the problem does not name the field {where}")
+                findings += bad
+    return findings
+
+
+# --- the gateway assertion ---------------------------------------------------------------------
+def is_routed(caller: Caller, op: Operation) -> bool:
+    """An operation is routed when, called without an assertion, it asks for one (401)."""
+    r = caller.request(
+        op.method,
+        _path(op),
+        params=_query(op),
+        content=_body_bytes(op) if op.body_media_types else None,
+        content_type="application/json" if op.takes_json else None,
+        sign=False,
+    )
+    return r.status_code == 401 and "X-Mesh-Assertion" in r.text
+
+
+AssertionAttack = Callable[[FakeGateway, str, str, str, str], dict[str, str]]
+
+
+def _token(key: SigningKey, agency: str, method: str, path: str, rid: str, **kw: Any) -> str:
+    claims: dict[str, Any] = {
+        "agency": agency,
+        "method": method,
+        "path": path,
+        "client": "registry",
+        "user": EXAMPLE_IIN,
+        "request_id": rid,
+    } | kw
+    return sign_assertion(key, **claims)
+
+
+def _alg_none(agency: str, method: str, path: str, rid: str) -> str:
+    import base64
+
+    def b64(d: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
+
+    now = int(time.time())
+    claims = {
+        "iss": "egov-gateway",
+        "aud": agency,
+        "sub": "registry",
+        "iat": now,
+        "exp": now + 60,
+        "jti": rid,
+        "htm": method,
+        "htu": path,
+    }
+    return f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims)}."
+
+
+def _tampered(gw: FakeGateway, agency: str, method: str, path: str, rid: str) -> str:
+    header, payload, sig = _token(gw.ring.current, agency, method, path, rid).split(".")
+    import base64
+
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["sub"] = "citizen"
+    forged_payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return f"{header}.{forged_payload}.{sig}"
+
+
+#: name → (gateway, agency, method, path, request id) → headers to send
+ASSERTION_ATTACKS: dict[str, AssertionAttack] = {
+    "missing": lambda gw, a, m, p, rid: {"X-Request-Id": rid},
+    "garbage": lambda gw, a, m, p, rid: {"X-Mesh-Assertion": "not.a.jwt", "X-Request-Id": rid},
+    "forged-key": lambda gw, a, m, p, rid: {
+        "X-Mesh-Assertion": _token(KeyRing(SigningKey.generate()).current, a, m, p, rid),
+        "X-Request-Id": rid,
+    },
+    "tampered-claims": lambda gw, a, m, p, rid: {
+        "X-Mesh-Assertion": _tampered(gw, a, m, p, rid),
+        "X-Request-Id": rid,
+    },
+    "alg-none": lambda gw, a, m, p, rid: {
+        "X-Mesh-Assertion": _alg_none(a, m, p, rid),
+        "X-Request-Id": rid,
+    },
+    "expired": lambda gw, a, m, p, rid: {
+        "X-Mesh-Assertion": _token(gw.ring.current, a, m, p, rid, now=time.time() - 3600),
+        "X-Request-Id": rid,
+    },
+    "issued-in-the-future": lambda gw, a, m, p, rid: {
+        "X-Mesh-Assertion": _token(
+            gw.ring.current, a, m, p, rid, now=time.time() + 3600, ttl_s=7200
+        ),
+        "X-Request-Id": rid,
+    },
+    "other-agency": lambda gw, a, m, p, rid: {
+        "X-Mesh-Assertion": _token(gw.ring.current, "somebody-else", m, p, rid),
+        "X-Request-Id": rid,
+    },
+    "other-path": lambda gw, a, m, p, rid: {
+        "X-Mesh-Assertion": _token(gw.ring.current, a, m, p + "/elsewhere", rid),
+        "X-Request-Id": rid,
+    },
+    "other-method": lambda gw, a, m, p, rid: {
+        "X-Mesh-Assertion": _token(
+            gw.ring.current, a, "DELETE" if m != "DELETE" else "GET", p, rid
+        ),
+        "X-Request-Id": rid,
+    },
+    "replayed-with-another-request-id": lambda gw, a, m, p, rid: {
+        "X-Mesh-Assertion": _token(gw.ring.current, a, m, p, rid + "-first"),
+        "X-Request-Id": rid,
+    },
+}
+
+
+def check_assertion_attack(caller: Caller, op: Operation, attack: str) -> Findings:
+    assert caller.gateway is not None
+    path = _path(op)
+    decoded = httpx.URL("http://svc" + path).path
+    rid = f"req-attack-{time.time_ns()}"
+    headers = ASSERTION_ATTACKS[attack](caller.gateway, caller.service, op.method, decoded, rid)
+    r = caller.request(
+        op.method,
+        path,
+        params=_query(op),
+        content=_body_bytes(op) if op.body_media_types else None,
+        content_type="application/json" if op.takes_json else None,
+        headers=headers,
+        sign=False,
+    )
+    return _answer(f"{op.label} assertion {attack}", r, allowed={401})
+
+
+def check_identical_replay(caller: Caller, op: Operation) -> Findings:
+    """The very same assertion and request id, sent twice: the second must be refused."""
+    assert caller.gateway is not None
+    path = _path(op)
+    decoded = httpx.URL("http://svc" + path).path
+    rid = f"req-replay-{time.time_ns()}"
+    headers = caller.gateway.headers(
+        caller.service, op.method, decoded, client="registry", user=EXAMPLE_IIN, request_id=rid
+    )
+    kwargs: dict[str, Any] = {
+        "params": _query(op),
+        "content": _body_bytes(op) if op.body_media_types else None,
+        "content_type": "application/json" if op.takes_json else None,
+        "headers": headers,
+        "sign": False,
+    }
+    first = caller.request(op.method, path, **kwargs)
+    if first.status_code == 401:
+        return [f"{op.label}: the first, valid call was refused: {describe(first)}"]
+    second = caller.request(op.method, path, **kwargs)
+    return _answer(f"{op.label} identical replay", second, allowed={401})
+
+
+# --- path traversal ----------------------------------------------------------------------------
+def traversal_paths(path: str) -> list[bytes]:
+    """Raw request paths that smuggle ``..`` into ``path`` (sent byte for byte)."""
+    segments = [s for s in path.split("/") if s]
+    first = segments[0] if segments else "x"
+    rest = "/".join(segments[1:]) or "x"
+    return [
+        f"/{first}/%2e%2e/{first}/{rest}".encode(),
+        f"/{first}/{rest}/../../../../../etc/passwd".encode(),
+        f"/{first}/%2e%2e%2f{first}/{rest}".encode(),
+        f"/{first}/..%2f..%2f{rest}".encode(),
+        f"/{first}/%252e%252e/{rest}".encode(),
+        f"//{first}/./{rest}".encode(),
+        b"/%2e%2e/%2e%2e/etc/passwd",
+        b"/../../etc/passwd",
+    ]
+
+
+def check_traversal(caller: Caller, op: Operation, *, sign: bool) -> Findings:
+    """Traversal variants of a path reach nothing: 4xx (a problem), never 2xx or 5xx."""
+    findings: Findings = []
+    for raw in traversal_paths(_path(op)):
+        headers: dict[str, str] = {}
+        if sign and caller.signs:
+            assert caller.gateway is not None
+            decoded = httpx.URL("http://svc" + raw.decode()).path
+            headers = caller.gateway.headers(caller.service, op.method, decoded, client="registry")
+        r = caller.live.send_raw_path(op.method, raw, headers=headers)
+        findings += _answer(f"{op.label} traversal {raw!r}", r, allowed=set(range(400, 500)))
+    return findings
+
+
+def routed_exchange_traversals(agency: str) -> list[bytes]:
+    """Raw paths that try to climb out of ``/x/<agency>/`` at the gateway."""
+    return [
+        f"/x/{agency}/../../admin".encode(),
+        f"/x/{agency}/%2e%2e/%2e%2e/admin".encode(),
+        f"/x/{agency}/..%2f..%2fapi/v1/audit/verify".encode(),
+        f"/x/{agency}/%2e%2e/other/health/live".encode(),
+        f"/x/{agency}%2f..%2fidentity/persons".encode(),
+    ]
+
+
+def body_method(op: Operation) -> bool:
+    return op.method in BODY_METHODS and bool(op.body_media_types)
+
+
+def json_body_method(op: Operation) -> bool:
+    return body_method(op) and any(is_json_media(m) for m in op.body_media_types)
