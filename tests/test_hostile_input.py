@@ -200,12 +200,6 @@ def test_bad_assertions_are_401_problems(
     no_findings(findings)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="meshkit.auth.assertion.AssertionVerifier keeps no record of used assertion ids "
-    "(jti): the very same assertion + X-Request-Id is accepted again within its 60 s "
-    "lifetime. Needs a jti replay cache in meshkit (reported; not a service fix).",
-)
 def test_an_identical_replay_is_refused(mesh: Services, routed_ops: list[Operation]) -> None:
     findings: Findings = []
     for op in routed_ops:

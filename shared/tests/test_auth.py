@@ -172,3 +172,26 @@ def test_principal_from_claims() -> None:
     assert p.agency == "registry" and p.iin is None and p.has_scope("persons:read")
     c = Principal.from_claims({"sub": "900115300122", "kind": "citizen"})
     assert c.iin == "900115300122"
+
+
+async def test_a_replayed_assertion_is_refused() -> None:
+    ring = KeyRing(SigningKey.generate())
+    verifier = AssertionVerifier(JWKSClient(ring.jwks()), agency="identity")
+
+    def fresh() -> str:
+        return sign_assertion(
+            ring.current,
+            agency="identity",
+            method="GET",
+            path="/p",
+            client="registry",
+            user=None,
+            request_id="req-replay-0001",
+        )
+
+    token = fresh()
+    await verifier.verify(token, method="GET", path="/p", request_id="req-replay-0001")
+    with pytest.raises(Unauthenticated, match="replay"):
+        await verifier.verify(token, method="GET", path="/p", request_id="req-replay-0001")
+    # a retry by the gateway signs anew (same request id) and is accepted
+    await verifier.verify(fresh(), method="GET", path="/p", request_id="req-replay-0001")

@@ -7,6 +7,8 @@ bypasses the gateway never reaches a routed endpoint.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import time
 from typing import Any
 
@@ -65,14 +67,31 @@ def sign_assertion(
         "usr": user,
         "pur": purpose,
         "svc": service_code,
+        # every signature is unique, so an agency can refuse a replayed one outright
+        "nonce": secrets.token_urlsafe(12),
     }
     return key.sign(claims)
 
 
 class AssertionVerifier:
-    def __init__(self, jwks: JWKSClient, *, agency: str) -> None:
+    def __init__(self, jwks: JWKSClient, *, agency: str, replay_cache_size: int = 200_000) -> None:
         self.jwks = jwks
         self.agency = agency
+        # digest of each accepted assertion → its expiry; per process (an assertion lives
+        # 60 s and is bound to one request of one agency, so a per-instance cache suffices
+        # against replays at this instance; see the runbook for the multi-replica note)
+        self._seen: dict[bytes, float] = {}
+        self._cache_size = replay_cache_size
+
+    def _first_use(self, token: str, exp: float) -> bool:
+        now = time.time()
+        if len(self._seen) >= self._cache_size:
+            self._seen = {k: v for k, v in self._seen.items() if v > now}
+        digest = hashlib.sha256(token.encode()).digest()
+        if digest in self._seen and self._seen[digest] > now:
+            return False
+        self._seen[digest] = exp
+        return True
 
     async def verify(
         self, token: str | None, *, method: str, path: str, request_id: str | None
@@ -95,6 +114,8 @@ class AssertionVerifier:
             raise Unauthenticated("gateway assertion was issued for another request")
         if request_id is not None and claims.get("jti") != request_id:
             raise Unauthenticated("gateway assertion does not match X-Request-Id")
+        if not self._first_use(token, float(claims["exp"]) + 5):
+            raise Unauthenticated("gateway assertion was already used (replay refused)")
         return RoutedCall(
             client=str(claims["sub"]),
             user=claims.get("usr"),
