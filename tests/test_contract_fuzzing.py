@@ -28,7 +28,7 @@ from schemathesis import GenerationMode
 
 from meshkit.auth.assertion import RoutedCall, routed_call
 from meshkit.problems import PROBLEM_RESPONSES
-from meshkit.testing.apps import FakeGateway
+from meshkit.testing.apps import FakeGateway, assertion_path
 from meshkit.testing.contract import (
     AGENCIES,
     Operation,
@@ -104,7 +104,9 @@ class Mesh:
         fake = self.fake
 
         def sign(request: Any, client: str, user: str | None) -> dict[str, str]:
-            return fake.headers(service, request.method, request.url.path, client=client, user=user)
+            return fake.headers(
+                service, request.method, assertion_path(request), client=client, user=user
+            )
 
         return Target("direct", self.live(service), sign=sign if service in AGENCIES else None)
 
@@ -255,7 +257,7 @@ def test_the_fuzzer_finds_a_flawed_operation(tmp_path: Path, flaw: str) -> None:
 
             def sign(request: Any, client: str, user: str | None) -> dict[str, str]:
                 return fake.headers(
-                    "registry", request.method, request.url.path, client=client, user=user
+                    "registry", request.method, assertion_path(request), client=client, user=user
                 )
 
             target = Target("direct", live, sign=sign)

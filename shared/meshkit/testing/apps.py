@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.parse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,6 +25,11 @@ async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
             yield client
+
+
+def assertion_path(request: httpx.Request) -> str:
+    """The path an agency sees (decoded, no query) — what the gateway signs."""
+    return urllib.parse.unquote(request.url.raw_path.decode("ascii").split("?", 1)[0])
 
 
 class FakeGateway:

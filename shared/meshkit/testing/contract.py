@@ -30,7 +30,7 @@ from meshkit.ids import (
     parse_iin,
 )
 from meshkit.problems import PROBLEM_JSON
-from meshkit.testing.apps import FakeGateway
+from meshkit.testing.apps import FakeGateway, assertion_path
 from meshkit.testing.services import SERVICES, build_app
 
 AGENCIES = tuple(s for s in SERVICES if s != "gateway")
@@ -473,4 +473,6 @@ def assertion_headers(
     user: str | None = None,
 ) -> dict[str, str]:
     """A valid X-Mesh-Assertion for exactly this request (method, decoded path, request id)."""
-    return gateway.headers(op_service, request.method, request.url.path, client=client, user=user)
+    return gateway.headers(
+        op_service, request.method, assertion_path(request), client=client, user=user
+    )
