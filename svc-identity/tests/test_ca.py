@@ -151,7 +151,7 @@ async def test_detached_signature_over_a_digest(svc: Any) -> None:
     other = hashlib.sha256(b"another document").hexdigest()
     result = (await svc.client.post("/ca/verify", json={**req, "digest": other})).json()
     assert not result["valid"] and "does not match" in result["reason"]
-    foreign_key, foreign_csr = make_csr()
+    foreign_key, _ = make_csr()
     foreign = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.SERIAL_NUMBER, ALIKHAN)]))

@@ -12,13 +12,12 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from egov_identity.app import create_app
+from egov_identity.settings import IdentitySettings
 from meshkit.auth import JWKSClient, KeyRing, Principal, SigningKey, TokenInvalid
 from meshkit.gateway_client import ClientCredentials, TokenProvider
 from meshkit.problems import PROBLEM_JSON
 from meshkit.testing.apps import FakeGateway, running
-
-from egov_identity.app import create_app
-from egov_identity.settings import IdentitySettings
 
 ALIKHAN, GULNUR, ERGALI, OPERATOR = "900115300122", "920308400210", "851123300454", "880707300858"
 ALIKHAN_PHONE = "+77011234567"
@@ -366,4 +365,4 @@ async def test_configured_key_and_production_mode(tmp_path: Path) -> None:
         assert r.status_code == 403
         r = await client.post("/auth/login", json={"iin": ALIKHAN, "password": "whatever-1"})
         assert r.status_code == 401
-        assert not list(tmp_path.glob("*.pem"))  # nothing generated on disk
+        assert not list(tmp_path.glob("*.pem"))  # noqa: ASYNC240  nothing generated on disk
