@@ -78,7 +78,7 @@ async def search_persons(
 @router.get("/persons/{iin}", response_model=PersonOut, summary="Read a person by IIN")
 async def read_person(iin: IIN, call: Call, idy: IdentityDep) -> PersonOut:
     now = idy.clock.now()
-    person = await uc.read_person(idy.new_uow(), call, iin, now.date())
+    person = await uc.read_person(idy.person_record, call, iin, now.date())
     if not call.is_citizen:
         idy.disclosures.record(iin, call.client, call.purpose, now)
     return person_out(person)

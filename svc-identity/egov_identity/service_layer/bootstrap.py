@@ -9,10 +9,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from egov_identity.adapters.passwords import Argon2Hasher
 from egov_identity.clock import Clock
 from egov_identity.domain.credentials import LoginPolicy
+from egov_identity.domain.persons import Person
 from egov_identity.domain.pki import CertificateAuthority
 from egov_identity.service_layer.auth import AuthContext
 from egov_identity.service_layer.ca import load_authority
@@ -20,6 +22,7 @@ from egov_identity.service_layer.issuer import TokenIssuer
 from egov_identity.service_layer.persons import DisclosureLog
 from egov_identity.service_layer.unit_of_work import IdentityUnitOfWork
 from egov_identity.settings import IdentitySettings
+from egov_identity.views import person_record
 from meshkit.devsecrets import dev_secret
 from meshkit.messaging.uow import UnitOfWork
 from meshkit.service import ServiceRuntime
@@ -37,6 +40,7 @@ class Identity:
     uow: Callable[[], UnitOfWork]
     issuer: TokenIssuer
     ca: CertificateAuthority
+    engine: AsyncEngine
     auth: AuthContext
     disclosures: DisclosureLog
 
@@ -44,6 +48,9 @@ class Identity:
         uow = self.uow()
         assert isinstance(uow, IdentityUnitOfWork)
         return uow
+
+    async def person_record(self, iin: str) -> Person | None:
+        return await person_record(self.engine, iin)
 
     def use_clock(self, clock: Clock) -> None:
         """Tests: one clock for every rule (expiry, lockout, key publication)."""
@@ -94,7 +101,7 @@ async def start_identity(runtime: ServiceRuntime) -> None:
         dummy_hash=await asyncio.to_thread(hasher.hash, "not-a-password-0"),
     )
     disclosures = DisclosureLog(uow)
-    identity = Identity(settings, clock, uow, issuer, ca, auth, disclosures)
+    identity = Identity(settings, clock, uow, issuer, ca, runtime.engine, auth, disclosures)
     runtime.extras[EXTRA_KEY] = identity
     if settings.dev_mode:
         from egov_identity.seed import seed

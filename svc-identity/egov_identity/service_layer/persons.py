@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -130,9 +130,12 @@ async def _allocate_iin(uow: IdentityUnitOfWork, birth_date: date, sex: str, now
 
 
 # -- read -----------------------------------------------------------------------------------------
-async def read_person(uow: IdentityUnitOfWork, call: RoutedCall, iin: str, today: date) -> Person:
-    async with uow:
-        person = await uow.persons.get(iin)
+async def read_person(
+    load: Callable[[str], Awaitable[Person | None]], call: RoutedCall, iin: str, today: date
+) -> Person:
+    """``load`` is the read model (``views.person_record``): the hot path skips the unit of
+    work, reads are not changes."""
+    person = await load(iin)
     if person is None:
         raise NotFound(f"no person with IIN {iin}")
     if call.is_citizen:
