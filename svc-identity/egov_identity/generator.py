@@ -238,7 +238,7 @@ async def load(
     await _sync_serials(engine, database_url)  # persons entered otherwise (seed, API)
     async with engine.connect() as conn:
         rows = await conn.execute(text("SELECT birth_date, sex, next_serial FROM iin_serials"))
-        serials = {(r.birth_date, r.sex): int(r.next_serial) for r in rows}
+        serials = {(_as_date(r.birth_date), r.sex): int(r.next_serial) for r in rows}
     started = time.perf_counter()
     rows_iter = generate(count, seed=seed, serials=serials)
     cpu_start = time.process_time()
@@ -274,6 +274,10 @@ async def load(
     }
 
 
+def _as_date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)  # SQLite: text
+
+
 async def _sync_serials(engine: Any, database_url: str) -> None:
     """Move the allocation counters past the highest serial per (birth date, sex)."""
     pg = is_postgres(database_url)
@@ -287,7 +291,7 @@ async def _sync_serials(engine: Any, database_url: str) -> None:
         await conn.execute(
             text(
                 f"INSERT INTO iin_serials (birth_date, sex, next_serial) "
-                f"SELECT birth_date, sex, MAX({serial}) + 1 FROM persons "
+                f"SELECT birth_date, sex, MAX({serial}) + 1 FROM persons WHERE true "
                 f"GROUP BY birth_date, sex "
                 f"ON CONFLICT (birth_date, sex) DO UPDATE SET next_serial = "
                 f"{greatest}(iin_serials.next_serial, excluded.next_serial)"
