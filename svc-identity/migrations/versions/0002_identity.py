@@ -255,36 +255,8 @@ def upgrade() -> None:
     with op.batch_alter_table("token_families", schema=None) as batch_op:
         batch_op.create_index("ix_token_families_subject", ["subject"], unique=False)
 
-    op.drop_table("mesh_echo_sent")
-    with op.batch_alter_table("mesh_echo_received", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_mesh_echo_received_echo_id"))
-
-    op.drop_table("mesh_echo_received")
-
 
 def downgrade() -> None:
-
-    op.create_table(
-        "mesh_echo_received",
-        sa.Column("event_id", sa.VARCHAR(length=64), nullable=False),
-        sa.Column("echo_id", sa.VARCHAR(length=64), nullable=False),
-        sa.Column("from_service", sa.VARCHAR(length=50), nullable=False),
-        sa.Column("message", sa.VARCHAR(length=500), nullable=False),
-        sa.Column("received_at", sa.DATETIME(), nullable=False),
-        sa.PrimaryKeyConstraint("event_id"),
-    )
-    with op.batch_alter_table("mesh_echo_received", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_mesh_echo_received_echo_id"), ["echo_id"], unique=False
-        )
-
-    op.create_table(
-        "mesh_echo_sent",
-        sa.Column("id", sa.VARCHAR(length=64), nullable=False),
-        sa.Column("message", sa.VARCHAR(length=500), nullable=False),
-        sa.Column("created_at", sa.DATETIME(), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
-    )
     with op.batch_alter_table("token_families", schema=None) as batch_op:
         batch_op.drop_index("ix_token_families_subject")
 
