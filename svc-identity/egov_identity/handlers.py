@@ -1,5 +1,8 @@
 """Event handlers of svc-identity, registered per event type.
 
+A handler runs inside the consumer's open unit of work (with the inbox row): it never opens
+or commits one itself.
+
 The inbox already drops redelivered events; the use cases are also idempotent against
 logically duplicate events (a second death registration, a repeated birth record).
 """
@@ -37,7 +40,7 @@ async def link_child_to_parents(event: TypedEvent[Any], uow: IdentityUnitOfWork)
         sex=birth.sex,
         birth_place=birth.place,
     )
-    child = await uc.link_birth(
+    child = await uc.apply_birth(
         uow, birth.child_iin, birth.mother_iin, birth.father_iin, _now(), fallback=fallback
     )
     log.info("birth.linked", child=child.iin, act=birth.act_number)
@@ -46,5 +49,5 @@ async def link_child_to_parents(event: TypedEvent[Any], uow: IdentityUnitOfWork)
 @handlers.on(DeathRegistered)
 async def close_record_of_deceased(event: TypedEvent[Any], uow: IdentityUnitOfWork) -> None:
     death: DeathRegistered = event.data
-    await uc.record_death(uow, death.iin, death.date_of_death, death.act_number, _now())
+    await uc.apply_death(uow, death.iin, death.date_of_death, death.act_number, _now())
     log.info("death.recorded", iin=death.iin, act=death.act_number)

@@ -79,6 +79,14 @@ def _event(data: Any) -> Any:
     return registry.parse(envelope)
 
 
+async def deliver(svc: Any, data: Any) -> None:
+    """Like the consumer: handlers run inside its open unit of work, which it commits."""
+    uow = svc.app.state.runtime.uow_factory()
+    async with uow:
+        await dispatch(handlers, _event(data), uow)
+        await uow.commit()
+
+
 async def test_birth_event_links_child_to_parents_idempotently(svc: Any) -> None:
     # the registry first had identity allocate the IIN (without parents), then registered it
     child = {
@@ -102,7 +110,7 @@ async def test_birth_event_links_child_to_parents_idempotently(svc: Any) -> None
         registered_at=datetime.now(UTC),
     )
     for _ in range(2):  # a logically duplicate event (new id, same content) changes nothing
-        await dispatch(handlers, _event(birth), svc.app.state.runtime.uow_factory())
+        await deliver(svc, birth)
     person = (await svc.routed("GET", f"/persons/{iin}")).json()
     assert (person["mother_iin"], person["father_iin"]) == (GULNUR, ALIKHAN)
     fam = (await svc.as_citizen("GET", f"/persons/{GULNUR}/family", GULNUR)).json()
@@ -111,7 +119,7 @@ async def test_birth_event_links_child_to_parents_idempotently(svc: Any) -> None
     assert [u["data"]["changed"] for u in updates] == [["mother_iin", "father_iin"]]
     # a birth identity never heard of (IIN allocated elsewhere) still enters the register
     unknown = birth.model_copy(update={"child_iin": "260110500093", "given_name": "Мирас"})
-    await dispatch(handlers, _event(unknown), svc.app.state.runtime.uow_factory())
+    await deliver(svc, unknown)
     person = (await svc.routed("GET", "/persons/260110500093")).json()
     assert person["given_name"] == "Мирас" and person["father_iin"] == ALIKHAN
 
@@ -134,7 +142,7 @@ async def test_death_event_closes_record_revokes_certificates_and_sessions(svc: 
         registered_at=datetime.now(UTC),
     )
     for _ in range(2):
-        await dispatch(handlers, _event(death), svc.app.state.runtime.uow_factory())
+        await deliver(svc, death)
     person = (await svc.routed("GET", f"/persons/{ERGALI}")).json()
     assert person["status"] == "deceased" and person["date_of_death"] == "2026-02-01"
     status = (await svc.client.get(f"/ca/certificates/{serial}")).json()

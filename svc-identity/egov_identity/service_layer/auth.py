@@ -142,14 +142,21 @@ async def _send_code(
 async def start_password_login(ctx: AuthContext, iin: str, password: str) -> OtpChallenge:
     now = ctx.clock.now()
     uow = ctx.new_uow()
+    async with uow:  # a short read: argon2 runs outside any transaction
+        credential = await uow.credentials.get(iin)
+        person = await uow.persons.get(iin) if credential else None
+    if credential is None or credential.password_hash is None or person is None:
+        await asyncio.to_thread(ctx.hasher.verify, ctx.dummy_hash, password)
+        raise InvalidCredentials("wrong IIN or password")
+    credential.ensure_not_locked(now)
+    ok = await asyncio.to_thread(credential.check_password, password, ctx.hasher)
+    new_hash = None
+    if ok and ctx.hasher.needs_rehash(credential.password_hash):
+        new_hash = await asyncio.to_thread(ctx.hasher.hash, password)
+    uow = ctx.new_uow()
     async with uow:
         credential = await uow.credentials.get(iin, for_update=True)
-        person = await uow.persons.get(iin) if credential else None
-        if credential is None or credential.password_hash is None or person is None:
-            await asyncio.to_thread(ctx.hasher.verify, ctx.dummy_hash, password)
-            raise InvalidCredentials("wrong IIN or password")
-        credential.ensure_not_locked(now)
-        ok = await asyncio.to_thread(credential.check_password, password, ctx.hasher)
+        assert credential is not None
         try:
             authenticate_password(credential, ok, ctx.policy, now)
         except (InvalidCredentials, AccountLocked) as exc:
@@ -159,9 +166,8 @@ async def start_password_login(ctx: AuthContext, iin: str, password: str) -> Otp
             raise
         if person.is_deceased:
             raise InvalidCredentials("wrong IIN or password")
-        assert credential.password_hash is not None
-        if ctx.hasher.needs_rehash(credential.password_hash):
-            credential.password_hash = await asyncio.to_thread(ctx.hasher.hash, password)
+        if new_hash is not None:
+            credential.password_hash = new_hash
         challenge = await _send_code(ctx, uow, person, "login", now)
         await uow.credentials.save(credential)
         await _record(uow, iin, "password", True, None, now)
@@ -209,6 +215,7 @@ async def _answer_code(
 
 
 async def complete_otp_login(ctx: AuthContext, challenge_id: str, code: str) -> TokenSet:
+    await ctx.issuer.reload()
     now = ctx.clock.now()
     uow = ctx.new_uow()
     async with uow:
@@ -307,6 +314,7 @@ async def start_signature_login(ctx: AuthContext) -> SignatureChallenge:
 
 async def complete_signature_login(ctx: AuthContext, challenge_id: str, signed: str) -> TokenSet:
     """The citizen signed ``{"nonce": ...}`` as a JWS carrying their certificate (x5c)."""
+    await ctx.issuer.reload()
     now = ctx.clock.now()
     doc = await verify_document(signed, roots=[ctx.ca.certificate], now=now)
     if not doc.valid or doc.payload is None:
@@ -345,6 +353,7 @@ async def complete_signature_login(ctx: AuthContext, challenge_id: str, signed: 
 
 # -- refresh, logout, revocation -----------------------------------------------------------------
 async def refresh(ctx: AuthContext, raw: str) -> TokenSet:
+    await ctx.issuer.reload()
     now = ctx.clock.now()
     uow = ctx.new_uow()
     async with uow:
@@ -512,6 +521,7 @@ async def _private_key_jwt(
 async def client_credentials(ctx: AuthContext, auth: ClientAuth, scope: str | None) -> TokenSet:
     client = await authenticate_client(ctx, auth)
     granted = client.grant_scope(scope)
+    await ctx.issuer.reload()
     access, ttl = await ctx.issuer.access_token(
         subject=client.agency_code,
         kind=client.kind,

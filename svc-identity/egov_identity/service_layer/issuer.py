@@ -121,7 +121,8 @@ class TokenIssuer:
         session_id: str,
         extra: dict[str, Any] | None = None,
     ) -> tuple[str, int]:
-        await self.reload()
+        """Sign with the cached current key. Callers ``await reload()`` first, outside any
+        open transaction (SQLite has one writer: a nested read would wait on ourselves)."""
         assert self._current is not None
         issued = int(self.clock.now().timestamp())
         ttl = self.settings.access_token_ttl_s

@@ -219,21 +219,34 @@ async def record_death(
     """Mark deceased, revoke the person's certificates and sessions — in one transaction,
     idempotently (a repeated death registration changes nothing)."""
     async with uow:
-        person = await uow.persons.get(iin, for_update=True)
-        if person is None:
-            raise NotFound(f"no person with IIN {iin}")
-        if person.mark_deceased(date_of_death, act_number=act_number, now=now):
-            await uow.persons.save(person)
-            uow.publish(person.events, subject=iin)
-        await revoke_all_of(uow, iin, "holder_deceased", now)
-        for family in await uow.tokens.families_of(iin):
-            if family.revoke("holder deceased", now):
-                await uow.tokens.save_family(family)
+        person = await apply_death(uow, iin, date_of_death, act_number, now)
         await uow.commit()
     return person
 
 
-async def link_birth(
+async def apply_death(
+    uow: IdentityUnitOfWork,
+    iin: str,
+    date_of_death: date,
+    act_number: str | None,
+    now: datetime,
+) -> Person:
+    """The death use case inside an already open unit of work (event handlers: the consumer
+    owns the transaction, its inbox row and the commit)."""
+    person = await uow.persons.get(iin, for_update=True)
+    if person is None:
+        raise NotFound(f"no person with IIN {iin}")
+    if person.mark_deceased(date_of_death, act_number=act_number, now=now):
+        await uow.persons.save(person)
+        uow.publish(person.events, subject=iin)
+    await revoke_all_of(uow, iin, "holder_deceased", now)
+    for family in await uow.tokens.families_of(iin):
+        if family.revoke("holder deceased", now):
+            await uow.tokens.save_family(family)
+    return person
+
+
+async def apply_birth(
     uow: IdentityUnitOfWork,
     child_iin: str,
     mother_iin: str | None,
@@ -242,27 +255,26 @@ async def link_birth(
     *,
     fallback: PersonDetails | None = None,
 ) -> Person:
-    """Link a registered child to its parents (idempotent). The child normally exists (the
-    registry had identity allocate the IIN); if not, it is entered from the birth record."""
-    async with uow:
-        child = await uow.persons.get(child_iin, for_update=True)
-        if child is None:
-            if fallback is None:
-                raise NotFound(f"no person with IIN {child_iin}")
-            child = Person.register(child_iin, fallback, now=now)
-            child.mother_iin = child.father_iin = None  # linked below, after checks
-            await uow.persons.add(child)
-            uow.publish(child.events, subject=child_iin)
-        parents = await uow.persons.get_many([p for p in (mother_iin, father_iin) if p])
-        missing = [p for p in (mother_iin, father_iin) if p and p not in parents]
-        if missing:
-            raise NotFound(f"parent(s) {', '.join(missing)} unknown to SDB Individuals")
-        mother = parents.get(mother_iin or "")
-        father = parents.get(father_iin or "")
-        if child.link_parents(mother, father, now=now):
-            await uow.persons.save(child)
-            uow.publish(child.events, subject=child_iin)
-        await uow.commit()
+    """Link a registered child to its parents (idempotent), inside an open unit of work. The
+    child normally exists (the registry had identity allocate the IIN); if not, it is
+    entered from the birth record."""
+    child = await uow.persons.get(child_iin, for_update=True)
+    if child is None:
+        if fallback is None:
+            raise NotFound(f"no person with IIN {child_iin}")
+        fallback.mother_iin = fallback.father_iin = None  # linked below, after the checks
+        child = Person.register(child_iin, fallback, now=now)
+        await uow.persons.add(child)
+        uow.publish(child.events, subject=child_iin)
+    parents = await uow.persons.get_many([p for p in (mother_iin, father_iin) if p])
+    missing = [p for p in (mother_iin, father_iin) if p and p not in parents]
+    if missing:
+        raise NotFound(f"parent(s) {', '.join(missing)} unknown to SDB Individuals")
+    mother = parents.get(mother_iin or "")
+    father = parents.get(father_iin or "")
+    if child.link_parents(mother, father, now=now):
+        await uow.persons.save(child)
+        uow.publish(child.events, subject=child_iin)
     return child
 
 
@@ -334,9 +346,20 @@ class DisclosureLog:
             rows.sort(key=lambda r: (r["iin"], r["agency"], r["category"]))  # no deadlocks
             uow = self._uow()
             assert isinstance(uow, IdentityUnitOfWork)
-            async with uow:
-                await uow.persons.record_disclosures(rows)
-                await uow.commit()
+            try:
+                async with uow:
+                    await uow.persons.record_disclosures(rows)
+                    await uow.commit()
+            except Exception:
+                for row in rows:  # keep them for the next batch
+                    key = (row["iin"], row["agency"], row["category"])
+                    newer = self._pending.get(key)
+                    if newer is not None:
+                        newer["first_at"] = row["first_at"]
+                        newer["times"] += row["times"]
+                    else:
+                        self._pending[key] = row
+                raise
 
     async def run(self, interval_s: float = 1.0) -> None:
         while True:
