@@ -197,21 +197,20 @@ class PersonRepository:
 
     # -- disclosures ("who holds which of my data") -----------------------------------------
     async def record_disclosures(self, rows: list[dict[str, Any]]) -> None:
+        """One batched upsert (executemany) for a whole flush of the disclosure log."""
+        if not rows:
+            return
         t = orm.disclosures
-        for r in rows:
-            stmt = (
-                _dialect_insert(self.session, t)
-                .values(**r)
-                .on_conflict_do_update(
-                    index_elements=[t.c.iin, t.c.agency, t.c.category],
-                    set_={
-                        "last_at": r["last_at"],
-                        "times": t.c.times + r["times"],
-                        "last_purpose": r["last_purpose"],
-                    },
-                )
-            )
-            await self.session.execute(stmt)
+        stmt = _dialect_insert(self.session, t)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[t.c.iin, t.c.agency, t.c.category],
+            set_={
+                "last_at": stmt.excluded.last_at,
+                "times": t.c.times + stmt.excluded.times,
+                "last_purpose": func.coalesce(stmt.excluded.last_purpose, t.c.last_purpose),
+            },
+        )
+        await self.session.execute(stmt, rows)
 
     async def disclosures(self, iin: str) -> list[dict[str, Any]]:
         t = orm.disclosures

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from egov_identity.adapters.passwords import Argon2Hasher
 from egov_identity.clock import Clock
@@ -22,7 +21,7 @@ from egov_identity.service_layer.issuer import TokenIssuer
 from egov_identity.service_layer.persons import DisclosureLog
 from egov_identity.service_layer.unit_of_work import IdentityUnitOfWork
 from egov_identity.settings import IdentitySettings
-from egov_identity.views import person_record
+from egov_identity.views import PersonReadModel
 from meshkit.devsecrets import dev_secret
 from meshkit.messaging.uow import UnitOfWork
 from meshkit.service import ServiceRuntime
@@ -40,7 +39,7 @@ class Identity:
     uow: Callable[[], UnitOfWork]
     issuer: TokenIssuer
     ca: CertificateAuthority
-    engine: AsyncEngine
+    reads: PersonReadModel
     auth: AuthContext
     disclosures: DisclosureLog
 
@@ -50,7 +49,7 @@ class Identity:
         return uow
 
     async def person_record(self, iin: str) -> Person | None:
-        return await person_record(self.engine, iin)
+        return await self.reads.person(iin)
 
     def use_clock(self, clock: Clock) -> None:
         """Tests: one clock for every rule (expiry, lockout, key publication)."""
@@ -101,7 +100,8 @@ async def start_identity(runtime: ServiceRuntime) -> None:
         dummy_hash=await asyncio.to_thread(hasher.hash, "not-a-password-0"),
     )
     disclosures = DisclosureLog(uow)
-    identity = Identity(settings, clock, uow, issuer, ca, runtime.engine, auth, disclosures)
+    reads = PersonReadModel(runtime.engine, pool_size=settings.db_pool_size)
+    identity = Identity(settings, clock, uow, issuer, ca, reads, auth, disclosures)
     runtime.extras[EXTRA_KEY] = identity
     if settings.dev_mode:
         from egov_identity.seed import seed
@@ -115,6 +115,7 @@ async def stop_identity(runtime: ServiceRuntime) -> None:
     identity: Identity | None = runtime.extras.get(EXTRA_KEY)
     if identity is not None:
         await identity.disclosures.flush()
+        await identity.reads.close()
 
 
 async def _dispatch_sms(identity: Identity, interval_s: float = 1.0) -> None:
