@@ -9,7 +9,9 @@ in-process, it measures random reads by IIN on two paths:
 
 * ``service``: the service layer's use case (unit of work + repository: person and children);
 * ``http``: ``GET /persons/{iin}`` through the ASGI app (gateway assertion verified, problem
-  handling, JSON), with the assertions pre-signed since signing is the gateway's cost.
+  handling, JSON), with the assertions pre-signed since signing is the gateway's cost;
+* ``http_floor``: ``GET /health/live`` through the same in-process stack (httpx client,
+  middleware, metrics): the part of ``http`` that is not the read itself.
 
 Prints a table and writes ``bench-results/identity.json``. ``run(ctx)`` is the same for a
 bench runner (``ctx`` may carry ``database_url``, ``count``, ``reads``).
@@ -138,11 +140,17 @@ async def run(ctx: dict[str, Any] | None = None) -> dict[str, Any]:
                 r = await client.get(f"/persons/{iin}", headers=headers)
                 assert r.status_code == 200, r.text
 
+            async def http_floor(iin: str, _: Any) -> None:
+                r = await client.get("/health/live")
+                assert r.status_code == 200
+
             warm = iins[: min(500, len(iins))]
             await _time(service_read, warm)
             await _time(http_read, warm, assertion)
             result["service"] = await _time(service_read, iins)
             result["http"] = await _time(http_read, iins, assertion)
+            # the same in-process HTTP stack on a trivial endpoint: what HTTP alone costs here
+            result["http_floor"] = await _time(http_floor, iins)
     result["load_average"] = os.getloadavg()
     result["cpus"] = os.cpu_count()
     return result
@@ -151,13 +159,13 @@ async def run(ctx: dict[str, Any] | None = None) -> dict[str, Any]:
 def _table(result: dict[str, Any]) -> str:
     lines = [
         f"svc-identity read-by-IIN at {result['persons']:,} persons (PostgreSQL, in-service)",
-        f"{'path':<10}{'n':>7}{'p50 ms':>10}{'p99 ms':>10}{'mean ms':>10}{'max ms':>10}"
+        f"{'path':<12}{'n':>7}{'p50 ms':>10}{'p99 ms':>10}{'mean ms':>10}{'max ms':>10}"
         f"{'CPU ms/read':>13}",
     ]
-    for path in ("service", "http"):
+    for path in ("service", "http", "http_floor"):
         r = result[path]
         lines.append(
-            f"{path:<10}{r['n']:>7}{r['p50_ms']:>10.3f}{r['p99_ms']:>10.3f}"
+            f"{path:<12}{r['n']:>7}{r['p50_ms']:>10.3f}{r['p99_ms']:>10.3f}"
             f"{r['mean_ms']:>10.3f}{r['max_ms']:>10.3f}{r['service_cpu_ms_per_read']:>13.3f}"
         )
     load = ", ".join(f"{x:.1f}" for x in result["load_average"])
