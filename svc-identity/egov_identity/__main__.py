@@ -1,5 +1,12 @@
+import sys
+
 from egov_identity.app import create_app, definition
 from meshkit.cli import main
 
 if __name__ == "__main__":
-    main(definition, create_app)
+    if len(sys.argv) > 1 and sys.argv[1] == "generate-persons":
+        from egov_identity.generator import main as generate_persons
+
+        generate_persons(sys.argv[2:])
+    else:
+        main(definition, create_app)

@@ -1,5 +1,7 @@
+from pathlib import Path
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from meshkit.settings import ServiceSettings
@@ -9,3 +11,64 @@ class IdentitySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="IDENTITY_", extra="ignore")
     service_name: ClassVar[str] = "identity"
     port: int = 8001
+
+    # -- token issuer ---------------------------------------------------------------------
+    signing_key_pem: str | None = Field(
+        default=None, description="PEM private key (Ed25519 or EC P-256) that signs tokens"
+    )
+    signing_key_file: Path | None = None
+    access_token_ttl_s: int = Field(default=600, ge=300, le=900)
+    refresh_token_ttl_s: int = Field(default=30 * 24 * 3600, ge=600)
+    audience: str = "egov-mesh"
+    key_cache_s: float = Field(
+        default=5.0, description="how long an instance trusts its cached key ring"
+    )
+
+    # -- national CA ----------------------------------------------------------------------
+    ca_key_pem: str | None = Field(default=None, description="PEM private key of the root CA")
+    ca_key_file: Path | None = None
+    ca_cert_pem: str | None = Field(
+        default=None, description="PEM root certificate (else self-signed once, kept in the DB)"
+    )
+    ca_name: str = "Ulttyq kualandyrushy ortalyq (egov-mesh National CA)"
+    citizen_certificate_days: int = 365
+    agency_certificate_days: int = 730
+
+    # -- citizen login --------------------------------------------------------------------
+    password_time_cost: int = 3
+    password_memory_kib: int = 65536
+    password_parallelism: int = 4
+    password_min_length: int = 8
+    login_max_failures: int = Field(
+        default=5, description="failed passwords/codes in a row before the account locks"
+    )
+    lockout_s: int = 900
+    otp_ttl_s: int = 300
+    otp_max_attempts: int = 3
+    otp_max_per_window: int = Field(default=5, description="codes sent per IIN per window")
+    otp_window_s: int = 900
+    otp_pepper: str | None = Field(default=None, description="HMAC secret for stored codes")
+    signature_challenge_ttl_s: int = 120
+
+    # -- agencies and administration -----------------------------------------------------
+    admin_token: str | None = Field(
+        default=None, description="bearer token of the admin endpoints (clients, key rotation)"
+    )
+    person_registrars: list[str] = Field(
+        default_factory=lambda: ["registry"],
+        description="agencies allowed to create persons, change names and record deaths",
+    )
+
+    @property
+    def issuer(self) -> str:
+        return (self.public_url or self.identity_url).rstrip("/")
+
+    @property
+    def effective_admin_token(self) -> str | None:
+        if self.admin_token:
+            return self.admin_token
+        if self.dev_mode:
+            from meshkit.devsecrets import dev_secret
+
+            return dev_secret("identity-admin-token", self.data_dir)
+        return None

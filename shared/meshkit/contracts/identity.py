@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -12,6 +12,19 @@ from meshkit.events import EventData, event_type
 from meshkit.ids import IIN
 
 PersonStatus = Literal["active", "deceased"]
+#: categories of a citizen's data a consent can cover
+ConsentCategory = Literal[
+    "personal",  # name, birth date, sex, citizenship
+    "contacts",  # registered address, phone
+    "family",  # parents and children
+    "civil_status",  # birth, marriage, death acts
+    "property",  # real estate owned
+    "business",  # legal entities founded or directed
+    "licenses",
+    "payments",
+    "notarial",
+]
+CertificateUsage = Literal["signing", "authentication"]
 
 
 # -- HTTP: POST /persons, GET /persons/{iin} (through the gateway) ----------------------------
@@ -46,6 +59,112 @@ class PersonOut(BaseModel):
     mother_iin: str | None = None
     father_iin: str | None = None
     children_iins: list[str] = Field(default_factory=list)
+
+
+class PersonUpdate(BaseModel):
+    """``PATCH /persons/{iin}``: only the fields present change (names: registrars only)."""
+
+    surname: str | None = Field(default=None, min_length=1, max_length=100)
+    given_name: str | None = Field(default=None, min_length=1, max_length=100)
+    patronymic: str | None = Field(default=None, max_length=100)
+    address: str | None = Field(default=None, max_length=300)
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9]{10,15}$")
+
+
+class PersonSummary(BaseModel):
+    iin: str
+    surname: str
+    given_name: str
+    patronymic: str | None = None
+    birth_date: date
+    sex: Sex
+    status: PersonStatus
+
+
+class FamilyOut(BaseModel):
+    """``GET /persons/{iin}/family``."""
+
+    iin: str
+    mother: PersonSummary | None = None
+    father: PersonSummary | None = None
+    children: list[PersonSummary] = Field(default_factory=list)
+
+
+class PersonPage(BaseModel):
+    """``GET /persons`` (operators and agencies): search by IIN or name + birth date."""
+
+    items: list[PersonSummary]
+    total: int
+    page: int
+    size: int
+
+
+# -- HTTP: consents --------------------------------------------------------------------------
+class ConsentCheckOut(BaseModel):
+    """``GET /consents/check?iin=&agency=&category=``."""
+
+    allowed: bool
+    consent_id: str | None = None
+    expires_at: datetime | None = None
+    purpose: str | None = None
+
+
+# -- HTTP: national CA ---------------------------------------------------------------------
+class CertificateRequest(BaseModel):
+    """``POST /ca/certificates`` (routed). The subject is decided by the CA: a citizen's IIN,
+    an agency's code (or, for the notary agency, ``holder_iin`` of one of its notaries)."""
+
+    csr_pem: str = Field(min_length=1, max_length=20000)
+    usage: CertificateUsage = "signing"
+    holder_iin: IIN | None = Field(
+        default=None, description="notary agency only: certify this notary (a person)"
+    )
+
+
+class IssuedCertificate(BaseModel):
+    serial: str = Field(description="lower-case hex")
+    certificate_pem: str
+    chain_pem: str = Field(description="leaf then the national root")
+    subject: str | None = None
+    not_before: datetime | None = None
+    not_after: datetime | None = None
+
+
+class CertificateStatusOut(BaseModel):
+    """``GET /ca/certificates/{serial_hex}`` (public)."""
+
+    serial: str
+    subject: str
+    status: Literal["good", "revoked"]
+    revoked_at: datetime | None = None
+    reason: str | None = None
+    not_before: datetime
+    not_after: datetime
+    usage: CertificateUsage | None = None
+
+
+class SignatureVerifyRequest(BaseModel):
+    """``POST /ca/verify`` (public): a JWS carrying ``x5c``, or a detached signature over a
+    SHA-256 document digest with the signer's certificate."""
+
+    jws: str | None = Field(default=None, max_length=200000)
+    digest: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$", description="hex")
+    signature: str | None = Field(default=None, max_length=4000, description="base64")
+    certificate_pem: str | None = Field(default=None, max_length=20000)
+    signed_at: datetime | None = Field(default=None, description="detached: signing time")
+
+
+class SignatureVerification(BaseModel):
+    valid: bool
+    reason: str | None = None
+    signer: str | None = Field(default=None, description="IIN or agency code of the signer")
+    signer_name: str | None = None
+    signed_at: datetime | None = None
+    certificate_serial: str | None = None
+    certificate_status: Literal["good", "revoked", "unknown"] | None = None
+    revoked_at: datetime | None = None
+    chain_valid: bool = False
+    payload: dict[str, Any] | None = None
 
 
 # -- events --------------------------------------------------------------------------------
@@ -90,3 +209,15 @@ class ConsentRevoked(EventData):
     consent_id: str
     iin: str
     agency: str
+
+
+@event_type(
+    "kz.egov.identity.certificate.revoked.v1",
+    description="the national CA revoked a certificate (signatures after revoked_at fail)",
+)
+class CertificateRevoked(EventData):
+    serial: str
+    holder: str
+    usage: CertificateUsage
+    reason: str
+    revoked_at: datetime

@@ -1,5 +1,15 @@
-"""HTTP entrypoints of svc-identity."""
+"""HTTP entrypoints of svc-identity (routers only translate HTTP ↔ service layer)."""
 
 from fastapi import APIRouter
 
-routers: list[APIRouter] = []
+from egov_identity.api import admin, auth, ca, consents, dev, oauth, persons
+
+routers: list[APIRouter] = [
+    persons.router,
+    consents.router,
+    ca.router,
+    oauth.router,
+    auth.router,
+    admin.router,
+]
+dev_routers: list[APIRouter] = [dev.router]

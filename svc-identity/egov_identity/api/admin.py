@@ -1,0 +1,74 @@
+"""Administration (admin token from settings): agency clients and signing-key rotation."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header
+
+from egov_identity.api.deps import IdentityDep
+from egov_identity.api.schemas import ClientIn, ClientOut
+from egov_identity.domain.tokens import OAuthClient, token_digest
+from meshkit.errors import PermissionDenied, Unauthenticated
+from meshkit.problems import PROBLEM_RESPONSES
+
+
+async def require_admin(
+    idy: IdentityDep, authorization: Annotated[str | None, Header()] = None
+) -> None:
+    expected = idy.settings.effective_admin_token
+    if not expected:
+        raise PermissionDenied("administration is disabled: set IDENTITY_ADMIN_TOKEN")
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), expected.encode()):
+        raise Unauthenticated("the admin token is missing or wrong")
+
+
+router = APIRouter(
+    prefix="/admin",
+    tags=["administration"],
+    responses=PROBLEM_RESPONSES,
+    dependencies=[Depends(require_admin)],
+)
+
+
+@router.put("/clients/{client_id}", response_model=ClientOut, summary="Register an agency client")
+async def put_client(client_id: str, body: ClientIn, idy: IdentityDep) -> ClientOut:
+    secret = secrets.token_urlsafe(32) if body.generate_secret else None
+    if client_id != body.client_id:
+        from meshkit.errors import RuleViolation
+
+        raise RuleViolation(
+            "client_id in the path and body differ", errors={"client_id": "differs"}
+        )
+    uow = idy.new_uow()
+    async with uow:
+        existing = await uow.tokens.get_client(client_id)
+        await uow.tokens.put_client(
+            OAuthClient(
+                client_id=client_id,
+                agency_code=body.agency_code,
+                scopes=body.scopes,
+                secret_digest=token_digest(secret)
+                if secret
+                else (existing.secret_digest if existing else None),
+                jwks=body.jwks,
+                created_at=existing.created_at if existing else idy.clock.now(),
+            )
+        )
+        await uow.commit()
+    return ClientOut(
+        client_id=client_id,
+        agency_code=body.agency_code,
+        scopes=body.scopes,
+        client_secret=secret,
+        private_key_jwt=body.jwks is not None,
+    )
+
+
+@router.post("/keys/rotate", summary="Rotate the token signing key")
+async def rotate(idy: IdentityDep) -> dict[str, Any]:
+    kid = await idy.issuer.rotate()
+    return {"current_kid": kid, "jwks": await idy.issuer.jwks()}

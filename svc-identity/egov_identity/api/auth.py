@@ -1,0 +1,112 @@
+"""Citizen login (public): IIN + password then an SMS code, login by digital signature,
+password setup by SMS code, refresh and logout."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header
+
+from egov_identity.api.deps import IdentityDep
+from egov_identity.api.oauth import bearer
+from egov_identity.api.schemas import (
+    ChallengeOut,
+    LoginIn,
+    LogoutIn,
+    OtpIn,
+    PasswordIn,
+    PasswordSetupIn,
+    RefreshIn,
+    SignatureAnswerIn,
+    SignatureChallengeOut,
+    TokenOut,
+)
+from egov_identity.domain.credentials import OtpChallenge, mask_phone
+from egov_identity.service_layer import auth as uc
+from meshkit.problems import PROBLEM_RESPONSES
+
+router = APIRouter(
+    prefix="/auth",
+    tags=["citizen login"],
+    responses={
+        **PROBLEM_RESPONSES,
+        429: PROBLEM_RESPONSES[422] | {"description": "Locked out / rate limited"},
+    },
+)
+
+
+def challenge_out(ch: OtpChallenge, idy_now_s: float) -> ChallengeOut:
+    return ChallengeOut(
+        challenge_id=ch.id,
+        expires_in=max(0, int(ch.expires_at.timestamp() - idy_now_s)),
+        sent_to=mask_phone(ch.phone),
+    )
+
+
+@router.post(
+    "/login",
+    response_model=ChallengeOut,
+    summary="Step 1: IIN + password; a one-time code goes to the registered phone",
+)
+async def login(body: LoginIn, idy: IdentityDep) -> ChallengeOut:
+    challenge = await uc.start_password_login(idy.auth, body.iin, body.password)
+    return challenge_out(challenge, idy.clock.now().timestamp())
+
+
+@router.post("/otp", response_model=TokenOut, summary="Step 2: the one-time code → tokens")
+async def otp(body: OtpIn, idy: IdentityDep) -> TokenOut:
+    return TokenOut.of(await uc.complete_otp_login(idy.auth, body.challenge_id, body.code))
+
+
+@router.post(
+    "/password/request",
+    response_model=ChallengeOut,
+    summary="Set or reset the password: a code goes to the registered phone",
+)
+async def password_request(body: PasswordSetupIn, idy: IdentityDep) -> ChallengeOut:
+    challenge = await uc.request_password_setup(idy.auth, body.iin)
+    return challenge_out(challenge, idy.clock.now().timestamp())
+
+
+@router.post("/password", status_code=204, summary="Set the password with the code")
+async def password(body: PasswordIn, idy: IdentityDep) -> None:
+    await uc.set_password(idy.auth, body.challenge_id, body.code, body.new_password)
+
+
+@router.post(
+    "/signature/challenge",
+    response_model=SignatureChallengeOut,
+    summary="Login by digital signature, step 1: a nonce to sign",
+)
+async def signature_challenge(idy: IdentityDep) -> SignatureChallengeOut:
+    ch = await uc.start_signature_login(idy.auth)
+    return SignatureChallengeOut(
+        challenge_id=ch.id, nonce=ch.nonce, expires_in=idy.settings.signature_challenge_ttl_s
+    )
+
+
+@router.post(
+    "/signature/answer",
+    response_model=TokenOut,
+    summary="Login by digital signature, step 2: the signed nonce (JWS with x5c) → tokens",
+)
+async def signature_answer(body: SignatureAnswerIn, idy: IdentityDep) -> TokenOut:
+    return TokenOut.of(await uc.complete_signature_login(idy.auth, body.challenge_id, body.signed))
+
+
+@router.post("/refresh", response_model=TokenOut, summary="Rotate a refresh token")
+async def refresh(body: RefreshIn, idy: IdentityDep) -> TokenOut:
+    return TokenOut.of(await uc.refresh(idy.auth, body.refresh_token))
+
+
+@router.post("/logout", status_code=204, summary="End the session (access or refresh token)")
+async def logout(
+    idy: IdentityDep,
+    body: LogoutIn | None = None,
+    authorization: Annotated[str | None, Header()] = None,
+) -> None:
+    if body is not None and body.refresh_token:
+        await uc.revoke_token(idy.auth, body.refresh_token)
+        return
+    claims = await idy.issuer.verify(bearer(authorization))
+    await uc.revoke_session(idy.auth, str(claims["sid"]), "logout")

@@ -1,0 +1,212 @@
+"""Dev-mode data: OAuth clients of the mesh's services, demo citizens and an operator.
+
+Idempotent and fast: rows are written only when missing, and the one password hash all
+demo accounts share is computed only when some account lacks it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import structlog
+
+from egov_identity.domain.credentials import Credential, PasswordHasher
+from egov_identity.domain.persons import Person, PersonDetails
+from egov_identity.domain.tokens import OAuthClient, token_digest
+from egov_identity.service_layer.unit_of_work import IdentityUnitOfWork
+from egov_identity.settings import IdentitySettings
+from meshkit.devsecrets import dev_secret
+
+log = structlog.get_logger("identity.seed")
+
+#: scopes each service's client may ask for (informational for the gateway's ACL)
+CLIENT_SCOPES: dict[str, list[str]] = {
+    "gateway": ["mesh:route", "persons:read", "persons:search", "consents:check", "ca:certify"],
+    "identity": ["persons:read", "ca:certify"],
+    "registry": ["persons:read", "persons:write", "persons:search", "ca:certify"],
+    "licensing": ["persons:read", "consents:check", "ca:certify"],
+    "payments": ["persons:read", "consents:check", "ca:certify"],
+    "notary": ["persons:read", "persons:search", "consents:check", "ca:certify"],
+}
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    iin: str
+    surname: str
+    given_name: str
+    patronymic: str | None
+    birth_date: date
+    sex: str
+    phone: str
+    address: str
+    mother_iin: str | None = None
+    father_iin: str | None = None
+    role: str = "citizen"
+
+
+_ALMATY = "Алматы қ., Абай даңғылы"
+_ASTANA = "Астана қ., Қабанбай батыр даңғылы"
+DEMO_PERSONS: tuple[DemoPerson, ...] = (
+    DemoPerson(
+        "900115300122",
+        "Сәрсенбаев",
+        "Әлихан",
+        "Нұрланұлы",
+        date(1990, 1, 15),
+        "male",
+        "+77011234567",
+        f"{_ALMATY}, 15, 42 п.",
+    ),
+    DemoPerson(
+        "920308400210",
+        "Сәрсенбаева",
+        "Гүлнұр",
+        "Серікқызы",
+        date(1992, 3, 8),
+        "female",
+        "+77021234568",
+        f"{_ALMATY}, 15, 42 п.",
+    ),
+    DemoPerson(
+        "190601500314",
+        "Сәрсенбаев",
+        "Нұрсұлтан",
+        "Әлиханұлы",
+        date(2019, 6, 1),
+        "male",
+        "+77011234567",
+        f"{_ALMATY}, 15, 42 п.",
+        mother_iin="920308400210",
+        father_iin="900115300122",
+    ),
+    DemoPerson(
+        "851123300454",
+        "Қайратов",
+        "Ерғали",
+        "Болатұлы",
+        date(1985, 11, 23),
+        "male",
+        "+77051234569",
+        f"{_ASTANA}, 7, 118 п.",
+    ),
+    DemoPerson(
+        "780430400520",
+        "Өмірзақова",
+        "Іңкәр",
+        "Шаһмарданқызы",
+        date(1978, 4, 30),
+        "female",
+        "+77071234570",
+        "Шымкент қ., Тәуке хан даңғылы, 3",
+    ),
+    DemoPerson(
+        "010917600630",
+        "Ұлықбекова",
+        "Үміт",
+        "Ғалымқызы",
+        date(2001, 9, 17),
+        "female",
+        "+77081234571",
+        "Қарағанды қ., Бұқар жырау даңғылы, 21",
+    ),
+    DemoPerson(
+        "680211300740",
+        "Жаһанов",
+        "Ғалым",
+        "Өтегенұлы",
+        date(1968, 2, 11),
+        "male",
+        "+77751234572",
+        "Ақтөбе қ., Әбілқайыр хан даңғылы, 9",
+    ),
+    # an operator of the public service centre (kind "operator" tokens)
+    DemoPerson(
+        "880707300858",
+        "Тұрсынов",
+        "Бауыржан",
+        "Қанатұлы",
+        date(1988, 7, 7),
+        "male",
+        "+77471234573",
+        f"{_ASTANA}, 12, 5 п.",
+        role="operator",
+    ),
+)
+
+
+async def seed_clients(uow: IdentityUnitOfWork, settings: IdentitySettings) -> int:
+    written = 0
+    for code, scopes in CLIENT_SCOPES.items():
+        digest = token_digest(dev_secret(f"client:{code}", settings.data_dir))
+        existing = await uow.tokens.get_client(code)
+        if existing and existing.secret_digest == digest and existing.scopes == scopes:
+            continue
+        await uow.tokens.put_client(
+            OAuthClient(
+                client_id=code,
+                agency_code=code,
+                scopes=scopes,
+                secret_digest=digest,
+                jwks=existing.jwks if existing else None,
+                created_at=existing.created_at if existing else _now(),
+            )
+        )
+        written += 1
+    return written
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def seed_people(
+    uow: IdentityUnitOfWork, settings: IdentitySettings, hasher: PasswordHasher
+) -> int:
+    now = _now()
+    present = await uow.persons.get_many([p.iin for p in DEMO_PERSONS])
+    password_hash: str | None = None
+    written = 0
+    for demo in DEMO_PERSONS:  # parents come before children in the list
+        if demo.iin not in present:
+            details = PersonDetails(
+                surname=demo.surname,
+                given_name=demo.given_name,
+                patronymic=demo.patronymic,
+                birth_date=demo.birth_date,
+                sex=demo.sex,
+                address=demo.address,
+                phone=demo.phone,
+                birth_place="Қазақстан",
+                mother_iin=demo.mother_iin,
+                father_iin=demo.father_iin,
+            )
+            person = Person.register(demo.iin, details, now=now)
+            person.events.clear()  # demo data is not news for the mesh
+            await uow.persons.add(person)
+            written += 1
+        if await uow.credentials.get(demo.iin) is None:
+            if password_hash is None:
+                password = dev_secret("demo-citizen-password", settings.data_dir)
+                password_hash = await asyncio.to_thread(hasher.hash, password)
+            await uow.credentials.add(
+                Credential(
+                    iin=demo.iin,
+                    role=demo.role,  # type: ignore[arg-type]
+                    password_hash=password_hash,
+                    password_changed_at=now,
+                )
+            )
+            written += 1
+    return written
+
+
+async def seed(uow: IdentityUnitOfWork, settings: IdentitySettings, hasher: PasswordHasher) -> None:
+    async with uow:
+        clients = await seed_clients(uow, settings)
+        people = await seed_people(uow, settings, hasher)
+        await uow.commit()
+    if clients or people:
+        log.info("seed.done", clients=clients, rows=people)

@@ -1,0 +1,139 @@
+"""Wiring of svc-identity at start: issuer keys, the CA root, login policy, dev seed and the
+background loops (SMS dispatch, disclosure log)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import structlog
+
+from egov_identity.adapters.passwords import Argon2Hasher
+from egov_identity.clock import Clock
+from egov_identity.domain.credentials import LoginPolicy
+from egov_identity.domain.persons import Person
+from egov_identity.domain.pki import CertificateAuthority
+from egov_identity.service_layer.auth import AuthContext
+from egov_identity.service_layer.ca import load_authority
+from egov_identity.service_layer.issuer import TokenIssuer
+from egov_identity.service_layer.persons import DisclosureLog
+from egov_identity.service_layer.unit_of_work import IdentityUnitOfWork
+from egov_identity.settings import IdentitySettings
+from egov_identity.views import PersonReadModel
+from meshkit.devsecrets import dev_secret
+from meshkit.messaging.uow import UnitOfWork
+from meshkit.service import ServiceRuntime
+
+log = structlog.get_logger("identity")
+EXTRA_KEY = "identity"
+
+
+@dataclass
+class Identity:
+    """Everything the entrypoints of svc-identity need, built once at start."""
+
+    settings: IdentitySettings
+    clock: Clock
+    uow: Callable[[], UnitOfWork]
+    issuer: TokenIssuer
+    ca: CertificateAuthority
+    reads: PersonReadModel
+    auth: AuthContext
+    disclosures: DisclosureLog
+
+    def new_uow(self) -> IdentityUnitOfWork:
+        uow = self.uow()
+        assert isinstance(uow, IdentityUnitOfWork)
+        return uow
+
+    async def person_record(self, iin: str) -> Person | None:
+        return await self.reads.person(iin)
+
+    def use_clock(self, clock: Clock) -> None:
+        """Tests: one clock for every rule (expiry, lockout, key publication)."""
+        self.clock = self.issuer.clock = self.auth.clock = clock
+
+
+def _pepper(settings: IdentitySettings, issuer_key_pem: bytes) -> bytes:
+    if settings.otp_pepper:
+        return settings.otp_pepper.encode()
+    if settings.dev_mode:
+        return dev_secret("identity-otp-pepper", settings.data_dir).encode()
+    # derived from the configured signing key: one secret less to manage
+    return hashlib.sha256(b"otp-pepper:" + issuer_key_pem).digest()
+
+
+async def start_identity(runtime: ServiceRuntime) -> None:
+    settings = runtime.settings
+    assert isinstance(settings, IdentitySettings)
+    clock = Clock()
+    uow = runtime.uow_factory
+    issuer = TokenIssuer(settings, uow, clock)
+    await issuer.start()
+    ca = await load_authority(settings, uow, clock)
+    hasher = Argon2Hasher(
+        time_cost=settings.password_time_cost,
+        memory_kib=settings.password_memory_kib,
+        parallelism=settings.password_parallelism,
+    )
+    policy = LoginPolicy(
+        max_failures=settings.login_max_failures,
+        lockout_s=settings.lockout_s,
+        otp_ttl_s=settings.otp_ttl_s,
+        otp_max_attempts=settings.otp_max_attempts,
+        password_min_length=settings.password_min_length,
+    )
+    key_pem = (settings.signing_key_pem or "").encode() or (
+        settings.signing_key_file.read_bytes() if settings.signing_key_file else b""
+    )
+    auth = AuthContext(
+        settings=settings,
+        issuer=issuer,
+        hasher=hasher,
+        pepper=_pepper(settings, key_pem),
+        policy=policy,
+        clock=clock,
+        ca=ca,
+        uow=uow,
+        dummy_hash=await asyncio.to_thread(hasher.hash, "not-a-password-0"),
+    )
+    disclosures = DisclosureLog(uow)
+    reads = PersonReadModel(runtime.engine, pool_size=settings.db_pool_size)
+    identity = Identity(settings, clock, uow, issuer, ca, reads, auth, disclosures)
+    runtime.extras[EXTRA_KEY] = identity
+    if settings.dev_mode:
+        from egov_identity.seed import seed
+
+        await seed(identity.new_uow(), settings, hasher)
+    runtime.spawn(disclosures.run(), "disclosure-log")
+    runtime.spawn(_dispatch_sms(identity), "sms-dispatch")
+
+
+async def stop_identity(runtime: ServiceRuntime) -> None:
+    identity: Identity | None = runtime.extras.get(EXTRA_KEY)
+    if identity is not None:
+        await identity.disclosures.flush()
+        await identity.reads.close()
+
+
+async def _dispatch_sms(identity: Identity, interval_s: float = 1.0) -> None:
+    """Hands queued texts to the SMS gateway. No operator contract exists yet, so the
+    sender logs the masked number; in dev mode GET /dev/sms reads the outbox."""
+    from egov_identity.domain.credentials import mask_phone
+
+    while True:
+        await asyncio.sleep(interval_s)  # polling the SMS outbox, not synchronisation
+        try:
+            uow = identity.new_uow()
+            async with uow:
+                batch = await uow.sms.unsent()
+                if not batch:
+                    continue
+                for sms in batch:
+                    log.info("sms.sent", sms_id=sms["id"], phone=mask_phone(sms["phone"]))
+                await uow.sms.mark_sent([s["id"] for s in batch], identity.clock.now())
+                await uow.commit()
+        except Exception:
+            log.exception("sms.dispatch_failed")

@@ -1,0 +1,142 @@
+"""Fixtures of svc-identity's tests: the service in-process on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from egov_identity.clock import FixedOffsetClock
+from egov_identity.service_layer.bootstrap import EXTRA_KEY, Identity
+from meshkit.devsecrets import dev_secret
+from meshkit.messaging.tables import outbox
+from meshkit.testing.apps import FakeGateway, running
+from meshkit.testing.services import build_app
+
+#: cheap argon2 parameters: the tests exercise the flows, not the hash's cost
+FAST_HASH = {"password_time_cost": 1, "password_memory_kib": 8192, "password_parallelism": 1}
+
+ALIKHAN = "900115300122"  # demo citizen, father of NURSULTAN
+GULNUR = "920308400210"  # demo citizen, mother of NURSULTAN
+NURSULTAN = "190601500314"  # demo minor child
+ERGALI = "851123300454"  # demo citizen, no family
+OPERATOR = "880707300858"
+
+
+@dataclass
+class Svc:
+    app: FastAPI
+    client: httpx.AsyncClient
+    gateway: FakeGateway
+    data_dir: Path
+
+    @property
+    def identity(self) -> Identity:
+        found: Identity = self.app.state.runtime.extras[EXTRA_KEY]
+        return found
+
+    def use_clock(self) -> FixedOffsetClock:
+        clock = FixedOffsetClock()
+        self.identity.use_clock(clock)
+        return clock
+
+    @property
+    def demo_password(self) -> str:
+        return dev_secret("demo-citizen-password", self.data_dir)
+
+    def client_secret(self, code: str) -> str:
+        return dev_secret(f"client:{code}", self.data_dir)
+
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        token = self.identity.settings.effective_admin_token
+        return {"Authorization": f"Bearer {token}"}
+
+    async def routed(
+        self,
+        method: str,
+        path: str,
+        *,
+        client: str = "registry",
+        user: str | None = None,
+        purpose: str | None = "test",
+        **kwargs: Any,
+    ) -> httpx.Response:
+        headers = self.gateway.headers(
+            "identity", method, path, client=client, user=user, purpose=purpose
+        )
+        headers.update(kwargs.pop("headers", {}))
+        return await self.client.request(method, path, headers=headers, **kwargs)
+
+    async def as_citizen(self, method: str, path: str, iin: str, **kwargs: Any) -> httpx.Response:
+        return await self.routed(method, path, client="citizen", user=iin, **kwargs)
+
+    async def last_code(self, phone: str) -> str:
+        r = await self.client.get("/dev/sms", params={"phone": phone})
+        assert r.status_code == 200, r.text
+        code: str = r.json()[0]["code"]
+        return code
+
+    async def login(self, iin: str, password: str | None = None) -> dict[str, Any]:
+        """Password then the SMS code: the token response."""
+        r = await self.client.post(
+            "/auth/login", json={"iin": iin, "password": password or self.demo_password}
+        )
+        assert r.status_code == 200, r.text
+        challenge = r.json()["challenge_id"]
+        person = await self.routed("GET", f"/persons/{iin}")
+        code = await self.last_code(person.json()["phone"])
+        r = await self.client.post("/auth/otp", json={"challenge_id": challenge, "code": code})
+        assert r.status_code == 200, r.text
+        tokens: dict[str, Any] = r.json()
+        return tokens
+
+    async def events(self, type_suffix: str = "") -> list[dict[str, Any]]:
+        """Envelopes this service wrote to its outbox (optionally of one type)."""
+        async with self.app.state.runtime.engine.connect() as conn:
+            rows = (await conn.execute(select(outbox.c.payload).order_by(outbox.c.id))).all()
+        found = [json.loads(r.payload) for r in rows]
+        return [e for e in found if e["type"].endswith(type_suffix)] if type_suffix else found
+
+
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=[pytest.mark.integration, pytest.mark.postgres]),
+]
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
+    if request.param == "postgres":
+        url: str = request.getfixturevalue("pg_url")
+        return url
+    return None
+
+
+def make_app(
+    tmp_path: Path, gw: FakeGateway, database_url: str | None, **overrides: Any
+) -> FastAPI:
+    settings: dict[str, Any] = {
+        "kafka_enabled": False,
+        "gateway_jwks_url": gw.jwks_url,
+        **FAST_HASH,
+        **overrides,
+    }
+    if database_url:
+        settings["database_url"] = database_url
+    return build_app("identity", tmp_path, **settings)
+
+
+@pytest.fixture
+async def svc(tmp_path: Path, database_url: str | None) -> AsyncIterator[Svc]:
+    gw = FakeGateway(tmp_path)
+    app = make_app(tmp_path, gw, database_url)
+    async with running(app) as client:
+        yield Svc(app, client, gw, tmp_path)
