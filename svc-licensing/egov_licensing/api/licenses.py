@@ -15,7 +15,7 @@ from egov_licensing.service_layer import services
 from egov_licensing.service_layer.context import LicensingContext
 from egov_licensing.service_layer.services import UowFactory
 from meshkit.auth.assertion import RoutedCall, routed_call
-from meshkit.problems import PROBLEM_RESPONSES
+from meshkit.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Problem
 
 router = APIRouter(tags=["licenses"], responses=PROBLEM_RESPONSES)
 public = APIRouter(prefix="/public", tags=["public verification"], responses=PROBLEM_RESPONSES)
@@ -23,6 +23,11 @@ public = APIRouter(prefix="/public", tags=["public verification"], responses=PRO
 Call = Annotated[RoutedCall, Depends(routed_call)]
 Ctx = Annotated[LicensingContext, Depends(context)]
 Uows = Annotated[UowFactory, Depends(uows)]
+CA_UNAVAILABLE = {
+    "model": Problem,
+    "content": {PROBLEM_JSON: {}},
+    "description": "the national CA (root or revocation status) cannot be reached",
+}
 NUMBER = r"^[A-Z0-9\-]{4,40}$"
 
 
@@ -96,6 +101,7 @@ async def public_license(number: str, ctx: Ctx, make: Uows) -> PublicLicenseOut:
 @public.post(
     "/licenses/verify",
     response_model=VerifyOut,
+    responses={503: CA_UNAVAILABLE},
     summary="Verify a license document (JWS): signature, national CA chain, register, status (public)",
 )
 async def verify_license_document(body: VerifyIn, ctx: Ctx, make: Uows) -> VerifyOut:

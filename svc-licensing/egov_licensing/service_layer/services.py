@@ -441,6 +441,13 @@ class Verification:
 
 
 async def verify(ctx: LicensingContext, uows: UowFactory, document: str) -> Verification:
+    # Offline first (no roots): a malformed, altered or foreign document is refused without
+    # asking the national CA, so junk never depends on (or waits for) the CA being reachable.
+    # verify_document only carries the payload past the signature check, i.e. when what is
+    # left to decide is the chain to the national root and revocation.
+    offline: VerifiedDocument = await verify_document(document, roots=[])
+    if offline.payload is None:
+        return Verification(False, False, offline.reason, None, None, offline.signer)
     trust = ctx.national_trust()
     checked: VerifiedDocument = await verify_document(
         document, roots=await trust.roots(), revocation=trust.revoked_at
