@@ -1,0 +1,143 @@
+"""Group commit of audit records: a response is released only once its record is durable.
+
+Requests hand their entry to one writer task and wait on a future. The writer takes every
+entry waiting at that moment, chains them (seq, prev_hash, hash) after the instance's head,
+inserts them in ONE transaction and resolves the futures after COMMIT. Under load, batches
+grow by themselves (while one commit runs, the next batch gathers), so the cost of a durable
+commit (an fsync) is shared by every call in the batch.
+
+SQLite runs this writer on its own connection with ``synchronous=FULL`` (WAL): a committed
+record survives a killed process and a power cut. PostgreSQL commits synchronously by default.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import structlog
+from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from egov_gateway.audit import store
+from egov_gateway.domain.audit import AuditEntry, AuditRecord, ChainHead
+from meshkit.db import create_engine, is_sqlite
+
+log = structlog.get_logger("egov_gateway.audit")
+
+_STOP = object()
+_CONFLICT_RETRIES = 5
+
+
+class AuditUnavailable(Exception):
+    """The record could not be made durable: the call must not be answered as a success."""
+
+
+def audit_engine(url: str) -> AsyncEngine:
+    engine = create_engine(url, pool_size=2)
+    if is_sqlite(url):
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _durable(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.close()
+
+    return engine
+
+
+class AuditWriter:
+    def __init__(self, engine: AsyncEngine, *, instance_id: str, batch_max: int = 512) -> None:
+        self.engine = engine
+        self.instance_id = instance_id
+        self.batch_max = batch_max
+        self.head = ChainHead(instance_id)
+        self.batches = 0
+        self.records = 0
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        async with self.engine.connect() as conn:
+            self.head = await store.load_head(conn, self.instance_id)
+        self._task = asyncio.create_task(self._run(), name="audit-writer")
+
+    async def stop(self) -> None:
+        """Write what is queued, then stop."""
+        if self._task is None:
+            return
+        self._queue.put_nowait(_STOP)
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    async def write(self, entry: AuditEntry) -> AuditRecord:
+        """Return once ``entry`` is committed; raises AuditUnavailable otherwise."""
+        if self._task is None or self._task.done():
+            raise AuditUnavailable("the audit writer is not running")
+        fut: asyncio.Future[AuditRecord] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((entry, fut))
+        # shielded: a caller that goes away does not withdraw its record
+        return await asyncio.shield(fut)
+
+    async def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            item = await self._queue.get()
+            batch: list[tuple[AuditEntry, asyncio.Future[AuditRecord]]] = []
+            if item is _STOP:
+                stopping = True
+            else:
+                batch.append(item)
+            while len(batch) < self.batch_max and not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is _STOP:
+                    stopping = True
+                    continue
+                batch.append(item)
+            if batch:
+                await self._commit(batch)
+
+    async def _commit(self, batch: list[tuple[AuditEntry, asyncio.Future[AuditRecord]]]) -> None:
+        error: Exception | None = None
+        for _attempt in range(_CONFLICT_RETRIES):
+            records: list[AuditRecord] = []
+            head = self.head
+            for entry, _ in batch:
+                rec = head.append(entry)
+                records.append(rec)
+                head = head.after(rec)
+            try:
+                async with self.engine.begin() as conn:
+                    await store.insert_records(conn, records)
+            except IntegrityError as exc:
+                # another process wrote this instance's chain: continue after its head
+                error = exc
+                await self._reload_head()
+                continue
+            except Exception as exc:
+                error = exc
+                log.error("audit.commit_failed", error=type(exc).__name__, records=len(batch))
+                await self._reload_head()
+                break
+            self.head = head
+            self.batches += 1
+            self.records += len(records)
+            for (_, fut), rec in zip(batch, records, strict=True):
+                if not fut.done():
+                    fut.set_result(rec)
+            return
+        for _, fut in batch:
+            if not fut.done():
+                fut.set_exception(
+                    AuditUnavailable(f"audit log unavailable ({type(error).__name__})")
+                )
+
+    async def _reload_head(self) -> None:
+        try:
+            async with self.engine.connect() as conn:
+                self.head = await store.load_head(conn, self.instance_id)
+        except Exception as exc:  # the database is down: keep the head, retry next batch
+            log.error("audit.head_reload_failed", error=type(exc).__name__)

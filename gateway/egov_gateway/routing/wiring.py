@@ -1,0 +1,91 @@
+"""Start and stop the routed exchange with the service (``on_startup``/``on_shutdown`` hooks).
+
+What it puts in ``runtime.extras``: ``token_verifier``, ``audit_writer``, ``exchange``.
+It reads ``keyring`` (the assertion key) and ``register`` (a RegisterPort) from there; a
+register set before this hook runs wins (tests, the Unified Register), otherwise a static
+one is loaded from ``GATEWAY_REGISTER_FILE`` (or an empty one: every call is then a 404).
+Tests may also put an ``upstream_transport`` (httpx transport) there to reach in-process agencies.
+"""
+
+from __future__ import annotations
+
+import httpx
+import structlog
+
+from egov_gateway.adapters.register_memory import InMemoryRegister
+from egov_gateway.audit.writer import AuditWriter, audit_engine
+from egov_gateway.auth.tokens import TokenVerifier
+from egov_gateway.routing.breaker import Breakers
+from egov_gateway.routing.exchange import RoutedExchange
+from egov_gateway.routing.ratelimit import Limit, TokenBuckets
+from egov_gateway.settings import GatewaySettings
+from meshkit.service import ServiceRuntime
+
+log = structlog.get_logger("egov_gateway.routing")
+
+
+async def start_exchange(runtime: ServiceRuntime) -> None:
+    s = runtime.settings
+    assert isinstance(s, GatewaySettings)
+    extras = runtime.extras
+    if "register" not in extras:
+        if s.register_file is not None:
+            extras["register"] = InMemoryRegister.from_file(s.register_file)
+        else:
+            log.warning("exchange.no_register", hint="set GATEWAY_REGISTER_FILE or wire a register")
+            extras["register"] = InMemoryRegister()
+    verifier = TokenVerifier(
+        s.effective_identity_jwks_url,
+        issuer=s.effective_identity_issuer,
+        audience=s.token_audience,
+        http=runtime.http,
+        cache_ttl_s=s.jwks_cache_ttl_s,
+    )
+    writer = AuditWriter(
+        audit_engine(s.effective_database_url),
+        instance_id=s.instance_id,
+        batch_max=s.audit_batch_max,
+    )
+    await writer.start()
+    http = httpx.AsyncClient(
+        transport=extras.get("upstream_transport"),
+        limits=httpx.Limits(
+            max_connections=s.upstream_max_connections,
+            max_keepalive_connections=s.upstream_max_connections,
+            keepalive_expiry=30.0,
+        ),
+        follow_redirects=False,
+        trust_env=False,
+    )
+    buckets = TokenBuckets(
+        {
+            "agency": Limit(s.rate_limit_agency_rps, s.rate_limit_agency_burst),
+            "citizen": Limit(s.rate_limit_citizen_rps, s.rate_limit_citizen_burst),
+            "anonymous": Limit(s.rate_limit_anonymous_rps, s.rate_limit_anonymous_burst),
+        }
+    )
+    extras["token_verifier"] = verifier
+    extras["audit_writer"] = writer
+    extras["upstream_http"] = http
+    extras["exchange"] = RoutedExchange(
+        s,
+        extras=extras,
+        verifier=verifier,
+        writer=writer,
+        http=http,
+        breakers=Breakers(
+            failure_threshold=s.breaker_failure_threshold, cooldown_s=s.breaker_cooldown_s
+        ),
+        buckets=buckets,
+    )
+
+
+async def stop_exchange(runtime: ServiceRuntime) -> None:
+    extras = runtime.extras
+    http: httpx.AsyncClient | None = extras.get("upstream_http")
+    if http is not None:
+        await http.aclose()
+    writer: AuditWriter | None = extras.get("audit_writer")
+    if writer is not None:
+        await writer.stop()
+        await writer.engine.dispose()
