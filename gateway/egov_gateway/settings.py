@@ -25,6 +25,9 @@ class GatewaySettings(ServiceSettings):
     )
     token_audience: str = "egov-mesh"
     jwks_cache_ttl_s: float = Field(default=300.0, ge=0)
+    jwks_min_refresh_s: float = Field(
+        default=5.0, ge=0, description="an unknown kid refetches the JWKS at most this often"
+    )
     # -- routed exchange: forwarding -------------------------------------------------------
     require_purpose: bool = Field(
         default=True,

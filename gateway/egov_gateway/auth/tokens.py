@@ -28,14 +28,20 @@ class TokenVerifier:
         audience: str,
         http: httpx.AsyncClient | None = None,
         cache_ttl_s: float = 300.0,
+        min_refresh_s: float = 5.0,
         max_cached: int = 50_000,
     ) -> None:
-        self.jwks = JWKSClient(jwks_url, http=http, ttl_s=cache_ttl_s)
+        self.jwks = JWKSClient(jwks_url, http=http, ttl_s=cache_ttl_s, min_refresh_s=min_refresh_s)
         self.issuer = issuer
         self.audience = audience
         self._ttl = cache_ttl_s
         self._max = max_cached
         self._cache: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+
+    def forget(self) -> None:
+        """Drop cached keys and verified tokens (e.g. at once after a key compromise)."""
+        self._cache.clear()
+        self.jwks._keys = {}
 
     async def principal(self, authorization: str | None) -> Principal | None:
         """The caller of a request, None without credentials; raises TokenInvalid."""

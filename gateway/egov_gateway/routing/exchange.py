@@ -85,6 +85,7 @@ class Call:
     user: str | None = None
     purpose: str | None = None
     request_hash: Any = field(default_factory=hashlib.sha256)
+    body_too_large: bool = False  # set by the streaming body when it overflows the limit
 
     @property
     def method(self) -> str:
@@ -404,6 +405,7 @@ class RoutedExchange:
             async for chunk in request.stream():
                 seen += len(chunk)
                 if seen > limit:
+                    call.body_too_large = True
                     raise RequestTooLarge
                 call.request_hash.update(chunk)
                 yield chunk
@@ -460,8 +462,28 @@ class RoutedExchange:
                     call.method, url, headers=headers, content=body, timeout=timeout
                 )
                 try:
-                    upstream = await self.http.send(req, stream=True)
+                    # the overall deadline for the answer's head, whatever the transport
+                    async with asyncio.timeout(op.timeout_s):
+                        upstream = await self.http.send(req, stream=True)
                 except RequestTooLarge:
+                    call.body_too_large = True
+                except (httpx.TimeoutException, TimeoutError):
+                    if not call.body_too_large:
+                        breaker.record(success=False, probe=probe)
+                        failure = (504, "upstream-timeout", f"{op.agency} did not answer in time")
+                        continue
+                except httpx.HTTPError as exc:
+                    if not call.body_too_large:
+                        breaker.record(success=False, probe=probe)
+                        failure = (
+                            502,
+                            "upstream-unreachable",
+                            f"{op.agency} could not be reached ({type(exc).__name__})",
+                        )
+                        continue
+                if call.body_too_large:  # (an in-process agency answers a truncated body)
+                    if upstream is not None:
+                        await upstream.aclose()
                     if probe:
                         breaker.release_probe()
                     return await self.refuse(
@@ -471,18 +493,7 @@ class RoutedExchange:
                         "Request too large",
                         f"the body exceeds {self.settings.max_request_bytes} bytes",
                     )
-                except httpx.TimeoutException:
-                    breaker.record(success=False, probe=probe)
-                    failure = (504, "upstream-timeout", f"{op.agency} did not answer in time")
-                    continue
-                except httpx.HTTPError as exc:
-                    breaker.record(success=False, probe=probe)
-                    failure = (
-                        502,
-                        "upstream-unreachable",
-                        f"{op.agency} could not be reached ({type(exc).__name__})",
-                    )
-                    continue
+                assert upstream is not None
                 breaker.record(success=upstream.status_code < 500, probe=probe)
                 probe = False
                 if upstream.status_code in _RETRY_STATUSES and attempt + 1 < attempts:

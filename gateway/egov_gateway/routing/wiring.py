@@ -40,6 +40,7 @@ async def start_exchange(runtime: ServiceRuntime) -> None:
         audience=s.token_audience,
         http=runtime.http,
         cache_ttl_s=s.jwks_cache_ttl_s,
+        min_refresh_s=s.jwks_min_refresh_s,
     )
     writer = AuditWriter(
         audit_engine(s.effective_database_url),
