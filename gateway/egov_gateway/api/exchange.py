@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
+from starlette.routing import Route
 
 from egov_gateway.routing.exchange import RoutedExchange
 from egov_gateway.routing.headers import METHODS, XRoadService
@@ -61,7 +62,33 @@ async def routed_xroad(
     return await _exchange(request).route_xroad(request, service)
 
 
-# one route per method, so every operation has its own OpenAPI operationId
+async def _fast_routed(request: Request) -> Response:
+    return await _exchange(request).route(request, request.path_params["agency"], prefix_segments=2)
+
+
+async def _fast_routed_xroad(request: Request) -> Response:
+    p = request.path_params
+    service = XRoadService(
+        p["instance"], p["member_class"], p["member_code"], p["subsystem"], p["service_code"]
+    )
+    return await _exchange(request).route_xroad(request, service)
+
+
+# The hot path is a plain Starlette route (no dependency solving, one match for all methods);
+# the FastAPI routes below it are never reached and only document the exchange in OpenAPI.
+router.routes.append(
+    Route("/x/{agency}/{path:path}", _fast_routed, methods=METHODS, include_in_schema=False)
+)
+router.routes.append(
+    Route(
+        "/r1/{instance}/{member_class}/{member_code}/{subsystem}/{service_code}/{path:path}",
+        _fast_routed_xroad,
+        methods=METHODS,
+        include_in_schema=False,
+    )
+)
+
+# one documented route per method, so every operation has its own OpenAPI operationId
 for _method in METHODS:
     router.add_api_route(
         "/x/{agency}/{path:path}",

@@ -6,15 +6,20 @@ inserts them in ONE transaction and resolves the futures after COMMIT. Under loa
 grow by themselves (while one commit runs, the next batch gathers), so the cost of a durable
 commit (an fsync) is shared by every call in the batch.
 
-SQLite runs this writer on its own connection with ``synchronous=FULL`` (WAL): a committed
-record survives a killed process and a power cut. PostgreSQL commits synchronously by default.
+SQLite: the writer owns one plain ``sqlite3`` connection on its own thread (WAL,
+``synchronous=FULL``): one thread hop per batch, and a committed record survives a killed
+process and a power cut. PostgreSQL: one multi-row INSERT per batch through the service's
+async engine; it commits synchronously by default.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
+import sqlite3
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
 
 import structlog
 from sqlalchemy import event
@@ -22,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from egov_gateway.audit import store
-from egov_gateway.domain.audit import AuditEntry, AuditRecord, ChainHead
+from egov_gateway.domain.audit import RECORD_FIELDS, AuditEntry, AuditRecord, ChainHead
 from meshkit.db import create_engine, is_sqlite
 
 log = structlog.get_logger("egov_gateway.audit")
@@ -48,9 +53,119 @@ def audit_engine(url: str) -> AsyncEngine:
     return engine
 
 
-class AuditWriter:
-    def __init__(self, engine: AsyncEngine, *, instance_id: str, batch_max: int = 512) -> None:
+class ChainConflict(Exception):
+    """Another process appended to this instance's chain first."""
+
+
+class RecordSink(Protocol):
+    async def head(self, instance_id: str) -> ChainHead: ...
+
+    async def insert(self, records: Sequence[AuditRecord]) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class EngineSink:
+    """Any SQLAlchemy async engine (PostgreSQL): one INSERT of many rows per batch."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+
+    async def head(self, instance_id: str) -> ChainHead:
+        async with self.engine.connect() as conn:
+            return await store.load_head(conn, instance_id)
+
+    async def insert(self, records: Sequence[AuditRecord]) -> None:
+        try:
+            async with self.engine.begin() as conn:
+                await store.insert_records(conn, records)
+        except IntegrityError as exc:
+            raise ChainConflict from exc
+
+    async def close(self) -> None:
+        return None
+
+
+_COLUMNS = ", ".join('"' + c + '"' for c in RECORD_FIELDS)
+_INSERT = f"INSERT INTO audit_log ({_COLUMNS}) VALUES ({', '.join('?' for _ in RECORD_FIELDS)})"
+
+
+class SqliteSink:
+    """A plain sqlite3 connection owned by one thread: BEGIN, executemany, COMMIT per batch."""
+
+    def __init__(self, path: str) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-sqlite")
+        self._path = path
+        self._conn: sqlite3.Connection | None = None
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            conn = sqlite3.connect(self._path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._conn = conn
+        return self._conn
+
+    def _head(self, instance_id: str) -> ChainHead:
+        row = (
+            self._db()
+            .execute(
+                "SELECT seq, hash FROM audit_log WHERE instance_id = ? ORDER BY seq DESC LIMIT 1",
+                (instance_id,),
+            )
+            .fetchone()
+        )
+        return ChainHead(instance_id, int(row[0]), str(row[1])) if row else ChainHead(instance_id)
+
+    def _insert(self, rows: list[tuple[Any, ...]]) -> None:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany(_INSERT, rows)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    async def head(self, instance_id: str) -> ChainHead:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, self._head, instance_id)
+
+    async def insert(self, records: Sequence[AuditRecord]) -> None:
+        rows = [tuple(getattr(r, c) for c in RECORD_FIELDS) for r in records]
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._pool, self._insert, rows)
+        except sqlite3.IntegrityError as exc:
+            raise ChainConflict from exc
+
+    async def close(self) -> None:
+        def shut() -> None:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+        await asyncio.get_running_loop().run_in_executor(self._pool, shut)
+        self._pool.shutdown(wait=True)
+
+
+def sink_for(engine: AsyncEngine) -> RecordSink:
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return SqliteSink(url.database)
+    return EngineSink(engine)
+
+
+class AuditWriter:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        instance_id: str,
+        batch_max: int = 512,
+        sink: RecordSink | None = None,
+    ) -> None:
+        self.engine = engine  # reads (search, verify) go through the engine
+        self.sink = sink or sink_for(engine)
         self.instance_id = instance_id
         self.batch_max = batch_max
         self.head = ChainHead(instance_id)
@@ -60,18 +175,17 @@ class AuditWriter:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        async with self.engine.connect() as conn:
-            self.head = await store.load_head(conn, self.instance_id)
+        self.head = await self.sink.head(self.instance_id)
         self._task = asyncio.create_task(self._run(), name="audit-writer")
 
     async def stop(self) -> None:
         """Write what is queued, then stop."""
-        if self._task is None:
-            return
-        self._queue.put_nowait(_STOP)
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+        if self._task is not None:
+            self._queue.put_nowait(_STOP)
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.sink.close()
 
     async def write(self, entry: AuditEntry) -> AuditRecord:
         """Return once ``entry`` is committed; raises AuditUnavailable otherwise."""
@@ -110,9 +224,8 @@ class AuditWriter:
                 records.append(rec)
                 head = head.after(rec)
             try:
-                async with self.engine.begin() as conn:
-                    await store.insert_records(conn, records)
-            except IntegrityError as exc:
+                await self.sink.insert(records)
+            except ChainConflict as exc:
                 # another process wrote this instance's chain: continue after its head
                 error = exc
                 await self._reload_head()
@@ -137,7 +250,6 @@ class AuditWriter:
 
     async def _reload_head(self) -> None:
         try:
-            async with self.engine.connect() as conn:
-                self.head = await store.load_head(conn, self.instance_id)
+            self.head = await self.sink.head(self.instance_id)
         except Exception as exc:  # the database is down: keep the head, retry next batch
             log.error("audit.head_reload_failed", error=type(exc).__name__)

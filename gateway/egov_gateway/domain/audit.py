@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 GENESIS_HASH = "0" * 64
@@ -50,22 +50,25 @@ class AuditRecord(AuditEntry):
 
     def canonical(self) -> bytes:
         """Deterministic serialisation of every field but ``hash`` (sorted keys, no spaces)."""
-        fields = asdict(self)
-        fields.pop("hash")
-        return json.dumps(
-            fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-        ).encode()
+        data = {name: getattr(self, name) for name in _CHAINED_FIELDS}
+        return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
     def computed_hash(self) -> str:
         return hashlib.sha256(self.canonical()).hexdigest()
 
     def as_row(self) -> dict[str, Any]:
-        return asdict(self)
+        return {name: getattr(self, name) for name in RECORD_FIELDS}
 
     @classmethod
     def from_row(cls, row: Any) -> AuditRecord:
         data = dict(row)
         return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+
+
+# (plain field lists: dataclasses.asdict deep-copies, far too slow for the hot path)
+ENTRY_FIELDS = tuple(f.name for f in fields(AuditEntry))
+RECORD_FIELDS = tuple(f.name for f in fields(AuditRecord))
+_CHAINED_FIELDS = tuple(name for name in RECORD_FIELDS if name != "hash")
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,7 @@ class ChainHead:
     def append(self, entry: AuditEntry) -> AuditRecord:
         """The record that follows this head (the caller moves the head on commit)."""
         record = AuditRecord(
-            **asdict(entry),
+            **{name: getattr(entry, name) for name in ENTRY_FIELDS},
             instance_id=self.instance_id,
             seq=self.seq + 1,
             prev_hash=self.hash,

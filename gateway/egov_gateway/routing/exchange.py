@@ -121,7 +121,7 @@ class RoutedExchange:
         extras: Mapping[str, Any],
         verifier: TokenVerifier,
         writer: AuditWriter,
-        http: httpx.AsyncClient,
+        transport: httpx.AsyncBaseTransport,
         breakers: Breakers,
         buckets: TokenBuckets,
     ) -> None:
@@ -129,7 +129,10 @@ class RoutedExchange:
         self._extras = extras  # the register and the key ring live in runtime.extras
         self.verifier = verifier
         self.writer = writer
-        self.http = http
+        # the pooled httpx transport itself: no client-side cookie jar (an agency's cookies
+        # must never reach another agency), no redirects, no auth hooks — and far less work
+        self.transport = transport
+        self._bases: dict[str, tuple[httpx.URL, bytes]] = {}
         self.breakers = breakers
         self.buckets = buckets
 
@@ -443,9 +446,8 @@ class RoutedExchange:
         headers = self._upstream_headers(call)
         retryable = call.method in IDEMPOTENT and not isinstance(body, AsyncIterator)
         attempts = 1 + (self.settings.upstream_retries if retryable else 0)
-        url = httpx.URL(op.base_url.rstrip("/")).copy_with(
-            raw_path=_join(op.base_url, call.raw_target)
-        )
+        base, base_path = self._base(op.base_url)
+        url = base.copy_with(raw_path=base_path + call.raw_target)
         timeout = httpx.Timeout(
             op.timeout_s, connect=min(self.settings.upstream_connect_timeout_s, op.timeout_s)
         )
@@ -458,13 +460,17 @@ class RoutedExchange:
                     if not allowed:
                         break
                     await asyncio.sleep(self.settings.upstream_retry_backoff_s * attempt)
-                req = self.http.build_request(
-                    call.method, url, headers=headers, content=body, timeout=timeout
+                req = httpx.Request(
+                    call.method,
+                    url,
+                    headers=headers,
+                    content=body,
+                    extensions={"timeout": timeout},
                 )
                 try:
                     # the overall deadline for the answer's head, whatever the transport
                     async with asyncio.timeout(op.timeout_s):
-                        upstream = await self.http.send(req, stream=True)
+                        upstream = await self.transport.handle_async_request(req)
                 except RequestTooLarge:
                     call.body_too_large = True
                 except (httpx.TimeoutException, TimeoutError):
@@ -522,6 +528,14 @@ class RoutedExchange:
             title = "Gateway timeout" if status == 504 else "Bad gateway"
             return await self.refuse(call, status, code, title, detail, outcome="upstream-failed")
         return AuditedUpstreamResponse(self, call, upstream)
+
+    def _base(self, base_url: str) -> tuple[httpx.URL, bytes]:
+        cached = self._bases.get(base_url)
+        if cached is None:
+            url = httpx.URL(base_url)
+            cached = (url, url.raw_path.split(b"?", 1)[0].rstrip(b"/"))
+            self._bases[base_url] = cached
+        return cached
 
     # -- answers -----------------------------------------------------------------------
     def response_headers(
@@ -581,11 +595,6 @@ class RoutedExchange:
         return RawResponse(status, raw, body)
 
 
-def _join(base_url: str, raw_target: bytes) -> bytes:
-    base_path = httpx.URL(base_url).raw_path.split(b"?", 1)[0].rstrip(b"/")
-    return base_path + raw_target
-
-
 def audit_unavailable(call: Call, reason: str) -> Response:
     log.error("audit.unavailable", request_id=call.request_id, reason=reason)
     body = json.dumps(
@@ -608,6 +617,15 @@ def audit_unavailable(call: Call, reason: str) -> Response:
         ],
         body,
     )
+
+
+async def _raw_chunks(upstream: httpx.Response) -> AsyncIterator[bytes]:
+    """The body as the agency sent it (a transport may have read it already)."""
+    if upstream.is_stream_consumed:
+        yield upstream.content
+        return
+    async for chunk in upstream.aiter_raw():
+        yield chunk
 
 
 class RawResponse(Response):
@@ -653,7 +671,7 @@ class AuditedUpstreamResponse(Response):
         started = False
         pending: bytes | None = None
         try:
-            chunks = upstream.aiter_raw()
+            chunks = _raw_chunks(upstream)
             try:
                 async for chunk in chunks:
                     if not chunk:

@@ -48,15 +48,15 @@ async def start_exchange(runtime: ServiceRuntime) -> None:
         batch_max=s.audit_batch_max,
     )
     await writer.start()
-    http = httpx.AsyncClient(
-        transport=extras.get("upstream_transport"),
-        limits=httpx.Limits(
-            max_connections=s.upstream_max_connections,
-            max_keepalive_connections=s.upstream_max_connections,
-            keepalive_expiry=30.0,
-        ),
-        follow_redirects=False,
-        trust_env=False,
+    transport: httpx.AsyncBaseTransport = extras.get("upstream_transport") or (
+        httpx.AsyncHTTPTransport(
+            limits=httpx.Limits(
+                max_connections=s.upstream_max_connections,
+                max_keepalive_connections=s.upstream_max_connections,
+                keepalive_expiry=30.0,
+            ),
+            trust_env=False,
+        )
     )
     buckets = TokenBuckets(
         {
@@ -67,13 +67,13 @@ async def start_exchange(runtime: ServiceRuntime) -> None:
     )
     extras["token_verifier"] = verifier
     extras["audit_writer"] = writer
-    extras["upstream_http"] = http
+    extras["upstream_http"] = transport
     extras["exchange"] = RoutedExchange(
         s,
         extras=extras,
         verifier=verifier,
         writer=writer,
-        http=http,
+        transport=transport,
         breakers=Breakers(
             failure_threshold=s.breaker_failure_threshold, cooldown_s=s.breaker_cooldown_s
         ),
@@ -83,9 +83,9 @@ async def start_exchange(runtime: ServiceRuntime) -> None:
 
 async def stop_exchange(runtime: ServiceRuntime) -> None:
     extras = runtime.extras
-    http: httpx.AsyncClient | None = extras.get("upstream_http")
-    if http is not None:
-        await http.aclose()
+    transport: httpx.AsyncBaseTransport | None = extras.get("upstream_http")
+    if transport is not None:
+        await transport.aclose()
     writer: AuditWriter | None = extras.get("audit_writer")
     if writer is not None:
         await writer.stop()
