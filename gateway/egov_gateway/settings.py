@@ -1,5 +1,5 @@
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -64,6 +64,11 @@ class GatewaySettings(ServiceSettings):
         description="this replica's audit chain (one hash chain per gateway instance)",
     )
     audit_batch_max: int = Field(default=512, ge=1)
+    audit_sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
+        default="FULL",
+        description="SQLite audit commits: FULL fsyncs every group commit (survives power "
+        "loss); NORMAL survives a killed process but may lose the last commits on power loss",
+    )
 
     @property
     def effective_identity_issuer(self) -> str:

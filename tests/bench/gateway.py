@@ -74,7 +74,9 @@ def spawn(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[by
     )
 
 
-def wait_live(url: str, proc: subprocess.Popen[bytes], log: Path, path: str = "/health/live") -> None:
+def wait_live(
+    url: str, proc: subprocess.Popen[bytes], log: Path, path: str = "/health/live"
+) -> None:
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -152,6 +154,12 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument(
+        "--sqlite-synchronous",
+        choices=["FULL", "NORMAL"],
+        default="FULL",
+        help="the gateway's SQLite audit durability (GATEWAY_AUDIT_SQLITE_SYNCHRONOUS)",
+    )
     args = parser.parse_args()
     ensure_tools()
     tmp = scratch_dir()
@@ -202,6 +210,7 @@ def main() -> None:
                     "GATEWAY_IDENTITY_ISSUER": ISSUER,
                     "GATEWAY_REGISTER_FILE": str(tmp / "register.json"),
                     "GATEWAY_RATE_LIMIT_AGENCY_RPS": "0",  # measure the path, not the limiter
+                    "GATEWAY_AUDIT_SQLITE_SYNCHRONOUS": args.sqlite_synchronous,
                 },
                 log,
             )
@@ -211,7 +220,15 @@ def main() -> None:
         conf = nginx_conf(nginx_dir, nginx_port, agency_port)
         procs.append(
             spawn(
-                [_which("nginx") or "nginx", "-c", str(conf), "-p", str(nginx_dir), "-g", "daemon off;"],
+                [
+                    _which("nginx") or "nginx",
+                    "-c",
+                    str(conf),
+                    "-p",
+                    str(nginx_dir),
+                    "-g",
+                    "daemon off;",
+                ],
                 {},
                 log,
             )
@@ -225,8 +242,15 @@ def main() -> None:
 
         rid = "bench-presigned-0001"
         assertion = sign_assertion(
-            gw_key, agency="registry", method="GET", path="/mesh/whoami", client="licensing",
-            user=None, request_id=rid, purpose="benchmark", ttl_s=3600,
+            gw_key,
+            agency="registry",
+            method="GET",
+            path="/mesh/whoami",
+            client="licensing",
+            user=None,
+            request_id=rid,
+            purpose="benchmark",
+            ttl_s=3600,
         )
         direct_headers = {"X-Mesh-Assertion": assertion, "X-Request-Id": rid}
         gw_headers = {
@@ -268,6 +292,7 @@ def report(results: dict[str, Any], args: argparse.Namespace, audited: int) -> d
     added = g["p50_ms"] - d["p50_ms"]
     figures = {
         "tool": "wrk",
+        "audit_sqlite_synchronous": args.sqlite_synchronous,
         "connections": args.connections,
         "duration_s": args.duration,
         "cores": os.cpu_count(),
@@ -289,15 +314,24 @@ def report(results: dict[str, Any], args: argparse.Namespace, audited: int) -> d
         },
     }
     rows = [
-        (name, f"{r['rps']:>9.1f} req/s   p50 {r['p50_ms']:.2f} ms   p99 {r['p99_ms']:.2f} ms"
-               f"   ({r['requests']} requests, non-2xx {r['non_2xx']})")
+        (
+            name,
+            f"{r['rps']:>9.1f} req/s   p50 {r['p50_ms']:.2f} ms   p99 {r['p99_ms']:.2f} ms"
+            f"   ({r['requests']} requests, non-2xx {r['non_2xx']})",
+        )
         for name, r in results.items()
     ]
     rows += [
-        ("gateway / direct", f"{ratio:.2f} of the throughput, +{added:.2f} ms at p50 "
-                             f"(targets ≥ {TARGET_THROUGHPUT:.2f}, < {TARGET_ADDED_P50_MS} ms)"),
-        ("nginx / direct", f"{figures['nginx_vs_direct_throughput']:.2f} of the throughput, "
-                           f"+{figures['nginx_added_p50_ms']:.2f} ms at p50"),
+        (
+            "gateway / direct",
+            f"{ratio:.2f} of the throughput, +{added:.2f} ms at p50 "
+            f"(targets ≥ {TARGET_THROUGHPUT:.2f}, < {TARGET_ADDED_P50_MS} ms)",
+        ),
+        (
+            "nginx / direct",
+            f"{figures['nginx_vs_direct_throughput']:.2f} of the throughput, "
+            f"+{figures['nginx_added_p50_ms']:.2f} ms at p50",
+        ),
         ("gateway / nginx", f"{figures['gateway_vs_nginx_throughput']:.2f} of the throughput"),
         ("audit records", f"{audited} (warm-up + measured gateway calls, all durable)"),
         ("load average", " ".join(f"{x:.2f}" for x in figures["load_average"])),

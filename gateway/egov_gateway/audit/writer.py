@@ -93,7 +93,8 @@ _INSERT = f"INSERT INTO audit_log ({_COLUMNS}) VALUES ({', '.join('?' for _ in R
 class SqliteSink:
     """A plain sqlite3 connection owned by one thread: BEGIN, executemany, COMMIT per batch."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, synchronous: str = "FULL") -> None:
+        self._synchronous = "NORMAL" if synchronous.upper() == "NORMAL" else "FULL"
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-sqlite")
         self._path = path
         self._conn: sqlite3.Connection | None = None
@@ -102,7 +103,7 @@ class SqliteSink:
         if self._conn is None:
             conn = sqlite3.connect(self._path, timeout=30, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute(f"PRAGMA synchronous={self._synchronous}")
             conn.execute("PRAGMA busy_timeout=30000")
             self._conn = conn
         return self._conn
@@ -148,10 +149,10 @@ class SqliteSink:
         self._pool.shutdown(wait=True)
 
 
-def sink_for(engine: AsyncEngine) -> RecordSink:
+def sink_for(engine: AsyncEngine, *, sqlite_synchronous: str = "FULL") -> RecordSink:
     url = engine.url
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        return SqliteSink(url.database)
+        return SqliteSink(url.database, synchronous=sqlite_synchronous)
     return EngineSink(engine)
 
 

@@ -465,7 +465,7 @@ class RoutedExchange:
                     url,
                     headers=headers,
                     content=body,
-                    extensions={"timeout": timeout},
+                    extensions={"timeout": timeout.as_dict()},
                 )
                 try:
                     # the overall deadline for the answer's head, whatever the transport

@@ -13,7 +13,7 @@ import httpx
 import structlog
 
 from egov_gateway.adapters.register_memory import InMemoryRegister
-from egov_gateway.audit.writer import AuditWriter, audit_engine
+from egov_gateway.audit.writer import AuditWriter, audit_engine, sink_for
 from egov_gateway.auth.tokens import TokenVerifier
 from egov_gateway.routing.breaker import Breakers
 from egov_gateway.routing.exchange import RoutedExchange
@@ -42,10 +42,12 @@ async def start_exchange(runtime: ServiceRuntime) -> None:
         cache_ttl_s=s.jwks_cache_ttl_s,
         min_refresh_s=s.jwks_min_refresh_s,
     )
+    engine = audit_engine(s.effective_database_url)
     writer = AuditWriter(
-        audit_engine(s.effective_database_url),
+        engine,
         instance_id=s.instance_id,
         batch_max=s.audit_batch_max,
+        sink=sink_for(engine, sqlite_synchronous=s.audit_sqlite_synchronous),
     )
     await writer.start()
     transport: httpx.AsyncBaseTransport = extras.get("upstream_transport") or (
