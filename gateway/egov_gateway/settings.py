@@ -65,9 +65,10 @@ class GatewaySettings(ServiceSettings):
     )
     audit_batch_max: int = Field(default=512, ge=1)
     audit_sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
-        default="FULL",
-        description="SQLite audit commits: FULL fsyncs every group commit (survives power "
-        "loss); NORMAL survives a killed process but may lose the last commits on power loss",
+        default="NORMAL",
+        description="SQLite audit commits (WAL): NORMAL — a commit is in the OS before the "
+        "answer, so a killed gateway loses nothing, but a power cut may lose the last group "
+        "commits; FULL — also fsync every group commit (survives power loss, costs an fsync)",
     )
 
     @property

@@ -6,9 +6,9 @@ inserts them in ONE transaction and resolves the futures after COMMIT. Under loa
 grow by themselves (while one commit runs, the next batch gathers), so the cost of a durable
 commit (an fsync) is shared by every call in the batch.
 
-SQLite: the writer owns one plain ``sqlite3`` connection on its own thread (WAL,
-``synchronous=FULL``): one thread hop per batch, and a committed record survives a killed
-process and a power cut. PostgreSQL: one multi-row INSERT per batch through the service's
+SQLite: the writer owns one plain ``sqlite3`` connection on its own thread (WAL): one thread
+hop per batch. ``synchronous=NORMAL`` (default): a committed record is in the OS before the
+answer, so a killed gateway loses nothing; ``FULL`` also fsyncs each group commit (power cut). PostgreSQL: one multi-row INSERT per batch through the service's
 async engine; it commits synchronously by default.
 """
 
@@ -22,13 +22,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 import structlog
-from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from egov_gateway.audit import store
 from egov_gateway.domain.audit import RECORD_FIELDS, AuditEntry, AuditRecord, ChainHead
-from meshkit.db import create_engine, is_sqlite
+from meshkit.db import create_engine
 
 log = structlog.get_logger("egov_gateway.audit")
 
@@ -41,16 +40,8 @@ class AuditUnavailable(Exception):
 
 
 def audit_engine(url: str) -> AsyncEngine:
-    engine = create_engine(url, pool_size=2)
-    if is_sqlite(url):
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _durable(dbapi_conn: Any, _record: Any) -> None:
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA synchronous=FULL")
-            cur.close()
-
-    return engine
+    """The engine audit reads (search, verify) use; PostgreSQL writes go through it too."""
+    return create_engine(url, pool_size=4)
 
 
 class ChainConflict(Exception):
@@ -93,7 +84,7 @@ _INSERT = f"INSERT INTO audit_log ({_COLUMNS}) VALUES ({', '.join('?' for _ in R
 class SqliteSink:
     """A plain sqlite3 connection owned by one thread: BEGIN, executemany, COMMIT per batch."""
 
-    def __init__(self, path: str, *, synchronous: str = "FULL") -> None:
+    def __init__(self, path: str, *, synchronous: str = "NORMAL") -> None:
         self._synchronous = "NORMAL" if synchronous.upper() == "NORMAL" else "FULL"
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-sqlite")
         self._path = path
@@ -149,7 +140,7 @@ class SqliteSink:
         self._pool.shutdown(wait=True)
 
 
-def sink_for(engine: AsyncEngine, *, sqlite_synchronous: str = "FULL") -> RecordSink:
+def sink_for(engine: AsyncEngine, *, sqlite_synchronous: str = "NORMAL") -> RecordSink:
     url = engine.url
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         return SqliteSink(url.database, synchronous=sqlite_synchronous)

@@ -24,6 +24,7 @@ HOP_BY_HOP = frozenset(
 # value the gateway vouches for (a caller cannot smuggle its own assertion or identity)
 STRIP_REQUEST = HOP_BY_HOP | {
     "host",
+    "expect",
     "authorization",
     "cookie",
     "x-request-id",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import httpx
 import structlog
 
+from egov_gateway.adapters.agency_transport import AgencyTransport
 from egov_gateway.adapters.register_memory import InMemoryRegister
 from egov_gateway.audit.writer import AuditWriter, audit_engine, sink_for
 from egov_gateway.auth.tokens import TokenVerifier
@@ -50,15 +51,16 @@ async def start_exchange(runtime: ServiceRuntime) -> None:
         sink=sink_for(engine, sqlite_synchronous=s.audit_sqlite_synchronous),
     )
     await writer.start()
-    transport: httpx.AsyncBaseTransport = extras.get("upstream_transport") or (
-        httpx.AsyncHTTPTransport(
+    transport: httpx.AsyncBaseTransport = extras.get("upstream_transport") or AgencyTransport(
+        max_connections=s.upstream_max_connections,
+        fallback=httpx.AsyncHTTPTransport(
             limits=httpx.Limits(
                 max_connections=s.upstream_max_connections,
                 max_keepalive_connections=s.upstream_max_connections,
-                keepalive_expiry=30.0,
+                keepalive_expiry=4.0,
             ),
             trust_env=False,
-        )
+        ),
     )
     buckets = TokenBuckets(
         {
