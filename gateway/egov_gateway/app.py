@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from egov_gateway.api import routers
 from egov_gateway.handlers import handlers
 from egov_gateway.register.bootstrap import start_register, stop_register
+from egov_gateway.routing.wiring import start_exchange, stop_exchange
 from egov_gateway.settings import GatewaySettings
 from meshkit.auth.keys import KeyRing
 from meshkit.service import ServiceDefinition, ServiceRuntime, create_service_app
@@ -36,8 +37,8 @@ def definition(settings: GatewaySettings | None = None) -> ServiceDefinition:
         migrations_dir=MIGRATIONS,
         routers=routers,
         handlers=handlers,
-        on_startup=[load_keys, start_register],
-        on_shutdown=[stop_register],
+        on_startup=[load_keys, start_register, start_exchange],
+        on_shutdown=[stop_exchange, stop_register],
         verify_gateway_assertion=False,
     )
 

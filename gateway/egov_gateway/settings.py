@@ -1,5 +1,5 @@
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -30,3 +30,65 @@ class GatewaySettings(ServiceSettings):
     register_options: RegisterSettings = Field(
         default_factory=RegisterSettings, description="GATEWAY_REGISTER_OPTIONS__<NAME>"
     )
+    # -- routed exchange: authentication ------------------------------------------------
+    identity_issuer: str | None = Field(
+        default=None, description="`iss` of citizen/agency tokens; default: identity_url"
+    )
+    identity_jwks_url: str | None = Field(
+        default=None, description="identity's JWKS; default <identity_url>/.well-known/jwks.json"
+    )
+    token_audience: str = "egov-mesh"
+    jwks_cache_ttl_s: float = Field(default=300.0, ge=0)
+    jwks_min_refresh_s: float = Field(
+        default=5.0, ge=0, description="an unknown kid refetches the JWKS at most this often"
+    )
+    # -- routed exchange: forwarding -------------------------------------------------------
+    require_purpose: bool = Field(
+        default=True,
+        description="agency calls that touch a data subject must declare X-Mesh-Purpose",
+    )
+    max_request_bytes: int = Field(default=10 * 1024 * 1024, ge=0)
+    buffer_request_bytes: int = Field(
+        default=64 * 1024, description="bodies up to this size are buffered (retryable)"
+    )
+    buffer_response_bytes: int = Field(
+        default=256 * 1024, description="responses up to this size are buffered before audit"
+    )
+    upstream_connect_timeout_s: float = 3.0
+    upstream_max_connections: int = 256
+    upstream_retries: int = Field(default=2, ge=0, description="idempotent methods only")
+    upstream_retry_backoff_s: float = 0.05
+    breaker_failure_threshold: int = Field(default=5, ge=1)
+    breaker_cooldown_s: float = Field(default=10.0, gt=0)
+    rate_limit_agency_rps: float = 500.0
+    rate_limit_agency_burst: int = 1000
+    rate_limit_citizen_rps: float = 10.0
+    rate_limit_citizen_burst: int = 30
+    rate_limit_anonymous_rps: float = 20.0
+    rate_limit_anonymous_burst: int = 40
+    register_file: Path | None = Field(
+        default=None,
+        description="JSON members/operations/grants for a static register (tests, bench, "
+        "bootstrap); the Unified Register replaces it",
+    )
+    # -- audit ---------------------------------------------------------------------------
+    instance_id: str = Field(
+        default="gw-1",
+        pattern=r"^[A-Za-z0-9._-]{1,64}$",
+        description="this replica's audit chain (one hash chain per gateway instance)",
+    )
+    audit_batch_max: int = Field(default=512, ge=1)
+    audit_sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
+        default="NORMAL",
+        description="SQLite audit commits (WAL): NORMAL — a commit is in the OS before the "
+        "answer, so a killed gateway loses nothing, but a power cut may lose the last group "
+        "commits; FULL — also fsync every group commit (survives power loss, costs an fsync)",
+    )
+
+    @property
+    def effective_identity_issuer(self) -> str:
+        return self.identity_issuer or self.identity_url.rstrip("/")
+
+    @property
+    def effective_identity_jwks_url(self) -> str:
+        return self.identity_jwks_url or f"{self.identity_url.rstrip('/')}/.well-known/jwks.json"

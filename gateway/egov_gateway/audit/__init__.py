@@ -1,0 +1,1 @@
+"""The audit log of the routed exchange: durable, hash-chained, searchable."""

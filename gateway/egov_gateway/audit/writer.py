@@ -1,0 +1,247 @@
+"""Group commit of audit records: a response is released only once its record is durable.
+
+Requests hand their entry to one writer task and wait on a future. The writer takes every
+entry waiting at that moment, chains them (seq, prev_hash, hash) after the instance's head,
+inserts them in ONE transaction and resolves the futures after COMMIT. Under load, batches
+grow by themselves (while one commit runs, the next batch gathers), so the cost of a durable
+commit (an fsync) is shared by every call in the batch.
+
+SQLite: the writer owns one plain ``sqlite3`` connection on its own thread (WAL): one thread
+hop per batch. ``synchronous=NORMAL`` (default): a committed record is in the OS before the
+answer, so a killed gateway loses nothing; ``FULL`` also fsyncs each group commit (power cut). PostgreSQL: one multi-row INSERT per batch through the service's
+async engine; it commits synchronously by default.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
+
+import structlog
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from egov_gateway.audit import store
+from egov_gateway.domain.audit import RECORD_FIELDS, AuditEntry, AuditRecord, ChainHead
+from meshkit.db import create_engine
+
+log = structlog.get_logger("egov_gateway.audit")
+
+_STOP = object()
+_CONFLICT_RETRIES = 5
+
+
+class AuditUnavailable(Exception):
+    """The record could not be made durable: the call must not be answered as a success."""
+
+
+def audit_engine(url: str) -> AsyncEngine:
+    """The engine audit reads (search, verify) use; PostgreSQL writes go through it too."""
+    return create_engine(url, pool_size=4)
+
+
+class ChainConflict(Exception):
+    """Another process appended to this instance's chain first."""
+
+
+class RecordSink(Protocol):
+    async def head(self, instance_id: str) -> ChainHead: ...
+
+    async def insert(self, records: Sequence[AuditRecord]) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class EngineSink:
+    """Any SQLAlchemy async engine (PostgreSQL): one INSERT of many rows per batch."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def head(self, instance_id: str) -> ChainHead:
+        async with self.engine.connect() as conn:
+            return await store.load_head(conn, instance_id)
+
+    async def insert(self, records: Sequence[AuditRecord]) -> None:
+        try:
+            async with self.engine.begin() as conn:
+                await store.insert_records(conn, records)
+        except IntegrityError as exc:
+            raise ChainConflict from exc
+
+    async def close(self) -> None:
+        return None
+
+
+_COLUMNS = ", ".join('"' + c + '"' for c in RECORD_FIELDS)
+_INSERT = f"INSERT INTO audit_log ({_COLUMNS}) VALUES ({', '.join('?' for _ in RECORD_FIELDS)})"
+
+
+class SqliteSink:
+    """A plain sqlite3 connection owned by one thread: BEGIN, executemany, COMMIT per batch."""
+
+    def __init__(self, path: str, *, synchronous: str = "NORMAL") -> None:
+        self._synchronous = "NORMAL" if synchronous.upper() == "NORMAL" else "FULL"
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-sqlite")
+        self._path = path
+        self._conn: sqlite3.Connection | None = None
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            conn = sqlite3.connect(self._path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA synchronous={self._synchronous}")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._conn = conn
+        return self._conn
+
+    def _head(self, instance_id: str) -> ChainHead:
+        row = (
+            self._db()
+            .execute(
+                "SELECT seq, hash FROM audit_log WHERE instance_id = ? ORDER BY seq DESC LIMIT 1",
+                (instance_id,),
+            )
+            .fetchone()
+        )
+        return ChainHead(instance_id, int(row[0]), str(row[1])) if row else ChainHead(instance_id)
+
+    def _insert(self, rows: list[tuple[Any, ...]]) -> None:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany(_INSERT, rows)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    async def head(self, instance_id: str) -> ChainHead:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, self._head, instance_id)
+
+    async def insert(self, records: Sequence[AuditRecord]) -> None:
+        rows = [tuple(getattr(r, c) for c in RECORD_FIELDS) for r in records]
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._pool, self._insert, rows)
+        except sqlite3.IntegrityError as exc:
+            raise ChainConflict from exc
+
+    async def close(self) -> None:
+        def shut() -> None:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+        await asyncio.get_running_loop().run_in_executor(self._pool, shut)
+        self._pool.shutdown(wait=True)
+
+
+def sink_for(engine: AsyncEngine, *, sqlite_synchronous: str = "NORMAL") -> RecordSink:
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return SqliteSink(url.database, synchronous=sqlite_synchronous)
+    return EngineSink(engine)
+
+
+class AuditWriter:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        instance_id: str,
+        batch_max: int = 512,
+        sink: RecordSink | None = None,
+    ) -> None:
+        self.engine = engine  # reads (search, verify) go through the engine
+        self.sink = sink or sink_for(engine)
+        self.instance_id = instance_id
+        self.batch_max = batch_max
+        self.head = ChainHead(instance_id)
+        self.batches = 0
+        self.records = 0
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.head = await self.sink.head(self.instance_id)
+        self._task = asyncio.create_task(self._run(), name="audit-writer")
+
+    async def stop(self) -> None:
+        """Write what is queued, then stop."""
+        if self._task is not None:
+            self._queue.put_nowait(_STOP)
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.sink.close()
+
+    async def write(self, entry: AuditEntry) -> AuditRecord:
+        """Return once ``entry`` is committed; raises AuditUnavailable otherwise."""
+        if self._task is None or self._task.done():
+            raise AuditUnavailable("the audit writer is not running")
+        fut: asyncio.Future[AuditRecord] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((entry, fut))
+        # shielded: a caller that goes away does not withdraw its record
+        return await asyncio.shield(fut)
+
+    async def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            item = await self._queue.get()
+            batch: list[tuple[AuditEntry, asyncio.Future[AuditRecord]]] = []
+            if item is _STOP:
+                stopping = True
+            else:
+                batch.append(item)
+            while len(batch) < self.batch_max and not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is _STOP:
+                    stopping = True
+                    continue
+                batch.append(item)
+            if batch:
+                await self._commit(batch)
+
+    async def _commit(self, batch: list[tuple[AuditEntry, asyncio.Future[AuditRecord]]]) -> None:
+        error: Exception | None = None
+        for _attempt in range(_CONFLICT_RETRIES):
+            records: list[AuditRecord] = []
+            head = self.head
+            for entry, _ in batch:
+                rec = head.append(entry)
+                records.append(rec)
+                head = head.after(rec)
+            try:
+                await self.sink.insert(records)
+            except ChainConflict as exc:
+                # another process wrote this instance's chain: continue after its head
+                error = exc
+                await self._reload_head()
+                continue
+            except Exception as exc:
+                error = exc
+                log.error("audit.commit_failed", error=type(exc).__name__, records=len(batch))
+                await self._reload_head()
+                break
+            self.head = head
+            self.batches += 1
+            self.records += len(records)
+            for (_, fut), rec in zip(batch, records, strict=True):
+                if not fut.done():
+                    fut.set_result(rec)
+            return
+        for _, fut in batch:
+            if not fut.done():
+                fut.set_exception(
+                    AuditUnavailable(f"audit log unavailable ({type(error).__name__})")
+                )
+
+    async def _reload_head(self) -> None:
+        try:
+            self.head = await self.sink.head(self.instance_id)
+        except Exception as exc:  # the database is down: keep the head, retry next batch
+            log.error("audit.head_reload_failed", error=type(exc).__name__)

@@ -1,0 +1,1 @@
+"""Who is calling the gateway: tokens issued by svc-identity, verified against its JWKS."""

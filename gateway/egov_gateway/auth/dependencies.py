@@ -1,0 +1,40 @@
+"""FastAPI dependencies: the authenticated caller of a gateway API (not of a routed call)."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from egov_gateway.auth.tokens import TokenVerifier
+from meshkit.auth.jwks import TokenInvalid
+from meshkit.auth.principal import Principal
+from meshkit.errors import PermissionDenied, Unauthenticated
+
+
+def token_verifier(request: Request) -> TokenVerifier:
+    verifier: TokenVerifier = request.app.state.runtime.extras["token_verifier"]
+    return verifier
+
+
+async def _principal(request: Request) -> Principal:
+    try:
+        principal = await token_verifier(request).principal(request.headers.get("authorization"))
+    except TokenInvalid as exc:
+        raise Unauthenticated(exc.reason) from None
+    if principal is None:
+        raise Unauthenticated("send a token: Authorization: Bearer <token>")
+    return principal
+
+
+async def require_operator(request: Request) -> Principal:
+    """Operators administer the gateway: grants, audit search and verification."""
+    principal = await _principal(request)
+    if principal.kind != "operator":
+        raise PermissionDenied("only operators of the gateway may do this")
+    return principal
+
+
+async def require_citizen(request: Request) -> Principal:
+    principal = await _principal(request)
+    if principal.kind != "citizen":
+        raise PermissionDenied("this is a citizen's own view: sign in as a citizen")
+    return principal

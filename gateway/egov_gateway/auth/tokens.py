@@ -1,0 +1,72 @@
+"""Bearer tokens of citizens, agencies and operators, verified against identity's JWKS.
+
+Verified tokens are cached (keyed by the token itself) until the earlier of their expiry and
+the JWKS cache lifetime, so a hot client costs one signature check per key-cache period and a
+key removed from the JWKS stops being honoured once that period ends.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+
+import httpx
+
+from meshkit.auth.jwks import JWKSClient, TokenInvalid
+from meshkit.auth.principal import Principal
+
+REQUIRED_CLAIMS = ("exp", "iat", "sub")
+KINDS = frozenset({"citizen", "agency", "operator"})
+
+
+class TokenVerifier:
+    def __init__(
+        self,
+        jwks_url: str,
+        *,
+        issuer: str,
+        audience: str,
+        http: httpx.AsyncClient | None = None,
+        cache_ttl_s: float = 300.0,
+        min_refresh_s: float = 5.0,
+        max_cached: int = 50_000,
+    ) -> None:
+        self.jwks = JWKSClient(jwks_url, http=http, ttl_s=cache_ttl_s, min_refresh_s=min_refresh_s)
+        self.issuer = issuer
+        self.audience = audience
+        self._ttl = cache_ttl_s
+        self._max = max_cached
+        self._cache: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+
+    def forget(self) -> None:
+        """Drop cached keys and verified tokens (e.g. at once after a key compromise)."""
+        self._cache.clear()
+        self.jwks._keys = {}
+
+    async def principal(self, authorization: str | None) -> Principal | None:
+        """The caller of a request, None without credentials; raises TokenInvalid."""
+        if not authorization:
+            return None
+        scheme, _, token = authorization.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise TokenInvalid("use Authorization: Bearer <token>")
+        now = time.time()
+        hit = self._cache.get(token)
+        if hit is not None:
+            principal, valid_until = hit
+            if now < valid_until:
+                return principal
+            self._cache.pop(token, None)
+        claims = await self.jwks.verify(
+            token, audience=self.audience, issuer=self.issuer, required=REQUIRED_CLAIMS
+        )
+        kind = claims.get("kind") or claims.get("typ_principal")
+        if kind not in KINDS:
+            raise TokenInvalid("token does not say what kind of principal it is")
+        principal = Principal.from_claims(claims)
+        if self._ttl > 0:
+            self._cache[token] = (principal, min(float(claims["exp"]), now + self._ttl))
+            if len(self._cache) > self._max:
+                self._cache.popitem(last=False)
+        return principal

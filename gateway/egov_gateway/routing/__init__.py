@@ -1,0 +1,1 @@
+"""The routed exchange: ``/x/{agency}/{path}`` and its X-Road form ``/r1/...``."""

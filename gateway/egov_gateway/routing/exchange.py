@@ -1,0 +1,741 @@
+"""The routed exchange pipeline (DESIGN §4.2 / §4.2a).
+
+resolve operation → authenticate → rate limit → access rules → circuit breaker → forward
+(assertion, request id, trace, timeouts, retries for idempotent methods) → audit → answer.
+
+Every outcome, success or refusal, leaves one audit record, and no answer leaves the gateway
+before its record is durable:
+- refusals and upstream answers up to ``buffer_response_bytes`` are held whole, audited, then
+  sent in one piece;
+- larger upstream answers are streamed: status and headers go out first, every chunk is hashed
+  on the way, and the LAST chunk is held back until the record (with the digest of the whole
+  body) is committed. A gateway killed before that leaves the client with a truncated
+  response (Content-Length or chunked framing incomplete), i.e. not an answered call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import json
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import structlog
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from egov_gateway.audit.writer import AuditUnavailable, AuditWriter
+from egov_gateway.auth.tokens import TokenVerifier
+from egov_gateway.domain.access import ANONYMOUS_CLIENT, client_of, decide
+from egov_gateway.domain.audit import AuditEntry
+from egov_gateway.domain.register_port import RegisterPort, ResolvedOperation
+from egov_gateway.routing.breaker import Breakers
+from egov_gateway.routing.headers import (
+    IDEMPOTENT,
+    STRIP_REQUEST,
+    STRIP_RESPONSE,
+    XRoadClient,
+    XRoadService,
+    connection_tokens,
+    xroad_user,
+)
+from egov_gateway.routing.ratelimit import TokenBuckets
+from egov_gateway.settings import GatewaySettings
+from meshkit.auth.assertion import ASSERTION_HEADER, sign_assertion
+from meshkit.auth.jwks import TokenInvalid
+from meshkit.auth.keys import KeyRing
+from meshkit.auth.principal import Principal
+from meshkit.context import TraceContext, accept_request_id
+from meshkit.problems import PROBLEM_BASE, PROBLEM_JSON
+
+log = structlog.get_logger("egov_gateway.exchange")
+
+_RETRY_STATUSES = frozenset({502, 503, 504})
+_MAX_PURPOSE = 500
+_MAX_PATH = 2048
+
+
+class RequestTooLarge(Exception):
+    pass
+
+
+@dataclass
+class Call:
+    """What the pipeline learns about one call, for the audit record and the answer."""
+
+    request: Request
+    request_id: str
+    agency: str
+    agency_path: str  # decoded, as the agency sees it
+    raw_target: bytes  # encoded path + query, forwarded unchanged
+    xroad: XRoadService | None = None
+    xroad_client: XRoadClient | None = None
+    started: float = field(default_factory=time.perf_counter)
+    at_us: int = field(default_factory=lambda: time.time_ns() // 1000)
+    op: ResolvedOperation | None = None
+    principal: Principal | None = None
+    client: str = ANONYMOUS_CLIENT
+    user: str | None = None
+    purpose: str | None = None
+    request_hash: Any = field(default_factory=hashlib.sha256)
+    body_too_large: bool = False  # set by the streaming body when it overflows the limit
+
+    @property
+    def method(self) -> str:
+        return self.request.method
+
+    def entry(self, status: int, outcome: str, response_sha256: str) -> AuditEntry:
+        op = self.op
+        return AuditEntry(
+            at_us=self.at_us,
+            request_id=self.request_id,
+            client=self.client[:64],
+            user=(self.user or None) and self.user[:32],
+            subject=op.subject_value[:64] if op and op.subject_value else None,
+            agency=(op.agency if op else self.agency)[:64],
+            operation_id=op.operation_id if op else None,
+            service_code=op.service_code if op else None,
+            purpose=self.purpose,
+            method=self.method,
+            path=self.agency_path[:_MAX_PATH],
+            status=status,
+            outcome=outcome,
+            latency_us=int((time.perf_counter() - self.started) * 1_000_000),
+            request_sha256=self.request_hash.hexdigest(),
+            response_sha256=response_sha256,
+        )
+
+
+class RoutedExchange:
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        *,
+        extras: Mapping[str, Any],
+        verifier: TokenVerifier,
+        writer: AuditWriter,
+        transport: httpx.AsyncBaseTransport,
+        breakers: Breakers,
+        buckets: TokenBuckets,
+    ) -> None:
+        self.settings = settings
+        self._extras = extras  # the register and the key ring live in runtime.extras
+        self.verifier = verifier
+        self.writer = writer
+        # the pooled httpx transport itself: no client-side cookie jar (an agency's cookies
+        # must never reach another agency), no redirects, no auth hooks — and far less work
+        self.transport = transport
+        self._bases: dict[str, tuple[httpx.URL, bytes]] = {}
+        self.breakers = breakers
+        self.buckets = buckets
+
+    @property
+    def register(self) -> RegisterPort:
+        register: RegisterPort = self._extras["register"]
+        return register
+
+    @property
+    def keyring(self) -> KeyRing:
+        ring: KeyRing = self._extras["keyring"]
+        return ring
+
+    # -- entrypoints -------------------------------------------------------------------
+    async def route(self, request: Request, agency: str, prefix_segments: int) -> Response:
+        """``/x/{agency}/{path}``: ``prefix_segments`` path segments precede the agency path."""
+        call = self._new_call(request, agency, prefix_segments)
+        return await self._run(call)
+
+    async def route_xroad(self, request: Request, service: XRoadService) -> Response:
+        call = self._new_call(request, service.subsystem, 6)
+        call.xroad = service
+        xid = request.headers.get("x-road-id")
+        if xid and "x-request-id" not in request.headers:
+            call.request_id = accept_request_id(xid)
+            request.state.request_id = call.request_id
+        if not service.valid():
+            return await self.refuse(
+                call,
+                404,
+                "unknown-service",
+                "Unknown service",
+                f"{service} is not a valid X-Road service identifier",
+            )
+        agency = await self.register.agency_for_xroad(
+            service.instance, service.member_class, service.member_code, service.subsystem
+        )
+        if agency is None:
+            return await self.refuse(
+                call,
+                404,
+                "unknown-agency",
+                "Unknown member",
+                f"no member subsystem {service} in the register",
+            )
+        call.agency = agency
+        return await self._run(call)
+
+    def _new_call(self, request: Request, agency: str, prefix_segments: int) -> Call:
+        scope = request.scope
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+        # drop the gateway's own prefix, keep the agency's path byte for byte
+        parts = raw_path.split(b"?", 1)[0].split(b"/", prefix_segments + 1)
+        raw_agency_path = b"/" + (
+            parts[prefix_segments + 1] if len(parts) > prefix_segments + 1 else b""
+        )
+        query: bytes = scope.get("query_string", b"")
+        decoded = scope["path"].split("/", prefix_segments + 1)
+        agency_path = "/" + (
+            decoded[prefix_segments + 1] if len(decoded) > prefix_segments + 1 else ""
+        )
+        return Call(
+            request=request,
+            request_id=scope["state"]["request_id"],
+            agency=agency,
+            agency_path=agency_path,
+            raw_target=raw_agency_path + (b"?" + query if query else b""),
+        )
+
+    # -- the pipeline ------------------------------------------------------------------
+    async def _run(self, call: Call) -> Response:
+        request = call.request
+        headers = request.headers
+        purpose = headers.get("x-mesh-purpose")
+        call.purpose = purpose.strip()[:_MAX_PURPOSE] if purpose and purpose.strip() else None
+        op = await self.register.resolve(
+            call.agency, call.method, call.agency_path, dict(request.query_params)
+        )
+        if op is None:
+            return await self.refuse(
+                call,
+                404,
+                "unknown-operation",
+                "Unknown operation",
+                f"{call.agency} publishes no operation {call.method} {call.agency_path}",
+            )
+        call.op = op
+        # 1. authentication (public operations need none, but a bad token is still refused)
+        authz = headers.get("authorization")
+        try:
+            call.principal = await self.verifier.principal(authz)
+        except TokenInvalid as exc:
+            return await self.refuse(
+                call,
+                401,
+                "unauthenticated",
+                "Authentication required",
+                exc.reason,
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+        principal = call.principal
+        if principal is None and not op.public:
+            return await self.refuse(
+                call,
+                401,
+                "unauthenticated",
+                "Authentication required",
+                "this operation needs a citizen or agency token (Authorization: Bearer)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        call.client = client_of(principal)
+        # 2. rate limit per client
+        if principal is None:
+            klass, key = "anonymous", (request.client.host if request.client else "?")
+        else:
+            klass = "citizen" if principal.kind == "citizen" else "agency"
+            key = principal.subject
+        allowed, retry_after = self.buckets.take(klass, key)
+        if not allowed:
+            return await self.refuse(
+                call,
+                429,
+                "rate-limited",
+                "Too many requests",
+                f"{call.client} exceeded its request rate; retry in {retry_after}s",
+                headers={"Retry-After": str(retry_after)},
+            )
+        # 3. X-Road caller identity must be the authenticated one
+        requested_user = headers.get("x-mesh-user") or None
+        if call.xroad is not None:
+            requested_user = xroad_user(headers.get("x-road-userid")) or requested_user
+            refusal = await self._check_xroad_client(call)
+            if refusal is not None:
+                return refusal
+        # 4. access rules: ACL for agencies, citizen-facing mark for citizens
+        granted = False
+        if principal is not None and principal.kind == "agency" and not op.public:
+            granted = await self.register.is_granted(principal.subject, op.operation_id)
+        decision = decide(
+            principal,
+            op,
+            requested_user=requested_user,
+            purpose=call.purpose,
+            granted=granted,
+            require_purpose=self.settings.require_purpose,
+        )
+        call.user = decision.user if decision.allowed else requested_user
+        if not decision.allowed:
+            if decision.code == "member-suspended":
+                return await self.refuse(
+                    call,
+                    503,
+                    "member-suspended",
+                    "Member suspended",
+                    decision.reason,
+                    outcome="suspended",
+                )
+            if decision.code == "purpose-required":
+                return await self.refuse(
+                    call,
+                    422,
+                    "purpose-required",
+                    "Purpose required",
+                    decision.reason,
+                    errors={"header.X-Mesh-Purpose": "required for access to a data subject"},
+                    outcome="denied",
+                )
+            return await self.refuse(
+                call, 403, "forbidden", "Not allowed", decision.reason, outcome="denied"
+            )
+        # 5. request size
+        length = headers.get("content-length")
+        declared = int(length) if length and length.isdigit() else None
+        if declared is not None and declared > self.settings.max_request_bytes:
+            return await self.refuse(
+                call,
+                413,
+                "payload-too-large",
+                "Request too large",
+                f"the body exceeds {self.settings.max_request_bytes} bytes",
+            )
+        # 6. circuit breaker, then forward
+        return await self._forward(call, declared)
+
+    async def _check_xroad_client(self, call: Call) -> Response | None:
+        raw = call.request.headers.get("x-road-client")
+        principal = call.principal
+        if not raw:
+            return None
+        client = XRoadClient.parse(raw)
+        if client is None:
+            return await self.refuse(
+                call,
+                422,
+                "validation-error",
+                "Your request is not valid",
+                "X-Road-Client must be INSTANCE/CLASS/MEMBERCODE/SUBSYSTEM",
+                errors={"header.X-Road-Client": "expected KZ/GOV/<BIN>/<subsystem>"},
+            )
+        if principal is not None and principal.kind == "agency":
+            who = await self.register.agency_for_xroad(
+                client.instance, client.member_class, client.member_code, client.subsystem
+            )
+            if who != principal.subject:
+                return await self.refuse(
+                    call,
+                    403,
+                    "forbidden",
+                    "Not allowed",
+                    f"X-Road-Client {client} is not the authenticated client {principal.subject}",
+                    outcome="denied",
+                )
+        call.xroad_client = client
+        return None
+
+    # -- forwarding --------------------------------------------------------------------
+    def _upstream_headers(self, call: Call) -> list[tuple[str, str]]:
+        op = call.op
+        assert op is not None
+        request = call.request
+        drop = STRIP_REQUEST | connection_tokens(request.headers.get("connection"))
+        out: list[tuple[str, str]] = [
+            (k, v)
+            for k, v in request.headers.items()
+            if k not in drop and not k.startswith("x-road-")
+        ]
+        trace: TraceContext | None = request.scope["state"].get("trace")
+        out.append(("x-request-id", call.request_id))
+        out.append(("traceparent", (trace.child() if trace else TraceContext.new()).header))
+        out.append(("x-mesh-client", call.client))
+        if call.user:
+            out.append(("x-mesh-user", call.user))
+        if call.purpose:
+            out.append(("x-mesh-purpose", call.purpose))
+        out.append(
+            (
+                ASSERTION_HEADER,
+                sign_assertion(
+                    self.keyring.current,
+                    agency=op.agency,
+                    method=call.method,
+                    path=call.agency_path,
+                    client=call.client,
+                    user=call.user,
+                    request_id=call.request_id,
+                    purpose=call.purpose,
+                    service_code=op.service_code,
+                ),
+            )
+        )
+        return out
+
+    async def _request_body(
+        self, call: Call, declared: int | None
+    ) -> bytes | AsyncIterator[bytes] | None:
+        request = call.request
+        if (
+            call.method in ("GET", "HEAD", "OPTIONS", "DELETE")
+            and not declared
+            and ("transfer-encoding" not in request.headers)
+        ):
+            return None
+        if declared is not None and declared <= self.settings.buffer_request_bytes:
+            body = await request.body()
+            if len(body) > self.settings.max_request_bytes:
+                raise RequestTooLarge
+            call.request_hash.update(body)
+            return body
+        limit = self.settings.max_request_bytes
+
+        async def stream() -> AsyncIterator[bytes]:
+            seen = 0
+            async for chunk in request.stream():
+                seen += len(chunk)
+                if seen > limit:
+                    call.body_too_large = True
+                    raise RequestTooLarge
+                call.request_hash.update(chunk)
+                yield chunk
+
+        return stream()
+
+    async def _forward(self, call: Call, declared: int | None) -> Response:
+        op = call.op
+        assert op is not None
+        breaker = self.breakers.for_agency(op.agency)
+        allowed, probe = breaker.try_acquire()
+        if not allowed:
+            retry = breaker.retry_after_s()
+            return await self.refuse(
+                call,
+                503,
+                "circuit-open",
+                "Agency unavailable",
+                f"{op.agency} is failing; the gateway stopped calling it for now",
+                headers={"Retry-After": str(retry)},
+                outcome="circuit-open",
+            )
+        try:
+            body = await self._request_body(call, declared)
+        except RequestTooLarge:
+            if probe:
+                breaker.release_probe()
+            return await self.refuse(
+                call,
+                413,
+                "payload-too-large",
+                "Request too large",
+                f"the body exceeds {self.settings.max_request_bytes} bytes",
+            )
+        headers = self._upstream_headers(call)
+        retryable = call.method in IDEMPOTENT and not isinstance(body, AsyncIterator)
+        attempts = 1 + (self.settings.upstream_retries if retryable else 0)
+        base, base_path = self._base(op.base_url)
+        url = base.copy_with(raw_path=base_path + call.raw_target)
+        timeout = httpx.Timeout(
+            op.timeout_s, connect=min(self.settings.upstream_connect_timeout_s, op.timeout_s)
+        )
+        upstream: httpx.Response | None = None
+        failure: tuple[int, str, str] | None = None
+        try:
+            for attempt in range(attempts):
+                if attempt:
+                    allowed, probe = breaker.try_acquire()
+                    if not allowed:
+                        break
+                    await asyncio.sleep(self.settings.upstream_retry_backoff_s * attempt)
+                req = httpx.Request(
+                    call.method,
+                    url,
+                    headers=headers,
+                    content=body,
+                    extensions={"timeout": timeout.as_dict()},
+                )
+                try:
+                    # the overall deadline for the answer's head, whatever the transport
+                    async with asyncio.timeout(op.timeout_s):
+                        upstream = await self.transport.handle_async_request(req)
+                except RequestTooLarge:
+                    call.body_too_large = True
+                except (httpx.TimeoutException, TimeoutError):
+                    if not call.body_too_large:
+                        breaker.record(success=False, probe=probe)
+                        failure = (504, "upstream-timeout", f"{op.agency} did not answer in time")
+                        continue
+                except httpx.HTTPError as exc:
+                    if not call.body_too_large:
+                        breaker.record(success=False, probe=probe)
+                        failure = (
+                            502,
+                            "upstream-unreachable",
+                            f"{op.agency} could not be reached ({type(exc).__name__})",
+                        )
+                        continue
+                if call.body_too_large:  # (an in-process agency answers a truncated body)
+                    if upstream is not None:
+                        await upstream.aclose()
+                    if probe:
+                        breaker.release_probe()
+                    return await self.refuse(
+                        call,
+                        413,
+                        "payload-too-large",
+                        "Request too large",
+                        f"the body exceeds {self.settings.max_request_bytes} bytes",
+                    )
+                assert upstream is not None
+                breaker.record(success=upstream.status_code < 500, probe=probe)
+                probe = False
+                if upstream.status_code in _RETRY_STATUSES and attempt + 1 < attempts:
+                    await upstream.aclose()
+                    upstream = None
+                    continue
+                break
+        except BaseException:
+            if probe:
+                breaker.release_probe()
+            if upstream is not None:
+                await upstream.aclose()
+            raise
+        if upstream is None:
+            if failure is None:  # the breaker opened between retries
+                return await self.refuse(
+                    call,
+                    503,
+                    "circuit-open",
+                    "Agency unavailable",
+                    f"{op.agency} is failing; the gateway stopped calling it for now",
+                    headers={"Retry-After": str(breaker.retry_after_s())},
+                    outcome="circuit-open",
+                )
+            status, code, detail = failure
+            title = "Gateway timeout" if status == 504 else "Bad gateway"
+            return await self.refuse(call, status, code, title, detail, outcome="upstream-failed")
+        return AuditedUpstreamResponse(self, call, upstream)
+
+    def _base(self, base_url: str) -> tuple[httpx.URL, bytes]:
+        cached = self._bases.get(base_url)
+        if cached is None:
+            url = httpx.URL(base_url)
+            cached = (url, url.raw_path.split(b"?", 1)[0].rstrip(b"/"))
+            self._bases[base_url] = cached
+        return cached
+
+    # -- answers -----------------------------------------------------------------------
+    def response_headers(
+        self, call: Call, status: int, error_code: str | None
+    ) -> list[tuple[bytes, bytes]]:
+        out = [(b"x-request-id", call.request_id.encode())]
+        svc = call.xroad
+        if svc is not None:
+            out.append((b"x-road-id", call.request_id.encode()))
+            out.append((b"x-road-service", str(svc).encode()))
+            out.append(
+                (
+                    b"x-road-request-hash",
+                    base64.b64encode(call.request_hash.digest()).decode().encode(),
+                )
+            )
+            if call.xroad_client is not None:
+                out.append((b"x-road-client", str(call.xroad_client).encode()))
+            if error_code is not None:
+                side = "Client" if status < 500 else "Server"
+                out.append((b"x-road-error", f"{side}.{error_code}".encode()))
+        return out
+
+    async def refuse(
+        self,
+        call: Call,
+        status: int,
+        code: str,
+        title: str,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        errors: dict[str, str] | None = None,
+        outcome: str | None = None,
+    ) -> Response:
+        doc: dict[str, Any] = {
+            "type": PROBLEM_BASE + code,
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "instance": call.request_id,
+        }
+        if errors:
+            doc["errors"] = errors
+        body = json.dumps(doc, ensure_ascii=False).encode()
+        entry = call.entry(status, outcome or code, hashlib.sha256(body).hexdigest())
+        try:
+            await self.writer.write(entry)
+        except AuditUnavailable as exc:
+            return audit_unavailable(call, str(exc))
+        raw = self.response_headers(call, status, code)
+        raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+        raw += [
+            (b"content-type", PROBLEM_JSON.encode()),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        return RawResponse(status, raw, body)
+
+
+def audit_unavailable(call: Call, reason: str) -> Response:
+    log.error("audit.unavailable", request_id=call.request_id, reason=reason)
+    body = json.dumps(
+        {
+            "type": PROBLEM_BASE + "audit-unavailable",
+            "title": "Service unavailable",
+            "status": 503,
+            "detail": "the call could not be recorded in the audit log, so it is not answered; "
+            "retry later",
+            "instance": call.request_id,
+        }
+    ).encode()
+    return RawResponse(
+        503,
+        [
+            (b"x-request-id", call.request_id.encode()),
+            (b"retry-after", b"1"),
+            (b"content-type", PROBLEM_JSON.encode()),
+            (b"content-length", str(len(body)).encode()),
+        ],
+        body,
+    )
+
+
+async def _raw_chunks(upstream: httpx.Response) -> AsyncIterator[bytes]:
+    """The body as the agency sent it (a transport may have read it already)."""
+    if upstream.is_stream_consumed:
+        yield upstream.content
+        return
+    async for chunk in upstream.aiter_raw():
+        yield chunk
+
+
+class RawResponse(Response):
+    """A response whose headers are already the raw ASGI list (no re-encoding on the hot path)."""
+
+    def __init__(self, status: int, raw_headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        self.status_code = status
+        self.body = body
+        self.raw_headers = raw_headers
+        self.background = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        await send({"type": "http.response.body", "body": self.body})
+
+
+class AuditedUpstreamResponse(Response):
+    """The agency's answer, released only once its audit record is durable (module docs)."""
+
+    def __init__(self, exchange: RoutedExchange, call: Call, upstream: httpx.Response) -> None:
+        self.exchange = exchange
+        self.call = call
+        self.upstream = upstream
+        self.status_code = upstream.status_code
+        self.background = None
+        drop = STRIP_RESPONSE | connection_tokens(upstream.headers.get("connection"))
+        headers = [
+            (k, v) for k, v in upstream.headers.raw if k.lower().decode("latin-1") not in drop
+        ]
+        self.raw_headers = exchange.response_headers(call, upstream.status_code, None) + headers
+
+    async def _audit(self, digest: str) -> None:
+        await self.exchange.writer.write(self.call.entry(self.status_code, "forwarded", digest))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        upstream = self.upstream
+        limit = self.exchange.settings.buffer_response_bytes
+        hasher = hashlib.sha256()
+        buffered: list[bytes] = []
+        size = 0
+        started = False
+        pending: bytes | None = None
+        try:
+            chunks = _raw_chunks(upstream)
+            try:
+                async for chunk in chunks:
+                    if not chunk:
+                        continue
+                    hasher.update(chunk)
+                    if not started:
+                        buffered.append(chunk)
+                        size += len(chunk)
+                        if size > limit:  # too big to hold: stream, holding back the last chunk
+                            started = True
+                            await send(
+                                {
+                                    "type": "http.response.start",
+                                    "status": self.status_code,
+                                    "headers": self.raw_headers,
+                                }
+                            )
+                            pending = b"".join(buffered)
+                            buffered = []
+                        continue
+                    if pending is not None:
+                        await send(
+                            {"type": "http.response.body", "body": pending, "more_body": True}
+                        )
+                    pending = chunk
+            except httpx.HTTPError as exc:
+                # the agency broke off mid-answer: record it, and never complete the response
+                log.warning(
+                    "exchange.upstream_broke", agency=self.call.agency, error=type(exc).__name__
+                )
+                self.exchange.breakers.for_agency(self.call.agency).record(success=False)
+                if started:
+                    with contextlib.suppress(AuditUnavailable):
+                        await self.exchange.writer.write(
+                            self.call.entry(502, "upstream-broke", hasher.hexdigest())
+                        )
+                    raise
+                refusal = await self.exchange.refuse(
+                    self.call,
+                    502,
+                    "upstream-broke",
+                    "Bad gateway",
+                    f"{self.call.agency} broke off its answer",
+                    outcome="upstream-broke",
+                )
+                await refusal(scope, receive, send)
+                return
+            try:
+                await self._audit(hasher.hexdigest())
+            except AuditUnavailable as exc:
+                if not started:
+                    await audit_unavailable(self.call, str(exc))(scope, receive, send)
+                    return
+                raise
+            if not started:
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": self.status_code,
+                        "headers": self.raw_headers,
+                    }
+                )
+                await send({"type": "http.response.body", "body": b"".join(buffered)})
+            else:
+                await send({"type": "http.response.body", "body": pending or b""})
+        finally:
+            await upstream.aclose()

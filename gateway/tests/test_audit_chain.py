@@ -1,0 +1,120 @@
+"""The audit hash chain: it verifies, and an edited, removed or truncated record is found."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import delete, update
+
+from egov_gateway.adapters.audit_tables import audit_log
+from egov_gateway.domain.audit import AuditEntry, ChainHead, ChainVerifier
+from egov_gateway.testkit import CITIZEN, Mesh
+
+PURPOSE = {"X-Mesh-Purpose": "audit test"}
+
+
+async def _calls(mesh: Mesh, n: int) -> list[str]:
+    mesh.register.grant("licensing", "identity:GET /persons/{iin}")
+    hdrs = {**mesh.agency("licensing"), **PURPOSE}
+    results = await asyncio.gather(
+        *(mesh.gateway.get(f"/x/identity/persons/{CITIZEN}", headers=hdrs) for _ in range(n))
+    )
+    assert all(r.status_code == 200 for r in results)
+    return [r.headers["x-request-id"] for r in results]
+
+
+async def test_chain_verifies_and_concurrent_calls_share_commits(mesh: Mesh) -> None:
+    rids = await _calls(mesh, 60)
+    report = await mesh.verify()
+    assert report == {
+        "ok": True,
+        "records_checked": 60,
+        "first_broken": None,
+        "chains": {"gw-1": 60},
+    }
+    writer = mesh.extras["audit_writer"]
+    assert writer.records == 60 and writer.batches < 60  # group commit batched them
+    for rid in rids[:5]:
+        assert len(await mesh.audit(request_id=rid)) == 1
+
+
+async def test_editing_one_row_breaks_the_chain_at_that_row(mesh: Mesh) -> None:
+    await _calls(mesh, 12)
+    engine = mesh.extras["audit_writer"].engine
+    async with engine.begin() as conn:  # someone hides a call's subject
+        await conn.execute(update(audit_log).where(audit_log.c.seq == 7).values(subject=None))
+    report = await mesh.verify()
+    assert report["ok"] is False and report["records_checked"] == 7
+    broken = report["first_broken"]
+    assert broken["seq"] == 7 and "edited" in broken["reason"] and broken["request_id"]
+
+
+async def test_recomputed_hash_still_breaks_the_next_link(mesh: Mesh) -> None:
+    await _calls(mesh, 6)
+    engine = mesh.extras["audit_writer"].engine
+    async with engine.connect() as conn:
+        row = (await conn.execute(audit_log.select().where(audit_log.c.seq == 3))).mappings().one()
+    from egov_gateway.domain.audit import AuditRecord
+
+    forged = AuditRecord.from_row({**row, "status": 404})
+    async with engine.begin() as conn:  # a careful forger fixes the row's own hash …
+        await conn.execute(
+            update(audit_log)
+            .where(audit_log.c.seq == 3)
+            .values(status=404, hash=forged.computed_hash())
+        )
+    broken = (await mesh.verify())["first_broken"]
+    assert broken["seq"] == 4 and "prev_hash" in broken["reason"]  # … the next link exposes it
+
+
+async def test_deleted_rows_are_found_in_the_middle_and_at_the_end(mesh: Mesh) -> None:
+    await _calls(mesh, 8)
+    engine = mesh.extras["audit_writer"].engine
+    async with engine.begin() as conn:
+        await conn.execute(delete(audit_log).where(audit_log.c.seq == 8))
+    broken = (await mesh.verify())["first_broken"]
+    assert broken["seq"] == 8 and "missing from the end" in broken["reason"]
+    async with engine.begin() as conn:
+        await conn.execute(delete(audit_log).where(audit_log.c.seq == 4))
+    broken = (await mesh.verify())["first_broken"]
+    assert broken["seq"] == 5 and "sequence jumps" in broken["reason"]
+
+
+def _entry(i: int) -> AuditEntry:
+    return AuditEntry(
+        at_us=1_700_000_000_000_000 + i,
+        request_id=f"req-{i:08d}",
+        client="licensing",
+        user=None,
+        subject="900115300122",
+        agency="identity",
+        operation_id="op",
+        service_code=None,
+        purpose="p",
+        method="GET",
+        path="/persons/900115300122",
+        status=200,
+        outcome="forwarded",
+        latency_us=1000,
+        request_sha256="0" * 64,
+        response_sha256="1" * 64,
+    )
+
+
+def test_chain_of_pure_records_and_kazakh_text_hash_deterministically() -> None:
+    head = ChainHead("gw-a")
+    records = []
+    for i in range(5):
+        rec = head.append(_entry(i))
+        records.append(rec)
+        head = head.after(rec)
+    again = ChainHead("gw-a").append(_entry(0))
+    assert again.hash == records[0].hash and records[1].prev_hash == records[0].hash
+    v = ChainVerifier("gw-a")
+    assert v.feed(records) and v.broken is None and v.checked == 5
+    from dataclasses import replace
+
+    tampered = replace(records[2], purpose="Әділет министрлігі")
+    v = ChainVerifier("gw-a")
+    assert not v.feed([records[0], records[1], tampered])
+    assert v.broken is not None and v.broken.seq == 3
