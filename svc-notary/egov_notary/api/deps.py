@@ -16,7 +16,6 @@ from egov_notary.settings import NotarySettings
 from meshkit.auth.assertion import RoutedCall, routed_call
 from meshkit.service import runtime_of
 
-
 #: acts are identified by a UUID (``services.draft_act``); the pattern keeps malformed ids
 #: (``?``, control characters…) a 422 on the path instead of a lookup
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
