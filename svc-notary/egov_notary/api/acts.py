@@ -6,7 +6,7 @@ from datetime import date
 
 from fastapi import APIRouter, Body, status
 
-from egov_notary.api.deps import Agencies, Caller, Fees, UoW
+from egov_notary.api.deps import ActId, ActIdOrNumber, Agencies, Caller, Fees, PathParamsFirst, UoW
 from egov_notary.api.schemas import (
     ActContentOut,
     ActDraft,
@@ -21,7 +21,12 @@ from meshkit.errors import RuleViolation
 from meshkit.ids import IIN
 from meshkit.problems import PROBLEM_RESPONSES
 
-router = APIRouter(prefix="/acts", tags=["notarial acts"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/acts",
+    tags=["notarial acts"],
+    responses=PROBLEM_RESPONSES,
+    dependencies=[PathParamsFirst],
+)
 
 _ACT_RESPONSES = {
     **PROBLEM_RESPONSES,
@@ -77,7 +82,7 @@ async def list_acts(uow: UoW, caller: Caller, iin: IIN | None = None) -> list[Ac
 
 
 @router.get("/{id_or_number}", response_model=ActOut, summary="An act by its id or number")
-async def get_act(id_or_number: str, uow: UoW, caller: Caller) -> ActOut:
+async def get_act(id_or_number: ActIdOrNumber, uow: UoW, caller: Caller) -> ActOut:
     act, notary = await services.get_act(uow, id_or_number, actor=caller)
     return ActOut.of(act, notary)
 
@@ -87,7 +92,7 @@ async def get_act(id_or_number: str, uow: UoW, caller: Caller) -> ActOut:
     response_model=ActContentOut,
     summary="The canonical content every signature covers, and its SHA-256",
 )
-async def act_content(act_id: str, uow: UoW, caller: Caller) -> ActContentOut:
+async def act_content(act_id: ActId, uow: UoW, caller: Caller) -> ActContentOut:
     act, _ = await services.get_act(uow, act_id, actor=caller)
     return ActContentOut(
         act_id=act.id,
@@ -105,7 +110,7 @@ async def act_content(act_id: str, uow: UoW, caller: Caller) -> ActContentOut:
     summary="Run the checks (identity, registry) again and issue the fee invoice",
 )
 async def run_checks(
-    act_id: str, uow: UoW, caller: Caller, agencies: Agencies, fees: Fees
+    act_id: ActId, uow: UoW, caller: Caller, agencies: Agencies, fees: Fees
 ) -> ActOut:
     act = await services.run_checks(uow, agencies, act_id, actor=caller, fees=fees)
     return await _out(uow, act, caller)
@@ -118,7 +123,7 @@ async def run_checks(
     summary="A party signs the act (JWS verified by the national CA)",
 )
 async def sign_as_party(
-    act_id: str, body: SignatureIn, uow: UoW, caller: Caller, agencies: Agencies
+    act_id: ActId, body: SignatureIn, uow: UoW, caller: Caller, agencies: Agencies
 ) -> ActOut:
     act = await services.sign_as_party(uow, agencies, act_id, jws=body.jws, actor=caller)
     return await _out(uow, act, caller)
@@ -131,7 +136,7 @@ async def sign_as_party(
     summary="The notary signs last; the act registers once the fee is paid",
 )
 async def sign_as_notary(
-    act_id: str, body: SignatureIn, uow: UoW, caller: Caller, agencies: Agencies
+    act_id: ActId, body: SignatureIn, uow: UoW, caller: Caller, agencies: Agencies
 ) -> ActOut:
     act = await services.sign_as_notary(uow, agencies, act_id, jws=body.jws, actor=caller)
     return await _out(uow, act, caller)
@@ -142,7 +147,7 @@ async def sign_as_notary(
     response_model=ActOut,
     summary="Register now; refuses with every reason the act is not registrable yet",
 )
-async def register_act(act_id: str, uow: UoW, caller: Caller) -> ActOut:
+async def register_act(act_id: ActId, uow: UoW, caller: Caller) -> ActOut:
     act = await services.register_act(uow, act_id, actor=caller)
     return await _out(uow, act, caller)
 
@@ -152,6 +157,6 @@ async def register_act(act_id: str, uow: UoW, caller: Caller) -> ActOut:
     response_model=ActOut,
     summary="Revoke a power of attorney (principal or notary), or withdraw an unregistered act",
 )
-async def revoke_act(act_id: str, uow: UoW, caller: Caller, body: RevokeIn = Body(...)) -> ActOut:
+async def revoke_act(act_id: ActId, uow: UoW, caller: Caller, body: RevokeIn = Body(...)) -> ActOut:
     act = await services.revoke_act(uow, act_id, reason=body.reason, actor=caller)
     return await _out(uow, act, caller)

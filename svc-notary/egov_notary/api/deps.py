@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
+from fastapi.dependencies.utils import request_params_to_args
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 
 from egov_notary.adapters.agencies import GatewayAgencies
 from egov_notary.service_layer.services import Actor, FeePolicy
@@ -12,6 +15,47 @@ from egov_notary.service_layer.unit_of_work import NotaryUnitOfWork
 from egov_notary.settings import NotarySettings
 from meshkit.auth.assertion import RoutedCall, routed_call
 from meshkit.service import runtime_of
+
+#: acts are identified by a UUID (``services.draft_act``); the pattern keeps malformed ids
+#: (``?``, control characters…) a 422 on the path instead of a lookup
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+ACT_ID_PATTERN = rf"^{_UUID}$"
+#: a registered act's number (``domain.acts.format_act_number``: N-<year>-<6+ digit sequence>)
+_ACT_NUMBER = r"N-[0-9]{4}-[0-9]{6,12}"
+ACT_ID_OR_NUMBER_PATTERN = rf"^(?:{_UUID}|{_ACT_NUMBER})$"
+ActId = Annotated[
+    str,
+    Path(
+        pattern=ACT_ID_PATTERN,
+        description="the act's id (a UUID)",
+        examples=["0b9f6a8e-4c1d-4f7a-9a57-3f2c1e8d5b60"],
+    ),
+]
+ActIdOrNumber = Annotated[
+    str,
+    Path(
+        pattern=ACT_ID_OR_NUMBER_PATTERN,
+        description="the act's id (a UUID) or, once registered, its number",
+        examples=["N-2026-000123"],
+    ),
+]
+
+
+async def path_params_first(request: Request) -> None:
+    """Validate the path parameters before the gateway assertion is checked.
+
+    FastAPI solves dependencies (``routed_call``) before it validates path parameters, so a
+    malformed identifier (e.g. one with ``?`` or a control character, which the URL the
+    assertion is compared with cannot carry) would be refused as a mismatched assertion
+    (401) instead of the 422 with field errors it is. Knowing the shape of an id tells a
+    caller nothing, so validating it first leaks nothing.
+    """
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    _, errors = request_params_to_args(route.dependant.path_params, request.path_params)
+    if errors:
+        raise RequestValidationError(errors)
 
 
 def uow(request: Request) -> NotaryUnitOfWork:
@@ -43,3 +87,5 @@ Caller = Annotated[Actor, Depends(actor)]
 Agencies = Annotated[GatewayAgencies, Depends(agencies)]
 Settings = Annotated[NotarySettings, Depends(settings)]
 Fees = Annotated[FeePolicy, Depends(fees)]
+#: router dependency: runs before every endpoint's own dependencies (the assertion)
+PathParamsFirst = Depends(path_params_first)

@@ -6,14 +6,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from egov_notary.api.deps import Caller, Settings, UoW
+from egov_notary.api.deps import Caller, PathParamsFirst, Settings, UoW
 from egov_notary.api.schemas import NotaryCreate, NotaryOut, NotaryPage, NotaryStatusChange
 from egov_notary.domain.notaries import NotaryStatus
 from egov_notary.service_layer import services
 from meshkit.ids import IIN
 from meshkit.problems import PROBLEM_RESPONSES
 
-router = APIRouter(prefix="/notaries", tags=["notaries"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/notaries",
+    tags=["notaries"],
+    responses=PROBLEM_RESPONSES,
+    dependencies=[PathParamsFirst],
+)
 
 
 @router.get("", response_model=NotaryPage, summary="Licensed notaries, by region and status")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import httpx
 
 from egov_registry.domain.civil_status import PersonRecord
 from meshkit.contracts.identity import PersonCreate, PersonOut
-from meshkit.errors import NotFound
+from meshkit.errors import NotFound, UpstreamUnavailable
 from meshkit.gateway_client import GatewayClient
 
 
@@ -23,6 +26,16 @@ def _record(person: PersonOut) -> PersonRecord:
     )
 
 
+@asynccontextmanager
+async def _reachable() -> AsyncIterator[None]:
+    # the gateway client wraps transport errors of the call itself, not those of fetching
+    # its agency token: an unreachable gateway is a 503 problem, never a 500
+    try:
+        yield
+    except httpx.TransportError as exc:
+        raise UpstreamUnavailable(f"the gateway is unreachable ({type(exc).__name__})") from exc
+
+
 class GatewayIdentity:
     """``GET /x/identity/persons/{iin}`` and ``POST /x/identity/persons``.
 
@@ -37,9 +50,10 @@ class GatewayIdentity:
         self, iin: str, *, purpose: str, on_behalf_of: str | None
     ) -> PersonRecord | None:
         try:
-            body = await self._gateway().get(
-                "identity", f"/persons/{iin}", purpose=purpose, on_behalf_of=on_behalf_of
-            )
+            async with _reachable():
+                body = await self._gateway().get(
+                    "identity", f"/persons/{iin}", purpose=purpose, on_behalf_of=on_behalf_of
+                )
         except NotFound:
             return None
         return _record(PersonOut.model_validate(body))
@@ -47,12 +61,13 @@ class GatewayIdentity:
     async def register_child(
         self, person: PersonCreate, *, idempotency_key: str, on_behalf_of: str | None
     ) -> PersonRecord:
-        body = await self._gateway().post(
-            "identity",
-            "/persons",
-            json=person.model_dump(mode="json"),
-            purpose="civil registration of a birth: allocate the child's IIN",
-            on_behalf_of=on_behalf_of,
-            idempotency_key=idempotency_key,
-        )
+        async with _reachable():
+            body = await self._gateway().post(
+                "identity",
+                "/persons",
+                json=person.model_dump(mode="json"),
+                purpose="civil registration of a birth: allocate the child's IIN",
+                on_behalf_of=on_behalf_of,
+                idempotency_key=idempotency_key,
+            )
         return _record(PersonOut.model_validate(body))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, status
 
@@ -16,7 +16,16 @@ from meshkit.contracts.registry import (
     CertificateStatus,
     CertificateVerification,
 )
-from meshkit.problems import PROBLEM_RESPONSES
+from meshkit.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Problem
+
+#: answered when a party this operation must consult (identity, the national CA) is down
+UPSTREAM_DOWN: dict[int | str, dict[str, Any]] = {
+    503: {
+        "model": Problem,
+        "content": {PROBLEM_JSON: {}},
+        "description": "A service this operation depends on is unavailable",
+    }
+}
 
 router = APIRouter(tags=["certificates"], responses=PROBLEM_RESPONSES)
 public_router = APIRouter(
@@ -28,6 +37,7 @@ Number = Annotated[str, Path(max_length=60, description="e.g. RC-2026-0000042-K7
 
 @router.post(
     "/certificates",
+    responses=UPSTREAM_DOWN,
     response_model=CertificateOut,
     status_code=status.HTTP_201_CREATED,
     summary="Issue a signed certificate (a citizen: about themselves)",
@@ -67,6 +77,7 @@ async def status_by_number(number: Number, uow: Uow) -> CertificateStatus:
 
 @public_router.post(
     "/verify",
+    responses=UPSTREAM_DOWN,
     response_model=CertificateVerification,
     summary="Verify a certificate document (JWS): valid, or invalid with the reason (public)",
 )

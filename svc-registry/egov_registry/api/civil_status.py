@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Response, status
 
@@ -10,7 +10,16 @@ from egov_registry.api.deps import Caller, Components, Uow
 from egov_registry.api.schemas import birth_out, death_out
 from egov_registry.service_layer import civil_status
 from meshkit.contracts.registry import BirthActOut, BirthCreate, DeathActOut, DeathCreate
-from meshkit.problems import PROBLEM_RESPONSES
+from meshkit.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Problem
+
+#: answered when a party this operation must consult (identity, the national CA) is down
+UPSTREAM_DOWN: dict[int | str, dict[str, Any]] = {
+    503: {
+        "model": Problem,
+        "content": {PROBLEM_JSON: {}},
+        "description": "A service this operation depends on is unavailable",
+    }
+}
 
 router = APIRouter(tags=["civil status"], responses=PROBLEM_RESPONSES)
 
@@ -27,6 +36,7 @@ REPLAYED = "Idempotent-Replayed"
 
 @router.post(
     "/births",
+    responses=UPSTREAM_DOWN,
     response_model=BirthActOut,
     status_code=status.HTTP_201_CREATED,
     summary="Register a birth (identity creates the child and allocates the IIN)",
@@ -58,6 +68,7 @@ async def get_birth(act_number: str, uow: Uow, caller: Caller) -> BirthActOut:
 
 @router.post(
     "/deaths",
+    responses=UPSTREAM_DOWN,
     response_model=DeathActOut,
     status_code=status.HTTP_201_CREATED,
     summary="Register a death (agencies)",

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import jwt
+
 from egov_registry.domain.certificates import (
     TITLES,
     Certificate,
@@ -140,6 +142,18 @@ async def certificate_status(uow: RegistryUnitOfWork, number: str) -> Certificat
     return cert
 
 
+def structural_flaw(document: str) -> str | None:
+    """Why ``document`` cannot be a signed certificate at all (no JWS with an ``x5c`` chain)."""
+    try:
+        header = jwt.get_unverified_header(document)
+    except jwt.PyJWTError:
+        return "not a signed document (malformed JWS)"
+    x5c = header.get("x5c")
+    if not isinstance(x5c, list) or not x5c:
+        return "the document carries no certificate (x5c)"
+    return None
+
+
 async def verify(
     uow: RegistryUnitOfWork,
     trust: Trust,
@@ -148,6 +162,10 @@ async def verify(
 ) -> CertificateVerification:
     """Signature, chain to the national CA, revocation — and that the registry issued exactly
     this document (its digest is on record) and it has not expired."""
+    malformed = structural_flaw(document)
+    if malformed is not None:
+        # decided without the national CA: garbage is invalid even while the CA is unreachable
+        return CertificateVerification(valid=False, reason=malformed)
     checked = await verify_document(document, roots=await trust.roots(), revocation=revocation)
     payload = checked.payload or {}
     number = payload.get("number") if isinstance(payload.get("number"), str) else None
