@@ -133,6 +133,7 @@ async def routed_call(request: Request) -> RoutedCall:
     return await verifier.verify(
         request.headers.get(ASSERTION_HEADER),
         method=request.method,
-        path=request.url.path,
+        # the decoded path as routed (request.url.path is re-parsed and drops \n, \r, \t)
+        path=request.scope.get("root_path", "") + request.scope["path"],
         request_id=request.headers.get("X-Request-Id"),
     )
