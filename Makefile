@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export PATH := $(HOME)/.local/bin:$(PATH)
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# recursive (=): looked up when used, so a uv that bootstrap just installed is found
+UV = $(shell command -v uv 2>/dev/null || { [ -x $(HOME)/.local/bin/uv ] && echo $(HOME)/.local/bin/uv; } || echo python3 -m uv)
 PYTEST_ARGS ?=
 
 .PHONY: help bootstrap run test lint typecheck unit bench kafka-start kafka-stop stop clean
@@ -20,7 +21,7 @@ bootstrap:
 	  python3 -m pip install --quiet uv 2>/dev/null \
 	  || python3 -m pip install --quiet --user --break-system-packages uv; \
 	fi
-	@$(UV) sync --frozen --quiet
+	@uv=$$(command -v uv 2>/dev/null || echo "python3 -m uv"); $$uv sync --frozen --quiet
 
 run: bootstrap
 	@$(UV) run --frozen python deploy/local/mesh.py run

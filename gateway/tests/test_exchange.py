@@ -328,7 +328,7 @@ async def test_idempotent_calls_are_retried_others_are_not(mesh: Mesh) -> None:
     hdrs = {**mesh.agency("licensing"), **PURPOSE}
     ident.fail_with, ident.fail_times = 503, 2
     r = await mesh.gateway.get(f"/x/identity/persons/{CITIZEN}", headers=hdrs)
-    assert r.status_code == 200 and len(ident.calls) == 3
+    assert r.status_code == 200 and len(ident.calls) == 3, r.text
     ident.fail_with, ident.fail_times = 503, 1
     r = await mesh.gateway.post("/x/identity/echo", content=b"{}", headers=hdrs)
     assert r.status_code == 503 and len(ident.calls) == 4

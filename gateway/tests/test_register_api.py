@@ -56,7 +56,7 @@ class Gateway:
 
     @property
     def register(self) -> UnifiedRegister:
-        reg: UnifiedRegister = self.app.state.runtime.extras["register"]
+        reg: UnifiedRegister = self.app.state.runtime.extras["unified_register"]
         return reg
 
     async def outbox_types(self) -> list[str]:

@@ -48,7 +48,11 @@ async def start_register(runtime: ServiceRuntime) -> None:
 
     register = UnifiedRegister(new_uow, agencies, s.register_options)
     await register.start(effective_agency_urls(s), explicit_urls={k.lower() for k in s.agency_urls})
-    runtime.extras["register"] = register
+    runtime.extras["unified_register"] = register
+    # a static register (GATEWAY_REGISTER_FILE) or a RegisterPort wired before start (tests of
+    # the exchange) keeps routing; the register API still serves the Unified Register
+    if s.register_file is None:
+        runtime.extras.setdefault("register", register)
     if s.register_options.background:
         runtime.spawn(register.openapi_loop(), "register-openapi")
         runtime.spawn(register.probe_loop(), "register-probe")
@@ -56,12 +60,12 @@ async def start_register(runtime: ServiceRuntime) -> None:
 
 
 async def stop_register(runtime: ServiceRuntime) -> None:
-    register = runtime.extras.get("register")
+    register = runtime.extras.get("unified_register")
     if isinstance(register, UnifiedRegister):
         await register.aclose()
 
 
 def register_of(request: Request) -> UnifiedRegister:
     """FastAPI dependency: the running register."""
-    register: UnifiedRegister = request.app.state.runtime.extras["register"]
+    register: UnifiedRegister = request.app.state.runtime.extras["unified_register"]
     return register

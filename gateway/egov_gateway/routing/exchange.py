@@ -367,23 +367,27 @@ class RoutedExchange:
             out.append(("x-mesh-user", call.user))
         if call.purpose:
             out.append(("x-mesh-purpose", call.purpose))
-        out.append(
-            (
-                ASSERTION_HEADER,
-                sign_assertion(
-                    self.keyring.current,
-                    agency=op.agency,
-                    method=call.method,
-                    path=call.agency_path,
-                    client=call.client,
-                    user=call.user,
-                    request_id=call.request_id,
-                    purpose=call.purpose,
-                    service_code=op.service_code,
-                ),
-            )
-        )
         return out
+
+    def _assertion(self, call: Call) -> tuple[str, str]:
+        """A fresh assertion for one delivery: agencies refuse a replayed nonce, so a retry
+        carries a new one."""
+        op = call.op
+        assert op is not None
+        return (
+            ASSERTION_HEADER,
+            sign_assertion(
+                self.keyring.current,
+                agency=op.agency,
+                method=call.method,
+                path=call.agency_path,
+                client=call.client,
+                user=call.user,
+                request_id=call.request_id,
+                purpose=call.purpose,
+                service_code=op.service_code,
+            ),
+        )
 
     async def _request_body(
         self, call: Call, declared: int | None
@@ -463,7 +467,7 @@ class RoutedExchange:
                 req = httpx.Request(
                     call.method,
                     url,
-                    headers=headers,
+                    headers=[*headers, self._assertion(call)],
                     content=body,
                     extensions={"timeout": timeout.as_dict()},
                 )
