@@ -43,19 +43,68 @@ def is_json_content_type(value: str) -> bool:
     return subtype == "json" or subtype.endswith("+json")
 
 
+def _body_takes_json(route: Any) -> bool | None:
+    body_field = getattr(route, "body_field", None)
+    if body_field is None:
+        return None
+    media = getattr(getattr(body_field, "field_info", None), "media_type", "application/json")
+    return is_json_content_type(str(media))
+
+
+def _flat_routes(routes: Any) -> list[Any]:
+    """Every endpoint route, with FastAPI's included-router branches (0.16x) flattened into
+    routes whose path carries the include prefixes."""
+    flat: list[Any] = []
+    for route in routes:
+        contexts = getattr(route, "effective_route_contexts", None)
+        if contexts is None:
+            flat.append(route)
+            continue
+        for ctx in contexts():
+            original = ctx.original_route
+            if ctx.path and getattr(original, "path", ctx.path) != ctx.path:
+                # an include prefix: match on the effective path
+                original = _Prefixed(original, ctx.path)
+            flat.append(original)
+    return flat
+
+
+class _Prefixed:
+    """A route seen at its effective (prefixed) path, only for matching."""
+
+    def __init__(self, route: Any, path: str) -> None:
+        from starlette.routing import compile_path
+
+        self.route = route
+        self.body_field = getattr(route, "body_field", None)
+        self.methods = getattr(route, "methods", None)
+        self.path_regex, _, _ = compile_path(path)
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if not self.path_regex.match(scope.get("path", "")):
+            return Match.NONE, {}
+        if self.methods and scope.get("method") not in self.methods:
+            return Match.PARTIAL, {}
+        return Match.FULL, {}
+
+
 def _json_body_route(scope: Scope) -> bool | None:
     """Whether the route ``scope`` reaches takes a JSON body (None: no route, no body)."""
     app = scope.get("app")
     router = getattr(app, "router", None)
-    for route in getattr(router, "routes", ()):
+    if router is None:
+        return None
+    # flattening costs a walk of the routers: once per app, again only if routes were added
+    cached = getattr(router, "_meshkit_flat_routes", None)
+    if cached is not None and cached[0] == len(router.routes):
+        routes = cached[1]
+    else:
+        routes = _flat_routes(router.routes)
+        router._meshkit_flat_routes = (len(router.routes), routes)
+    for route in routes:
         match, _ = route.matches(scope)
-        if match != Match.FULL:
-            continue
-        body_field = getattr(route, "body_field", None)
-        if body_field is None:
-            return None
-        media = getattr(getattr(body_field, "field_info", None), "media_type", "application/json")
-        return is_json_content_type(str(media))
+        if match == Match.FULL:
+            return _body_takes_json(route)
     return None
 
 
