@@ -105,7 +105,12 @@ class Mesh:
 
         def sign(request: Any, client: str, user: str | None) -> dict[str, str]:
             return fake.headers(
-                service, request.method, assertion_path(request), client=client, user=user
+                service,
+                request.method,
+                assertion_path(request),
+                client=client,
+                user=user,
+                decoded=True,
             )
 
         return Target("direct", self.live(service), sign=sign if service in AGENCIES else None)
@@ -257,7 +262,12 @@ def test_the_fuzzer_finds_a_flawed_operation(tmp_path: Path, flaw: str) -> None:
 
             def sign(request: Any, client: str, user: str | None) -> dict[str, str]:
                 return fake.headers(
-                    "registry", request.method, assertion_path(request), client=client, user=user
+                    "registry",
+                    request.method,
+                    assertion_path(request),
+                    client=client,
+                    user=user,
+                    decoded=True,
                 )
 
             target = Target("direct", live, sign=sign)

@@ -77,6 +77,9 @@ IDENTIFIER_OPS = params(
 AGENCY_OPS = params(lambda op: op.service in AGENCIES)
 
 
+ADMIN_TOKEN = "hostile-suite-admin-token-not-a-secret"
+
+
 class Services:
     """Each service started once per module on first use (SQLite, or one PG database each)."""
 
@@ -93,11 +96,14 @@ class Services:
             extra: dict[str, Any] = {}
             if self.database_url is not None:
                 extra["database_url"] = self.database_url(service)
+            if service == "gateway":
+                extra["admin_token"] = ADMIN_TOKEN
             app = build_app(
                 service, data_dir, kafka_enabled=False, gateway_jwks_url=self.fake.jwks_url, **extra
             )
             self._live[service] = LiveApp(app, name=service).start()
-        return Caller(service, self._live[service], self.fake)
+        admin = ADMIN_TOKEN if service == "gateway" else None
+        return Caller(service, self._live[service], self.fake, admin_token=admin)
 
     def close(self) -> None:
         for live in self._live.values():

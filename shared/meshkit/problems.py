@@ -238,3 +238,16 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         (422, "Invalid input (field errors in `errors`)"),
     ]
 }
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``PROBLEM_RESPONSES`` plus more documented problem statuses (e.g. 400 of OAuth)."""
+    extra: dict[int | str, dict[str, Any]] = {
+        s: {
+            "model": Problem,
+            "content": {PROBLEM_JSON: {}},
+            "description": HTTPStatus(s).phrase,
+        }
+        for s in statuses
+    }
+    return {**PROBLEM_RESPONSES, **extra}

@@ -135,7 +135,7 @@ async def search_audit(
     from_: Annotated[datetime | None, Query(alias="from")] = None,
     to: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> AuditPage:
     writer = _writer(request)
     rows = await service.search(
@@ -186,7 +186,7 @@ async def my_data_access(
     request: Request,
     citizen: Annotated[Principal, Depends(require_citizen)],
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> DataAccessPage:
     rows = await service.data_access(
         _writer(request).engine, citizen.subject, limit=limit + 1, offset=offset

@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Request, Security
+from fastapi.security import APIKeyHeader
 from pydantic import BaseModel
 
 from meshkit.auth.jwks import JWKSClient, TokenInvalid
@@ -127,7 +128,19 @@ class AssertionVerifier:
         )
 
 
-async def routed_call(request: Request) -> RoutedCall:
+#: documents, in every agency's OpenAPI, that an operation is reached only through the gateway
+gateway_assertion = APIKeyHeader(
+    name=ASSERTION_HEADER,
+    scheme_name="GatewayAssertion",
+    description="The gateway's signed assertion (EdDSA JWS) for exactly this request: "
+    "agencies answer only calls routed through the gateway's /x/{agency}/{path}.",
+    auto_error=False,
+)
+
+
+async def routed_call(
+    request: Request, _assertion: Annotated[str | None, Security(gateway_assertion)] = None
+) -> RoutedCall:
     """FastAPI dependency for every endpoint that is reached through ``/x/{agency}/...``."""
     verifier: AssertionVerifier = request.app.state.assertion_verifier
     return await verifier.verify(

@@ -54,13 +54,16 @@ class FakeGateway:
         user: str | None = None,
         purpose: str | None = "test",
         request_id: str | None = None,
+        decoded: bool = False,
     ) -> dict[str, str]:
+        """``path`` may carry a query (dropped) unless ``decoded``: then it is the decoded
+        path exactly as the agency sees it, where a ``?`` is part of a segment."""
         rid = request_id or f"req-{time.time_ns()}"
         token = sign_assertion(
             self.ring.current,
             agency=agency,
             method=method,
-            path=path.split("?")[0],
+            path=path if decoded else path.split("?")[0],
             client=client,
             user=user,
             request_id=rid,

@@ -474,5 +474,5 @@ def assertion_headers(
 ) -> dict[str, str]:
     """A valid X-Mesh-Assertion for exactly this request (method, decoded path, request id)."""
     return gateway.headers(
-        op_service, request.method, assertion_path(request), client=client, user=user
+        op_service, request.method, assertion_path(request), client=client, user=user, decoded=True
     )

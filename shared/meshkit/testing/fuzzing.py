@@ -117,20 +117,12 @@ def to_request(live: LiveApp, case: Case, prefix: str = "") -> httpx.Request:
     )
 
 
-def declares_own_authentication(op: Any) -> bool:
-    """An operation called directly, not through the gateway, that documents its own
-    credentials (e.g. a bank's HMAC-signed callback): its 401 need not name the gateway."""
+def routed_only(op: Any) -> bool:
+    """An operation that documents the gateway's assertion as its credential: called around
+    the gateway, its 401 must say so."""
     definition = getattr(op, "definition", None)
     raw = getattr(definition, "raw", definition) or {}
-    if raw.get("security"):
-        return True
-    for param in raw.get("parameters", []):
-        name = str(param.get("name", "")).lower()
-        if param.get("in") == "header" and any(
-            w in name for w in ("signature", "acquirer", "hmac")
-        ):
-            return True
-    return False
+    return any("GatewayAssertion" in req for req in raw.get("security") or [])
 
 
 def fuzz_operation(
@@ -172,7 +164,7 @@ def fuzz_operation(
             if signed and target.sign is not None:
                 # the harness signs every call: the fuzzer must reach the handler
                 assert "assertion" not in detail, f"signed call refused: {detail}"
-            elif service in AGENCIES and not declares_own_authentication(op):
+            elif service in AGENCIES and routed_only(op):
                 assert "gateway" in detail, response.text
 
     try:

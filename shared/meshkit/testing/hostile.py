@@ -88,6 +88,9 @@ class Caller:
     client: str = "registry"
     user: str | None = EXAMPLE_IIN
     sent: list[str] = field(default_factory=list)
+    #: the gateway's operators' admin token: hostile input to the admin API is sent by an
+    #: authenticated operator, so it reaches validation (an anonymous one is a 401, rightly)
+    admin_token: str | None = None
 
     @property
     def signs(self) -> bool:
@@ -107,6 +110,8 @@ class Caller:
         hdrs = dict(headers or {})
         if content_type is not None:
             hdrs["content-type"] = content_type
+        if self.admin_token and path.startswith("/api/v1/admin"):
+            hdrs.setdefault("authorization", f"Bearer {self.admin_token}")
         request = self.live.build(method, path, params=params, content=content, headers=hdrs)
         if sign and self.signs:
             assert self.gateway is not None
@@ -117,6 +122,7 @@ class Caller:
                     assertion_path(request),
                     client=self.client,
                     user=self.user,
+                    decoded=True,
                 )
             )
         self.sent.append(f"{method} {path}")

@@ -12,7 +12,7 @@ from egov_identity.api.schemas import TokenOut
 from egov_identity.domain.errors import InvalidClient, InvalidGrant, InvalidScope
 from egov_identity.service_layer import auth as uc
 from meshkit.errors import DomainError, RuleViolation, Unauthenticated
-from meshkit.problems import PROBLEM_RESPONSES, ProblemError, status_for
+from meshkit.problems import PROBLEM_RESPONSES, ProblemError, problem_responses, status_for
 
 router = APIRouter(tags=["issuer"], responses=PROBLEM_RESPONSES)
 
@@ -105,7 +105,13 @@ async def jwks(idy: IdentityDep) -> dict[str, Any]:
     return await idy.issuer.jwks()
 
 
-@router.post("/oauth/token", response_model=TokenOut, summary="OAuth2 token endpoint (public)")
+@router.post(
+    "/oauth/token",
+    response_model=TokenOut,
+    summary="OAuth2 token endpoint (public)",
+    # RFC 6749 §5.2: unsupported_grant_type and invalid_request are 400s
+    responses=problem_responses(400),
+)
 async def token(
     idy: IdentityDep,
     grant_type: Annotated[str, Form()],

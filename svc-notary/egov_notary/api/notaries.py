@@ -28,7 +28,7 @@ async def list_notaries(
     region: Annotated[str | None, Query(max_length=100)] = None,
     status_: Annotated[NotaryStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> NotaryPage:
     items, total = await services.list_notaries(
         uow, region=region, status=status_, limit=limit, offset=offset

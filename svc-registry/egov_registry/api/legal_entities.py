@@ -51,7 +51,7 @@ async def search(
     caller: Caller,
     q: Annotated[str, Query(max_length=100, description="part of the name, any case")] = "",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> LegalEntityPage:
     items, total = await legal_entities.search(uow, q.strip(), limit=limit, offset=offset)
     return LegalEntityPage(
