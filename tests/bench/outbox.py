@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import subprocess
 import sys
@@ -157,6 +158,8 @@ async def measure(pg_url: str, bootstrap: str, events: int) -> dict[str, Any]:
         "end_to_end_events": n2,
         "end_to_end_throughput_per_s": round(n2 / e2e_s),
         "end_to_end_latency": summary_ms(latencies),
+        "load_average": [round(x, 1) for x in os.getloadavg()],
+        "cpus": os.cpu_count(),
     }
 
 
@@ -273,7 +276,7 @@ def _side_by_side(r: dict[str, Any]) -> None:
     print_table(
         f"event pipeline on PostgreSQL + Kafka ({r['events']:,} events of "
         f"~{r['record_bytes_mean']} B)   ours | Kafka's own tools on the same broker (ceiling)",
-        rows,
+        [*rows, ("machine", f"{r['cpus']} CPUs, load average {r['load_average']}")],
     )
 
 
