@@ -48,7 +48,7 @@ class ServiceProcesses:
         return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
 
     async def wait_live(
-        self, url: str, proc: subprocess.Popen[bytes], *, within: float = 60
+        self, url: str, proc: subprocess.Popen[bytes], *, within: float = 120
     ) -> None:
         """Until ``url``/health/live answers 200; fails at once if the process exits."""
         async with httpx.AsyncClient() as c:
@@ -61,7 +61,10 @@ class ServiceProcesses:
                 except httpx.HTTPError:
                     return False
 
-            await eventually(live, within=within, what=f"{url} to start", interval=0.1)
+            try:
+                await eventually(live, within=within, what=f"{url} to start", interval=0.1)
+            except pytest.fail.Exception as exc:
+                pytest.fail(f"{exc}\n--- processes' log ---\n{self.log_tail()}")
 
     def stop_all(self, timeout: float = 10.0) -> None:
         for p in self.procs:
