@@ -6,10 +6,11 @@
    the chain of the replica that answered it; each replica's ``/api/v1/audit/verify`` proves
    BOTH chains intact, and either replica's audit search finds the other's records.
 2. Two svc-payments processes on ONE PostgreSQL database and one broker (consumer group
-   ``svc-payments``, 3 partitions): registry's ``LegalEntityRegistered`` events are shared
-   between the two consumers (both apply some, each event applied once: one inbox row, one
-   state-duty invoice), and the two outbox relays publish every ``InvoiceIssued`` exactly
-   once on ``egov.payments`` — no double send, none lost.
+   ``svc-payments``; ``egov.registry`` created with 3 partitions): registry's
+   ``LegalEntityRegistered`` events are shared between the two consumers (both apply some,
+   each event applied once: one inbox row, one state-duty invoice), and the two outbox
+   relays publish every ``InvoiceIssued`` exactly once on ``egov.payments`` — no double
+   send, none lost.
 """
 
 from __future__ import annotations
@@ -38,11 +39,12 @@ from meshkit.ids import random_bin, random_iin
 from meshkit.messaging import inbox
 from meshkit.testing.polling import eventually
 from meshkit.testing.processes import ServiceProcesses, metric_total
-from meshkit.testing.topics import read_topic
+from meshkit.testing.topics import create_topic, read_topic
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.slow]
 
 CALLS_PER_GATEWAY = 150
+MIN_EVENTS = 200
 
 
 async def _count(db_url: str, query: Any) -> int:
@@ -151,6 +153,8 @@ async def test_two_payments_replicas_share_partitions_and_never_double_send(
     procs = ServiceProcesses(tmp_path / "processes.log")
     rng = random.Random(1010)
     sent: dict[str, str] = {}  # event id -> BIN
+    # three partitions for two consumers of one group, whatever the broker's default
+    await create_topic(kafka.bootstrap_servers, f"{prefix}egov.registry", partitions=3)
     try:
         replicas = [
             procs.spawn(
@@ -183,9 +187,10 @@ async def test_two_payments_replicas_share_partitions_and_never_double_send(
             try:
 
                 async def both_replicas_consume() -> bool:
-                    # events keep coming, 20 at a time, until each replica has applied some:
-                    # the group has shared its partitions between the two consumers
-                    if min(await consumed()) > 0:
+                    # events keep coming, 20 at a time, until each replica has applied some
+                    # (the group has shared its partitions between the two consumers) and
+                    # at least MIN_EVENTS were sent
+                    if len(sent) >= MIN_EVENTS and min(await consumed()) > 0:
                         return True
                     for _ in range(20):
                         data = _legal_entity(rng)
@@ -202,7 +207,7 @@ async def test_two_payments_replicas_share_partitions_and_never_double_send(
                     both_replicas_consume,
                     within=120,
                     what="both replicas to consume from their share of the partitions",
-                    interval=0.5,
+                    interval=0.2,
                 )
             finally:
                 await producer.stop()
@@ -255,11 +260,8 @@ async def test_two_payments_replicas_share_partitions_and_never_double_send(
     assert await _count(pg_url, text("SELECT count(*) FROM invoices")) == total
     # relays: every invoice event published by exactly one of the two, once
     assert sum(published) == total, f"published {published} for {total} invoices"
-    issued = [
-        CloudEvent.from_json_bytes(r.value)
-        for r in records
-        if CloudEvent.from_json_bytes(r.value).type == "kz.egov.payments.invoice.issued.v1"
-    ]
+    on_topic = [CloudEvent.from_json_bytes(r.value) for r in records]
+    issued = [e for e in on_topic if e.type == "kz.egov.payments.invoice.issued.v1"]
     ids = Counter(e.id for e in issued)
     assert len(issued) == total, f"{len(issued)} InvoiceIssued on the topic for {total} invoices"
     assert max(ids.values()) == 1, "an event was sent twice"

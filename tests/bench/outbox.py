@@ -110,7 +110,7 @@ async def measure(pg_url: str, bootstrap: str, events: int) -> dict[str, Any]:
     # 4. end to end with everything running: commit → applied latency
     topic2 = f"bench.{uuid.uuid4().hex[:8]}"
     latencies: list[float] = []
-    n2 = max(2000, events // 5)
+    n2 = max(1_000, events // 10)  # tenfold with the volume, a steady trickle
     seen = 0
     done2 = asyncio.Event()
     handlers2 = HandlerRegistry()

@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 
 async def read_topic(bootstrap: str, topic: str, expected: int, within: float) -> list[Any]:
@@ -36,3 +37,17 @@ async def read_topic(bootstrap: str, topic: str, expected: int, within: float) -
     finally:
         await consumer.stop()
     return out
+
+
+async def create_topic(bootstrap: str, topic: str, partitions: int) -> None:
+    """Create ``topic`` with ``partitions`` partitions (replication 1) instead of relying on
+    the broker's auto-creation default, which differs between brokers (local: 3, a Docker
+    image: often 1)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics(
+            [NewTopic(topic, num_partitions=partitions, replication_factor=1)]
+        )
+    finally:
+        await admin.close()
