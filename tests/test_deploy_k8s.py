@@ -241,6 +241,14 @@ def test_secrets_come_from_the_service_secret_by_reference(service: str) -> None
             assert not SECRET_LOOKING.search(name), name
 
 
+def test_each_gateway_replica_keeps_its_own_audit_chain() -> None:
+    # one hash chain per gateway instance: replicas must not share GATEWAY_INSTANCE_ID
+    deployment = one("Deployment", "gateway")
+    assert deployment["spec"]["replicas"] >= 2
+    entry = env_of("gateway")["GATEWAY_INSTANCE_ID"]
+    assert entry["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}
+
+
 # --- consistency with docker compose ---------------------------------------------------------------
 @by_service
 def test_image_and_port_match_compose(service: str) -> None:

@@ -291,3 +291,60 @@ async def start_mesh(tmp_path: Path, db_url: str, **gateway_overrides: Any) -> A
             )
         )
         yield Mesh(client, app, identity, register, doubles, gw_ring, gw_jwks, direct, db_url)
+
+
+class ProcessMeshKit:
+    """What a gateway and a real agency run as *processes* need (``python -m egov_gateway``):
+    a test identity, the gateway's signing key with its JWKS pinned in a file the agency
+    reads, a static register (svc-registry's ``GET /mesh/whoami``, granted to licensing) and
+    the environments of both processes. Several gateway replicas share one kit."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.identity = TestIdentity(directory)
+        self.gateway_key = SigningKey.generate()
+        self.gateway_jwks_path = directory / "gw-jwks.json"
+        self.gateway_jwks_path.write_text(json.dumps(KeyRing(self.gateway_key).jwks()))
+        self.register_file = directory / "register.json"
+
+    def write_register(self, registry_port: int) -> None:
+        self.register_file.write_text(
+            json.dumps(
+                {
+                    "members": [
+                        {
+                            "agency": "registry",
+                            "member_code": BINS["registry"],
+                            "base_url": f"http://127.0.0.1:{registry_port}",
+                            "operations": [{"method": "GET", "path": "/mesh/whoami"}],
+                        }
+                    ],
+                    "grants": [["licensing", "registry:GET /mesh/whoami"]],
+                }
+            )
+        )
+
+    def registry_env(self, port: int, **extra: str) -> dict[str, str]:
+        return {
+            "REGISTRY_PORT": str(port),
+            "REGISTRY_DATA_DIR": str(self.directory / f"registry-{port}"),
+            "REGISTRY_KAFKA_ENABLED": "false",
+            "REGISTRY_GATEWAY_JWKS_URL": f"file://{self.gateway_jwks_path}",
+            "REGISTRY_LOG_LEVEL": "WARNING",
+            **extra,
+        }
+
+    def gateway_env(self, port: int, db_url: str, **extra: str) -> dict[str, str]:
+        return {
+            "GATEWAY_PORT": str(port),
+            "GATEWAY_DATA_DIR": str(self.directory / f"gw-{port}"),
+            "GATEWAY_DATABASE_URL": db_url,
+            "GATEWAY_KAFKA_ENABLED": "false",
+            "GATEWAY_SIGNING_KEY_PEM": self.gateway_key.private_pem().decode(),
+            "GATEWAY_IDENTITY_JWKS_URL": self.identity.jwks_url,
+            "GATEWAY_IDENTITY_ISSUER": ISSUER,
+            "GATEWAY_REGISTER_FILE": str(self.register_file),
+            "GATEWAY_RATE_LIMIT_AGENCY_RPS": "0",
+            "GATEWAY_LOG_LEVEL": "WARNING",
+            **extra,
+        }

@@ -9,12 +9,7 @@ request id must have its audit record, with the chain intact.
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import signal
-import subprocess
-import sys
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -24,87 +19,30 @@ import pytest
 from sqlalchemy import select
 
 from egov_gateway.adapters.audit_tables import audit_log
-from egov_gateway.testkit import BINS, ISSUER, TestIdentity
-from meshkit.auth.keys import KeyRing, SigningKey
+from egov_gateway.testkit import ProcessMeshKit
 from meshkit.db import create_engine
 from meshkit.devinfra import free_port
 from meshkit.testing.polling import eventually
+from meshkit.testing.processes import ServiceProcesses
 
 pytestmark = pytest.mark.slow
-
-
-def _spawn(module: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", module],
-        env={**os.environ, **env},
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-    )
-
-
-async def _wait_live(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    async with httpx.AsyncClient() as c:
-
-        async def live() -> bool:
-            if proc.poll() is not None:
-                pytest.fail(f"{url} exited: {log.read_text()[-2000:]}")  # noqa: ASYNC240
-            try:
-                return (await c.get(f"{url}/health/live")).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        await eventually(live, within=60, what=f"{url} to start", interval=0.1)
 
 
 async def test_sigkill_under_load_loses_no_answered_audit_record(
     tmp_path: Path, db_url: str
 ) -> None:
-    identity = TestIdentity(tmp_path)
-    gw_key = SigningKey.generate()
-    (tmp_path / "gw-jwks.json").write_text(json.dumps(KeyRing(gw_key).jwks()))
+    kit = ProcessMeshKit(tmp_path)
+    identity = kit.identity
     agency_port, gw_port = free_port(), free_port()
-    (tmp_path / "register.json").write_text(
-        json.dumps(
-            {
-                "members": [
-                    {
-                        "agency": "registry",
-                        "member_code": BINS["registry"],
-                        "base_url": f"http://127.0.0.1:{agency_port}",
-                        "operations": [{"method": "GET", "path": "/mesh/whoami"}],
-                    }
-                ],
-                "grants": [["licensing", "registry:GET /mesh/whoami"]],
-            }
-        )
-    )
-    agency_env = {
-        "REGISTRY_PORT": str(agency_port),
-        "REGISTRY_DATA_DIR": str(tmp_path / "registry"),
-        "REGISTRY_KAFKA_ENABLED": "false",
-        "REGISTRY_GATEWAY_JWKS_URL": f"file://{tmp_path / 'gw-jwks.json'}",
-        "REGISTRY_LOG_LEVEL": "WARNING",
-    }
-    gw_env = {
-        "GATEWAY_PORT": str(gw_port),
-        "GATEWAY_DATA_DIR": str(tmp_path / "gw"),
-        "GATEWAY_DATABASE_URL": db_url,
-        "GATEWAY_KAFKA_ENABLED": "false",
-        "GATEWAY_SIGNING_KEY_PEM": gw_key.private_pem().decode(),
-        "GATEWAY_IDENTITY_JWKS_URL": identity.jwks_url,
-        "GATEWAY_IDENTITY_ISSUER": ISSUER,
-        "GATEWAY_REGISTER_FILE": str(tmp_path / "register.json"),
-        "GATEWAY_RATE_LIMIT_AGENCY_RPS": "0",
-        "GATEWAY_LOG_LEVEL": "WARNING",
-    }
-    log = tmp_path / "processes.log"
-    agency = _spawn("egov_registry", agency_env, log)
-    gateway = _spawn("egov_gateway", gw_env, log)
-    procs = [agency, gateway]
+    kit.write_register(agency_port)
+    gw_env = kit.gateway_env(gw_port, db_url)
+    procs = ServiceProcesses(tmp_path / "processes.log")
+    agency = procs.spawn("egov_registry", kit.registry_env(agency_port))
+    gateway = procs.spawn("egov_gateway", gw_env)
     try:
-        await _wait_live(f"http://127.0.0.1:{agency_port}", agency, log)
+        await procs.wait_live(f"http://127.0.0.1:{agency_port}", agency)
         gw_url = f"http://127.0.0.1:{gw_port}"
-        await _wait_live(gw_url, gateway, log)
+        await procs.wait_live(gw_url, gateway)
         token = identity.token("agency", "licensing", ttl=3600)
         answered: list[str] = []
         stop = asyncio.Event()
@@ -147,9 +85,8 @@ async def test_sigkill_under_load_loses_no_answered_audit_record(
         assert not missing, f"{len(missing)} answered calls have no audit record"
 
         # … and the restarted gateway proves the chain intact
-        gateway = _spawn("egov_gateway", gw_env, log)
-        procs.append(gateway)
-        await _wait_live(gw_url, gateway, log)
+        gateway = procs.spawn("egov_gateway", gw_env)
+        await procs.wait_live(gw_url, gateway)
         async with httpx.AsyncClient() as c:
             op = identity.token("operator", "op-1")
             r = await c.get(
@@ -168,12 +105,4 @@ async def test_sigkill_under_load_loses_no_answered_audit_record(
             )
             assert r.json()["ok"] is True and r.json()["records_checked"] == len(recorded) + 1
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.terminate()
-        deadline = time.monotonic() + 10
-        for p in procs:
-            try:
-                p.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                p.kill()
+        procs.stop_all()

@@ -8,6 +8,7 @@ tests are then skipped with a reason).
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 import uuid
 from typing import Any
@@ -71,6 +72,20 @@ async def test_kafka_produce_and_consume(kafka: Any, kafka_topic: str) -> None:
     got = await read_topic(kafka.bootstrap_servers, kafka_topic, 2, within=30)
 
     assert sorted(got) == [b"hello", b"mesh"]
+
+
+@pytest.mark.kafka
+async def test_kafkas_own_tools_run_from_the_pinned_jars(kafka: Any, kafka_topic: str) -> None:
+    # what the runbook and the benchmark rely on: `python -m meshkit.devinfra kafka-tool …`
+    await produce(kafka.bootstrap_servers, kafka_topic, [b"listed"])
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "meshkit.devinfra", "kafka-tool", "kafka-topics.sh",
+        "--bootstrap-server", kafka.bootstrap_servers, "--list",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
+    assert proc.returncode == 0, err.decode()[-2000:]
+    assert kafka_topic in out.decode().split()
 
 
 @pytest.mark.kafka

@@ -4,13 +4,11 @@ killed with SIGKILL mid-stream. Nothing lost, nothing applied twice."""
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections import defaultdict
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -26,6 +24,7 @@ from meshkit.testing.sample_domain import (
     handlers_recording,
     write_changes,
 )
+from meshkit.testing.topics import read_topic
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka, pytest.mark.postgres]
 
@@ -35,33 +34,6 @@ def make_uow_factory(engine: AsyncEngine, topic: str, relay: OutboxRelay | None 
     return lambda: UnitOfWork(
         sf, source="/svc-testsvc", topic=topic, on_commit=relay.wake if relay else None
     )
-
-
-async def read_topic(bootstrap: str, topic: str, expected: int, within: float) -> list[Any]:
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    out: list[Any] = []
-    try:
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            batch = await consumer.getmany(timeout_ms=500)
-            for records in batch.values():
-                out.extend(records)
-            if len(out) >= expected:
-                # drain a little longer to catch any extra (doubled) message
-                more = await consumer.getmany(timeout_ms=1500)
-                for records in more.values():
-                    out.extend(records)
-                break
-    finally:
-        await consumer.stop()
-    return out
 
 
 @pytest.fixture

@@ -122,3 +122,49 @@ async def test_relay_keeps_rows_when_broker_is_down(engine: AsyncEngine) -> None
     relay._producer = None
     assert await relay.publish_once() == 10
     assert await relay.pending_count() == 0
+
+
+class CommittingConsumer:
+    """Stands in for AIOKafkaConsumer where the consumer commits offsets."""
+
+    def __init__(self) -> None:
+        self.committed: list[Any] = []
+
+    async def commit(self, offsets: Any) -> None:
+        self.committed.append(offsets)
+
+
+async def test_a_redelivered_event_counts_as_duplicate_not_as_consumed(
+    engine: AsyncEngine,
+) -> None:
+    from aiokafka.structs import ConsumerRecord, TopicPartition
+
+    from meshkit.events import build_envelope
+    from meshkit.messaging import EventConsumer
+    from meshkit.observability import metrics
+    from meshkit.testing.sample_domain import applied, handlers_recording
+
+    consumer = EventConsumer(
+        topics=["egov.testsvc"],
+        group_id="g-unit",
+        bootstrap_servers="unused:9092",
+        handlers=handlers_recording(),
+        uow_factory=lambda: uow_for(engine),
+        service="svc-metrics-unit",
+    )
+    consumer._consumer = CommittingConsumer()  # type: ignore[assignment]
+    value = build_envelope(
+        ChangeMade(change_id=7, key="k", seq=7), source="/svc-testsvc", subject="k"
+    ).to_json_bytes()
+    record: ConsumerRecord[bytes, bytes] = ConsumerRecord(
+        "egov.testsvc", 0, 41, 0, 0, b"k", value, None, len(b"k"), len(value), []
+    )
+    tp = TopicPartition("egov.testsvc", 0)
+    consumed = metrics.EVENTS_CONSUMED.labels("svc-metrics-unit", ChangeMade.event_type)
+    duplicate = metrics.EVENTS_DUPLICATE.labels("svc-metrics-unit", ChangeMade.event_type)
+    for _ in range(2):  # the second delivery is what a rebalance or a restart redelivers
+        await consumer._handle_partition_batch(tp, [record])
+    assert await count(engine, applied) == 1
+    assert consumer.processed_total == 1 and consumer.duplicates_total == 1
+    assert consumed._value.get() == 1, "a duplicate was counted as consumed"
+    assert duplicate._value.get() == 1

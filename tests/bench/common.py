@@ -69,3 +69,50 @@ def save(name: str, figures: dict[str, Any]) -> Path:
 
 def scratch_dir() -> Path:
     return Path(tempfile.mkdtemp(prefix="bench-", dir=os.environ.get("TMPDIR")))
+
+
+def bench_scale() -> float:
+    """``BENCH_SCALE`` (default 1): every benchmark multiplies its default data sizes by it,
+    e.g. ``BENCH_SCALE=0.1 make bench`` for a quick run."""
+    raw = os.environ.get("BENCH_SCALE", "").strip() or "1"
+    try:
+        scale = float(raw)
+    except ValueError:
+        raise SystemExit(f"BENCH_SCALE={raw!r}: expected a number such as 0.1 or 1") from None
+    if scale <= 0:
+        raise SystemExit(f"BENCH_SCALE={raw!r}: must be positive")
+    return scale
+
+
+def scaled(default: int, minimum: int = 1) -> int:
+    return max(minimum, round(default * bench_scale()))
+
+
+def growth_table(
+    title: str,
+    small: dict[str, Any],
+    big: dict[str, Any],
+    figures: Sequence[tuple[str, Sequence[str], str]],
+) -> list[dict[str, Any]]:
+    """Print how each figure moves from ``small`` to ``big`` (same shape, tenfold data or
+    load): one row per ``(label, key path, unit)``; returns the rows for the JSON."""
+
+    def get(d: dict[str, Any], path: Sequence[str]) -> Any:
+        for k in path:
+            d = d[k]
+        return d
+
+    rows: list[dict[str, Any]] = []
+    for label, path, unit in figures:
+        a, b = get(small, path), get(big, path)
+        ratio = round(b / a, 2) if a else None
+        rows.append({"figure": label, "unit": unit, "small": a, "big": b, "ratio": ratio})
+    w = max(len(r["figure"]) for r in rows)
+    print(f"\n== {title} ==")
+    print(f"  {'figure':<{w}}  {'1x':>12}  {'10x':>12}  {'10x/1x':>7}  unit")
+    for r in rows:
+        ratio_s = f"x{r['ratio']}" if r["ratio"] is not None else "-"
+        print(
+            f"  {r['figure']:<{w}}  {r['small']:>12,}  {r['big']:>12,}  {ratio_s:>7}  {r['unit']}"
+        )
+    return rows

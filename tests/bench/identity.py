@@ -1,6 +1,11 @@
 """Benchmark of svc-identity: read-by-IIN at 1,000,000 persons on PostgreSQL, in-service.
 
     uv run python tests/bench/identity.py [--database-url URL] [--count 1000000] [--reads 5000]
+        [--no-growth]
+
+Tenfold growth: it first measures at a tenth of ``--count`` (100,000), then tops the same
+database up to ``--count`` and measures again, and prints how each figure moved.
+``BENCH_SCALE`` multiplies the default count and reads (e.g. 0.1: 10,000 → 100,000 persons).
 
 Without ``--database-url`` it uses ``MESH_TEST_POSTGRES_URL`` or starts a throwaway local
 PostgreSQL (like the tests). Missing persons are generated first with the service's own
@@ -97,6 +102,11 @@ async def run(ctx: dict[str, Any] | None = None) -> dict[str, Any]:
             f"PostgreSQL backend {gen['postgres_backend_cpu_s']} s)",
             flush=True,
         )
+        # settle the fresh rows now (visibility map, statistics), so that autovacuum does
+        # not run during the measurement and both sizes are read in the same state
+        async with engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text("VACUUM (ANALYZE) persons"))
     async with engine.connect() as conn:
         result["persons"] = int(
             (await conn.execute(text("SELECT count(*) FROM persons"))).scalar_one()
@@ -104,8 +114,9 @@ async def run(ctx: dict[str, Any] | None = None) -> dict[str, Any]:
         sample = (
             (
                 await conn.execute(
-                    text("SELECT iin FROM persons TABLESAMPLE SYSTEM (2) LIMIT :n"),
-                    {"n": reads * 4},
+                    # pages enough for 4x the reads at any size (2 % of 1M persons)
+                    text("SELECT iin FROM persons TABLESAMPLE SYSTEM (:pct) LIMIT :n"),
+                    {"n": reads * 4, "pct": min(100.0, 100.0 * reads * 8 / result["persons"])},
                 )
             )
             .scalars()
@@ -173,13 +184,38 @@ def _table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+GROWTH_FIGURES = [
+    ("service read p50", ("service", "p50_ms"), "ms"),
+    ("service read p99", ("service", "p99_ms"), "ms"),
+    ("service CPU per read", ("service", "service_cpu_ms_per_read"), "ms"),
+    ("HTTP read p50", ("http", "p50_ms"), "ms"),
+    ("HTTP read p99", ("http", "p99_ms"), "ms"),
+    ("HTTP CPU per read", ("http", "service_cpu_ms_per_read"), "ms"),
+    # control: no data read at all; when it moves as much, the machine moved, not the data
+    ("HTTP floor p50 (control)", ("http_floor", "p50_ms"), "ms"),
+]
+
+
 def main() -> None:
     sys.path.insert(0, str(ROOT / "shared"))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from common import growth_table, scaled
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", default=None)
-    parser.add_argument("--count", type=int, default=1_000_000)
-    parser.add_argument("--reads", type=int, default=5000)
+    parser.add_argument(
+        "--count", type=int, default=None, help="persons (default 1,000,000 x BENCH_SCALE)"
+    )
+    parser.add_argument("--reads", type=int, default=None, help="default 5,000 x BENCH_SCALE")
+    parser.add_argument(
+        "--no-growth", action="store_true", help="skip the run at a tenth of --count first"
+    )
     args = parser.parse_args()
+    count = args.count or scaled(1_000_000, minimum=10_000)
+    reads = args.reads or scaled(5_000, minimum=500)
+    # tenfold growth: measure at count/10, top the same database up to count, measure again
+    counts = [count] if args.no_growth else [count // 10, count]
+    results: list[dict[str, Any]] = []
     with ExitStack() as stack:
         url = args.database_url
         if url is None:
@@ -187,8 +223,22 @@ def main() -> None:
 
             pg = stack.enter_context(provide_postgres(ROOT))
             url = pg.create_database("identity_bench")
-        result = asyncio.run(run({"database_url": url, "count": args.count, "reads": args.reads}))
-    print(_table(result))
+        for n in counts:
+            result = asyncio.run(run({"database_url": url, "count": n, "reads": reads}))
+            print(_table(result), flush=True)
+            results.append(result)
+    result = dict(results[-1])
+    if len(results) == 2:
+        small, big = results
+        result["growth"] = {
+            "smaller": small,
+            "figures": growth_table(
+                f"read-by-IIN: {small['persons']:,} → {big['persons']:,} persons (tenfold)",
+                small,
+                big,
+                GROWTH_FIGURES,
+            ),
+        }
     out = ROOT / "bench-results" / "identity.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, indent=2, default=str))

@@ -1,4 +1,7 @@
-"""CLI: ``python -m meshkit.devinfra kafka|postgres start|stop|status|kill|restart``.
+"""CLI: ``python -m meshkit.devinfra kafka|postgres start|stop|status|kill|restart``;
+``python -m meshkit.devinfra kafka-tool <script> [args…]`` runs one of Kafka's own tools
+(``kafka-consumer-groups.sh``, ``kafka-topics.sh``, ``kafka-producer-perf-test.sh``,
+``kafka-consumer-perf-test.sh``) from the pinned jars, against any broker.
 
 ``start`` prints what clients need on stdout (Kafka: the bootstrap servers; PostgreSQL:
 the server URL, then one URL per ``--databases`` entry); progress goes to stderr.
@@ -16,12 +19,14 @@ import argparse
 import json
 import logging
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from meshkit.devinfra import InfraError, find_repo_root
+from meshkit.devinfra.kafka import KAFKA_TOOLS
 
 KAFKA_ENV = "KAFKA_BOOTSTRAP_SERVERS"
 POSTGRES_ENV = "MESH_TEST_POSTGRES_URL"
@@ -49,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     kafka.add_argument("--data-dir", type=Path, help="default: <repo>/.run/kafka")
     kafka.add_argument("--timeout", type=float, default=120.0, help="start timeout (s)")
+
+    tool = kinds.add_parser(
+        "kafka-tool", help="run one of Kafka's bin/ tools from the pinned jars (any broker)"
+    )
+    tool.add_argument("tool", choices=sorted(KAFKA_TOOLS))
+    tool.add_argument("args", nargs=argparse.REMAINDER, help="the tool's own arguments")
 
     pg = kinds.add_parser("postgres", help="PostgreSQL (throwaway local cluster)")
     pg.add_argument("action", choices=["start", "stop", "status", "kill", "restart"])
@@ -192,6 +203,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         repo = find_repo_root()
         if args.kind == "kafka":
             return _kafka(args, repo)
+        if args.kind == "kafka-tool":
+            from meshkit.devinfra.kafka import LocalKafka
+
+            cmd = LocalKafka(repo).tool_command(args.tool, *args.args)
+            return subprocess.call(cmd, stdin=subprocess.DEVNULL)
         return _postgres(args, repo)
     except InfraError as exc:
         _err(f"error: {exc}")

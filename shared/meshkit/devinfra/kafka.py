@@ -49,6 +49,7 @@ from meshkit.devinfra import (
 )
 
 __all__ = [
+    "KAFKA_TOOLS",
     "KAFKA_VERSION",
     "LocalKafka",
     "kafka_ready",
@@ -65,6 +66,15 @@ KAFKA_JAR = f"kafka_2.13-{KAFKA_VERSION}.jar"
 JVM_OPTS_ENV = "MESH_KAFKA_JVM_OPTS"
 #: Set to 0 to disable the AppCDS class-data archive that speeds up JVM start.
 CDS_ENV = "MESH_KAFKA_CDS"
+
+#: Kafka's own command-line tools: the script in a Kafka distribution's ``bin/`` -> the main
+#: class it runs (``kafka-run-class.sh <class>``); the pinned jars hold them all.
+KAFKA_TOOLS: Mapping[str, str] = {
+    "kafka-producer-perf-test.sh": "org.apache.kafka.tools.ProducerPerformance",
+    "kafka-consumer-perf-test.sh": "org.apache.kafka.tools.ConsumerPerformance",
+    "kafka-topics.sh": "org.apache.kafka.tools.TopicCommand",
+    "kafka-consumer-groups.sh": "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+}
 
 _API_VERSIONS = 18
 _METADATA = 3
@@ -405,6 +415,23 @@ class LocalKafka:
             )
             + "\n"
         )
+
+    def tool_command(self, tool: str, *args: str) -> list[str]:
+        """The command line of one of Kafka's tools, as its ``bin/`` script would run it
+        (``tool`` names the script, e.g. ``kafka-producer-perf-test.sh``; see
+        :data:`KAFKA_TOOLS`). Installs the jars when needed; works against any broker."""
+        try:
+            main_class = KAFKA_TOOLS[tool]
+        except KeyError:
+            raise InfraError(f"unknown Kafka tool {tool!r}; known: {sorted(KAFKA_TOOLS)}") from None
+        self.ensure_installed()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._write_tools_log4j()
+        return [
+            self._java(), "-Xmx512m", "-Xshare:auto", "-XX:+UseSerialGC",
+            f"-Dlog4j2.configurationFile={self.tools_log4j_file}",
+            "-cp", self.classpath, main_class, *args,
+        ]  # fmt: skip
 
     def is_formatted(self) -> bool:
         return (self.kraft_dir / "meta.properties").is_file()

@@ -238,9 +238,8 @@ class EventConsumer:
                 await uow.session.execute(insert(inbox), inbox_rows)
             await uow.commit()
         self.processed_total += applied
-        for p in relevant:
-            assert p.typed is not None
-            metrics.EVENTS_CONSUMED.labels(self._service, p.typed.envelope.type).inc()
+        for row in inbox_rows:  # first deliveries only: duplicates were counted above
+            metrics.EVENTS_CONSUMED.labels(self._service, row["event_type"]).inc()
 
     async def _apply_one_with_retries(self, item: _Parsed) -> None:
         attempt = 0

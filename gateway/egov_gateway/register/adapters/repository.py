@@ -31,6 +31,7 @@ from egov_gateway.register.domain.model import (
 from egov_gateway.register.domain.outages import OutageInterval
 
 VERSION_KEY = "register_version"
+REGISTER_LOCK_KEY = 7243012  # pg_advisory lock id (migrations hold 7243011)
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -157,6 +158,13 @@ def _like_escape(text: str) -> str:
 class RegisterRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    # -- several gateway replicas on one database ---------------------------------------------
+    async def lock_register(self) -> None:
+        """Hold the register's write lock until this transaction ends (PostgreSQL: an advisory
+        transaction lock), so replicas that start together seed it one after the other."""
+        if (await self.session.connection()).dialect.name == "postgresql":
+            await self.session.execute(select(func.pg_advisory_xact_lock(REGISTER_LOCK_KEY)))
 
     # -- version (other gateway instances reload when it moves) ------------------------------
     async def version(self) -> int:

@@ -121,6 +121,7 @@ class UnifiedRegister:
         now = self.clock()
         async with self._uow() as uow:
             repo = uow.register
+            await repo.lock_register()  # replicas starting together: one seeds, others see it
             existing = {m.code: m for m in await repo.members()}
             changed = False
             for member in seed_members(dict(agency_urls)):
