@@ -8,6 +8,7 @@ from egov_gateway.api.directory import router as directory_router
 from egov_gateway.api.exchange import router as exchange_router
 from egov_gateway.api.register import router as register_router
 from egov_gateway.api.wellknown import router as wellknown_router
+from egov_gateway.portal.router import router as portal_router
 
 # the register's routers (incl. the GovStack directory under /r1) come before the routed
 # exchange's /r1 and /x catch-alls
@@ -18,4 +19,6 @@ routers: list[APIRouter] = [
     register_admin_router,
     audit_router,
     exchange_router,
+    # the portal's explicit paths (/, /services, /portal/*...) shadow none of the above
+    portal_router,
 ]
