@@ -3,3 +3,10 @@
 from meshkit.messaging import HandlerRegistry
 
 handlers = HandlerRegistry()
+
+# the single window: proactive offers from life events; the citizens' notification inbox
+from egov_gateway.singlewindow.notifications.handlers import notification_handlers  # noqa: E402
+from egov_gateway.singlewindow.offers.handlers import offer_handlers  # noqa: E402
+
+handlers.merge(offer_handlers)
+handlers.merge(notification_handlers)
