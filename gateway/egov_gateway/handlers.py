@@ -10,3 +10,10 @@ from egov_gateway.singlewindow.offers.handlers import offer_handlers  # noqa: E4
 
 handlers.merge(offer_handlers)
 handlers.merge(notification_handlers)
+
+# applications: agency events complete the waiting steps of composite services
+from egov_gateway.singlewindow.applications.handlers import (  # noqa: E402
+    handlers as application_handlers,
+)
+
+handlers.merge(application_handlers)

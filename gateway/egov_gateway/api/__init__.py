@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from egov_gateway.api.admin import router as register_admin_router
+from egov_gateway.api.applications import router as applications_router
 from egov_gateway.api.audit import router as audit_router
 from egov_gateway.api.directory import router as directory_router
 from egov_gateway.api.exchange import router as exchange_router
@@ -21,6 +22,7 @@ routers: list[APIRouter] = [
     directory_router,
     register_admin_router,
     audit_router,
+    applications_router,
     offers_router,
     notifications_router,
     stats_router,

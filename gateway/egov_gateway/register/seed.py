@@ -1509,6 +1509,8 @@ def composite_services() -> list[PublicService]:
                     {
                         "body": {
                             "recipient_iin": "$.applicant",
+                            "amount_tiyn": 38 * MRP_TIYN,
+                            "kbk": "213050",
                             "purpose": "childbirth allowance",
                             "reference": "$.steps.register_birth.event.act_number",
                         }
@@ -1557,7 +1559,7 @@ def composite_services() -> list[PublicService]:
                     compensation_input={
                         "path": {"bin": "$.steps.register_llp.event.bin"},
                         "body": {
-                            "new_status": "liquidated",
+                            "status": "liquidated",
                             "reason": "composite service compensated",
                         },
                     },
@@ -1570,6 +1572,7 @@ def composite_services() -> list[PublicService]:
                             "payer": "$.applicant",
                             "amount_tiyn": 26 * MRP_TIYN // 4,
                             "kbk": "108114",
+                            "due_date": "$.today_plus_days.10",
                             "purpose": "State duty: LLP registration",
                             "beneficiary_agency": "registry",
                             "reference": "$.steps.register_llp.event.bin",
@@ -1640,7 +1643,8 @@ def composite_services() -> list[PublicService]:
                         "body": {
                             "payer": "$.applicant",
                             "amount_tiyn": MRP_TIYN,
-                            "kbk": "108126",
+                            "kbk": "108106",
+                            "due_date": "$.today_plus_days.10",
                             "purpose": "Notarial fee: property sale",
                             "beneficiary_agency": "notary",
                             "reference": "$.steps.sale_contract.event.act_number",
@@ -1697,6 +1701,8 @@ def composite_services() -> list[PublicService]:
                     {
                         "body": {
                             "recipient_iin": "$.applicant",
+                            "amount_tiyn": 52 * MRP_TIYN,
+                            "kbk": "213050",
                             "purpose": "funeral allowance",
                             "reference": "$.steps.register_death.event.act_number",
                         }
