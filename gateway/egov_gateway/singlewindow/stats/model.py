@@ -18,7 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-ELECTRONIC_ORIGINS = frozenset({"portal", "mobile", "api", "proactive"})
+# "offer"/"proactive": a proactive offer accepted online
+ELECTRONIC_ORIGINS = frozenset({"portal", "mobile", "api", "offer", "proactive"})
 FINISHED = frozenset({"completed", "failed"})
 
 
