@@ -13,6 +13,7 @@ from egov_gateway.singlewindow.applications.wiring import (
     start_applications,
     stop_applications,
 )
+from egov_gateway.singlewindow.notifications.wiring import start_notifications
 from meshkit.auth.keys import KeyRing
 from meshkit.service import ServiceDefinition, ServiceRuntime, create_service_app
 
@@ -41,7 +42,13 @@ def definition(settings: GatewaySettings | None = None) -> ServiceDefinition:
         migrations_dir=MIGRATIONS,
         routers=routers,
         handlers=handlers,
-        on_startup=[load_keys, start_register, start_exchange, start_applications],
+        on_startup=[
+            load_keys,
+            start_register,
+            start_exchange,
+            start_applications,
+            start_notifications,
+        ],
         on_shutdown=[stop_applications, stop_exchange, stop_register],
         verify_gateway_assertion=False,
     )

@@ -3,17 +3,20 @@ payouts, license decisions), once per event, paginated, unread count, mark read.
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
 
+from egov_gateway.singlewindow.notifications.sms import RoutedSmsSender, SmsResult
 from egov_gateway.singlewindow.offers.testkit import SingleWindowHarness, iin
-from meshkit.contracts.gateway import ApplicationStatusChanged
+from meshkit.contracts.gateway import ApplicationOverdue, ApplicationStatusChanged
 from meshkit.contracts.licensing import ApplicationDecided
 from meshkit.contracts.payments import InvoiceIssued, PayoutCompleted
 from meshkit.contracts.registry import BirthRegistered
+from meshkit.gateway_client import GatewayClient
 from meshkit.problems import PROBLEM_JSON
 
 ME = iin(100, sex="female")
@@ -210,3 +213,113 @@ async def test_the_inbox_is_a_citizen_view(single_window: SingleWindowHarness) -
         ),
         422,
     )
+
+
+async def test_important_notifications_go_out_by_sms_once(
+    single_window: SingleWindowHarness,
+) -> None:
+    sw = single_window
+    app_id = str(uuid.uuid4())
+    await sw.deliver(status_changed("in_progress", app_id), subject=app_id)  # not important
+    await sw.deliver(status_changed("completed", app_id), subject=app_id)
+    assert await sw.send_sms() == 1
+    assert await sw.send_sms() == 0  # sent is sent
+    [(to, text, reference)] = sw.sms.sent
+    assert to == ME
+    assert text.startswith("eGov: Услуга оказана.") and "pm-birth-allowance" in text
+    box = await inbox(sw)
+    assert [n["sms"] for n in box["items"]] == ["sent", None]
+    assert reference == f"notification:{box['items'][0]['id']}"
+
+
+async def test_sms_failures_retry_then_give_up(single_window: SingleWindowHarness) -> None:
+    sw = single_window
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    await sw.deliver(status_changed("failed", first), subject=first)
+    sw.sms.result = SmsResult(False, "identity answered 503")
+    assert await sw.send_sms() == 0
+    assert [n["sms"] for n in (await inbox(sw))["items"]] == ["pending"]  # retried later
+    attempts = await sw.sql("SELECT sms_attempts, sms_error FROM notifications")
+    assert tuple(attempts[0]) == (1, "identity answered 503")
+
+    sw.sms.result = SmsResult(False, "identity answered 404", permanent=True)
+    await sw.deliver(
+        status_changed("failed", second),
+        subject=second,
+    )
+    await sw.send_sms()
+    assert [n["sms"] for n in (await inbox(sw))["items"]] == ["failed", "failed"]
+    sw.sms.result = SmsResult(True)
+    assert await sw.send_sms() == 0  # a failed SMS is not retried forever
+    assert len(sw.sms.sent) == 3
+
+
+async def test_the_routed_sms_sender_asks_identity_through_the_exchange() -> None:
+    seen: list[httpx.Request] = []
+    answers = iter([httpx.Response(202, json={"queued": True, "phone": "+7701*****67"}),
+                    httpx.Response(404, json={"title": "Not found"}),
+                    httpx.Response(503, json={"title": "Unavailable"})])  # fmt: skip
+
+    def agency(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return next(answers)
+
+    client = GatewayClient(
+        "http://gateway.test",
+        client_code="gateway",
+        static_token="t0k",
+        transport=httpx.MockTransport(agency),
+    )
+    sender = RoutedSmsSender(client)
+    try:
+        assert await sender.send(ME, "eGov: hello", "notification:1") == SmsResult(True)
+        gone = await sender.send(ME, "eGov: hello", "notification:2")
+        assert not gone.ok and gone.permanent
+        later = await sender.send(ME, "eGov: hello", "notification:3")
+        assert not later.ok and not later.permanent
+    finally:
+        await client.aclose()
+    req = seen[0]
+    assert (req.method, req.url.path) == ("POST", "/x/identity/notifications/sms")
+    assert req.headers["authorization"] == "Bearer t0k"
+    assert req.headers["x-mesh-user"] == ME and "notification" in req.headers["x-mesh-purpose"]
+    assert json.loads(req.content) == {
+        "iin": ME,
+        "text": "eGov: hello",
+        "reference": "notification:1",
+    }
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    down = GatewayClient(
+        "http://gateway.test", client_code="gateway", transport=httpx.MockTransport(refuse)
+    )
+    try:
+        result = await RoutedSmsSender(down).send(ME, "x", "notification:4")
+        assert not result.ok and not result.permanent and "unreachable" in (result.error or "")
+    finally:
+        await down.aclose()
+
+
+async def test_a_term_breach_is_an_important_notification(
+    single_window: SingleWindowHarness,
+) -> None:
+    sw = single_window
+    app_id = str(uuid.uuid4())
+    due = datetime(2026, 11, 30, 18, 0, tzinfo=UTC)
+    await sw.deliver(
+        ApplicationOverdue(
+            application_id=app_id,
+            service_code="rg-birth-certificate",
+            applicant_iin=ME,
+            agency="registry",
+            due_at=due,
+            detected_at=due,
+        ),
+        subject=app_id,
+    )
+    [n] = (await inbox(sw, lang="en"))["items"]
+    assert n["kind"] == "sla_breach" and n["important"] is True and n["sms"] == "pending"
+    assert n["title"] == "The term of the service was breached"
+    assert "2026-11-30T18:00" in n["body"] and n["ref_id"] == app_id

@@ -3,6 +3,7 @@ delivered twice), not made to who already applied, declined, expired, accepted."
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -22,6 +23,7 @@ from meshkit.contracts.registry import (
 )
 from meshkit.events import registry as event_registry
 from meshkit.problems import PROBLEM_JSON
+from meshkit.testing.polling import eventually
 
 MOTHER = iin(10, sex="female")
 FATHER = iin(20, born=date(1988, 3, 2), sex="male")
@@ -71,6 +73,17 @@ def test_declared_rules_name_real_services_and_events() -> None:
         "kz.egov.registry.death.registered.v1",
         "kz.egov.registry.legal_entity.registered.v1",
     }
+
+
+async def test_the_rules_are_published(single_window: SingleWindowHarness) -> None:
+    r = await single_window.client.get("/api/v1/proactive-rules")  # public: no token
+    assert r.status_code == 200
+    rules = {x["code"]: x for x in r.json()}
+    assert rules["birth-allowance"]["service_code"] == "pm-birth-allowance"
+    assert rules["birth-allowance"]["recipients"] == ["$.event.mother_iin", "$.event.father_iin"]
+    assert rules["birth-allowance"]["exclusive"] is True
+    assert rules["funeral-allowance"]["recipients"] == ["$.applicant"]
+    assert len(rules) == 6
 
 
 async def test_birth_offers_both_parents_once_even_when_redelivered(
@@ -263,3 +276,100 @@ async def test_offers_are_a_citizen_view(single_window: SingleWindowHarness) -> 
         await sw.client.post("/api/v1/me/offers/not-an-id!/accept", headers=sw.citizen(MOTHER)),
         422,
     )
+
+
+async def test_accept_runs_the_offered_service_with_the_states_data(
+    single_window: SingleWindowHarness,
+) -> None:
+    sw = single_window
+    await sw.deliver(birth(), subject=CHILD)
+    mine = next(o for o in await offers_of(sw, MOTHER) if o["service_code"] == "pm-birth-allowance")
+    theirs = next(
+        o for o in await offers_of(sw, FATHER) if o["service_code"] == "pm-birth-allowance"
+    )
+
+    r = await sw.client.post(f"/api/v1/me/offers/{mine['id']}/accept", headers=sw.citizen(MOTHER))
+    assert r.status_code == 201, r.text
+    body = r.json()
+    app_id = body["application"]["id"]
+    assert body["offer"]["status"] == "accepted"
+    assert body["offer"]["application_id"] == app_id
+    assert body["application"]["service_code"] == "pm-birth-allowance"
+
+    # the application is the mother's, came from the offer, and carries the state's data
+    rows = await sw.sql(
+        "SELECT applicant_iin, origin, service_code FROM applications WHERE id = :i", i=app_id
+    )
+    assert [tuple(r) for r in rows] == [(MOTHER, "offer", "pm-birth-allowance")]
+    got = await sw.client.get(f"/api/v1/applications/{app_id}", headers=sw.citizen(MOTHER))
+    assert got.status_code == 200, got.text
+
+    async def payout_requested() -> bool:
+        return any(c["path"] == "/payouts" for c in sw.agencies.calls)
+
+    await eventually(payout_requested, within=20, what="the allowance payout step")
+    payout = next(c for c in sw.agencies.calls if c["path"] == "/payouts")
+    assert payout["body"]["recipient_iin"] == MOTHER
+    assert payout["body"]["child_iin"] == CHILD
+
+    # one allowance per child: the father's alternative offer is withdrawn
+    statuses = {o["id"]: o["status"] for o in await offers_of(sw, FATHER, status="all")}
+    assert statuses[theirs["id"]] == "withdrawn"
+    problem(
+        await sw.client.post(
+            f"/api/v1/me/offers/{theirs['id']}/accept", headers=sw.citizen(FATHER)
+        ),
+        409,
+    )
+    # accepting twice does not apply twice
+    problem(
+        await sw.client.post(f"/api/v1/me/offers/{mine['id']}/accept", headers=sw.citizen(MOTHER)),
+        409,
+    )
+    count = await sw.sql("SELECT count(*) FROM applications WHERE applicant_iin = :m", m=MOTHER)
+    assert count[0][0] == 1
+
+
+async def test_accept_takes_only_what_the_state_does_not_hold(
+    single_window: SingleWindowHarness,
+) -> None:
+    sw = single_window
+    director, bin_ = STRANGER, "261140012345"
+    await sw.deliver(
+        LegalEntityRegistered(
+            bin=bin_,
+            name_kk="«Құрылыс» ЖШС",
+            name_ru="ТОО «Курылыс»",
+            legal_form="LLP",
+            director_iin=director,
+            founders=[Founder(id=director, share=Share(num=1, den=1))],
+            registered_at=datetime.now(UTC),
+        ),
+        subject=bin_,
+    )
+    offer = next(
+        o for o in await offers_of(sw, director) if o["service_code"] == "lc-license-construction"
+    )
+    path = f"/api/v1/me/offers/{offer['id']}/accept"
+    # the address of the activity is the citizen's to give: without it the application is refused
+    missing = problem(await sw.client.post(path, headers=sw.citizen(director)), 422)
+    assert "activity_address" in str(missing.get("errors") or missing["detail"])
+    assert [o["status"] for o in await offers_of(sw, director) if o["id"] == offer["id"]] == [
+        "offered"
+    ]
+    problem(await sw.client.post(path, json={"unexpected": 1}, headers=sw.citizen(director)), 422)
+    r = await sw.client.post(
+        path,
+        json={"payload": {"activity_address": "Астана, Мәңгілік Ел 55", "applicant_bin": "x"}},
+        headers=sw.citizen(director),
+    )
+    assert r.status_code == 201, r.text
+    app_id = r.json()["application"]["id"]
+    rows = await sw.sql("SELECT payload FROM applications WHERE id = :i", i=app_id)
+    stored = rows[0][0] if isinstance(rows[0][0], dict) else json.loads(rows[0][0])
+    # the state's data wins over anything the citizen sends for it
+    assert stored == {
+        "applicant_bin": bin_,
+        "license_type": "construction",
+        "activity_address": "Астана, Мәңгілік Ел 55",
+    }

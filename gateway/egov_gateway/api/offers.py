@@ -72,6 +72,42 @@ class AcceptOut(BaseModel):
     application: Any = Field(description="the application the offer started")
 
 
+class RuleOut(BaseModel):
+    code: str
+    event_type: str = Field(description="the life event that triggers the offer")
+    service_code: str
+    title: dict[str, str]
+    recipients: list[str] = Field(description="$.event.<field> or $.applicant")
+    payload: dict[str, Any] = Field(description="how the service input is filled")
+    valid_days: int
+    unless_applied: list[str]
+    exclusive: bool = Field(description="the offers of one event are alternatives")
+    citizen_supplies: list[str]
+
+
+@router.get(
+    "/proactive-rules",
+    response_model=list[RuleOut],
+    summary="The proactive rules of the register: which event offers what to whom (public)",
+)
+async def proactive_rules() -> list[RuleOut]:
+    return [
+        RuleOut(
+            code=r.code,
+            event_type=r.event_type,
+            service_code=r.service_code,
+            title={"kk": r.title.kk, "ru": r.title.ru, "en": r.title.en},
+            recipients=list(r.recipients),
+            payload=dict(r.payload),
+            valid_days=r.valid_days,
+            unless_applied=list(r.unless_applied),
+            exclusive=r.exclusive,
+            citizen_supplies=list(r.citizen_supplies),
+        )
+        for r in service.all_rules()
+    ]
+
+
 @router.get("/me/offers", response_model=OfferPage, summary="Services the state offers me")
 async def my_offers(
     request: Request,

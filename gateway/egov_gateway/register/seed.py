@@ -51,6 +51,7 @@ CONTRACT_OPERATIONS: dict[str, list[str]] = {
         "POST /ca/certificates/{serial}/revoke",
         "POST /ca/verify",
         "POST /oauth/token",
+        "POST /notifications/sms",
     ],
     "registry": [
         "POST /births",
@@ -219,6 +220,8 @@ DEFAULT_GRANTS: dict[str, list[str]] = {
         *_ops("payments", "POST /invoices", "GET /invoices/{id}", "POST /invoices/{id}/cancel"),
     ],
     "payments": _ops("identity", "GET /persons/{iin}"),
+    # the single window's SMS notices to citizens
+    "gateway": _ops("identity", "POST /notifications/sms"),
 }
 
 
@@ -640,6 +643,25 @@ def simple_services() -> list[PublicService]:
             public=True,
             sla=(1, "minutes"),
             channels=["portal", "mobile", "api"],
+        ),
+        _svc(
+            "id-notice-sms",
+            "identity",
+            (
+                "Азаматқа SMS-хабарлама",
+                "SMS-уведомление гражданина",
+                "SMS notice to a citizen",
+            ),
+            (
+                "Шлюз азаматтың тіркелген телефонына маңызды хабарламаларды жібереді.",
+                "Шлюз отправляет важные уведомления на зарегистрированный телефон гражданина.",
+                "The gateway sends important notices to a citizen's registered phone.",
+            ),
+            ["POST /notifications/sms"],
+            _schema(["iin", "text"], iin=IIN_S, text=TEXT_S),
+            citizen_facing=False,
+            channels=INTERAGENCY,
+            sla=(1, "minutes"),
         ),
         # ---------------------------------------------------------------- registry
         _svc(

@@ -6,6 +6,7 @@ from typing import Any
 
 from egov_gateway.singlewindow.notifications import model
 from egov_gateway.singlewindow.notifications.service import notify
+from meshkit.contracts.gateway import ApplicationOverdue as TermBreached
 from meshkit.contracts.gateway import ApplicationStatusChanged
 from meshkit.contracts.licensing import ApplicationDecided, ApplicationOverdue
 from meshkit.contracts.payments import InvoiceIssued, PayoutCompleted
@@ -20,6 +21,19 @@ async def on_application_status(event: TypedEvent[Any], uow: UnitOfWork) -> None
     d: ApplicationStatusChanged = event.data
     draft = model.application_status(
         d.applicant_iin, d.application_id, d.service_code, d.status, d.reason
+    )
+    await notify(uow, draft, source_event_id=event.id)
+
+
+@notification_handlers.on(TermBreached)
+async def on_term_breached(event: TypedEvent[Any], uow: UnitOfWork) -> None:
+    d: TermBreached = event.data
+    draft = model.application_status(
+        d.applicant_iin,
+        d.application_id,
+        d.service_code,
+        "overdue",
+        f"the term ended at {d.due_at.isoformat(timespec='minutes')}",
     )
     await notify(uow, draft, source_event_id=event.id)
 

@@ -43,6 +43,7 @@ class Notification:
     created_at: datetime
     read_at: datetime | None
     sms_status: str | None
+    sms_attempts: int = 0
 
 
 def for_citizen(iin: str | None) -> bool:

@@ -34,6 +34,7 @@ def _from(row: Mapping[Any, Any]) -> Notification:
         created_at=created,
         read_at=_utc(row["read_at"]),
         sms_status=row["sms_status"],
+        sms_attempts=int(row["sms_attempts"] or 0),
     )
 
 

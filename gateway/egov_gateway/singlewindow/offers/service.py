@@ -176,7 +176,7 @@ async def accept_offer(
         await uow.commit()
     try:
         view = await submit_application(
-            runtime, iin, offer.service_code, offer.merged_payload(supplied), origin="proactive"
+            runtime, iin, offer.service_code, offer.merged_payload(supplied), origin="offer"
         )
     except Exception:
         async with runtime.uow_factory() as uow:

@@ -16,6 +16,8 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from egov_gateway.singlewindow.applications.adapters.tables import applications
+from egov_gateway.singlewindow.applications.engine import CallOutcome
+from egov_gateway.singlewindow.notifications.sms import SmsResult
 from egov_gateway.testkit import ISSUER, TestIdentity
 from meshkit.events import CloudEvent, EventData, TypedEvent, build_envelope
 from meshkit.ids import make_iin
@@ -38,6 +40,35 @@ def iin(serial: int, *, born: date = date(1990, 5, 17), sex: str = "female") -> 
     raise AssertionError("no valid IIN")
 
 
+class RecordingCaller:
+    """Stands in for the agencies behind the routed exchange: every step call succeeds."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    async def call(self, request: Any, **kw: Any) -> CallOutcome:
+        self.calls.append(
+            {
+                "method": request.method,
+                "agency": request.agency,
+                "path": request.path,
+                "body": request.body,
+                **kw,
+            }
+        )
+        return CallOutcome(True, 201, {"id": f"R-{len(self.calls)}", "status": "completed"})
+
+
+class RecordingSms:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, str]] = []
+        self.result = SmsResult(True)
+
+    async def send(self, iin: str, text: str, reference: str) -> SmsResult:
+        self.sent.append((iin, text, reference))
+        return self.result
+
+
 class _Refuse(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("no agencies in this test", request=request)
@@ -48,6 +79,8 @@ class SingleWindowHarness:
     client: httpx.AsyncClient
     app: FastAPI
     identity: TestIdentity
+    agencies: RecordingCaller
+    sms: RecordingSms
 
     @property
     def runtime(self) -> ServiceRuntime:
@@ -121,6 +154,11 @@ class SingleWindowHarness:
                 )
             )
 
+    async def send_sms(self) -> int:
+        """One round of the SMS dispatcher (its loop does not run in these tests)."""
+        sent: int = await self.runtime.extras["sms_dispatcher"].run_once()
+        return sent
+
     async def sql(self, statement: str, **params: Any) -> list[Any]:
         async with self.runtime.engine.begin() as conn:
             result = await conn.execute(text(statement), params)
@@ -141,6 +179,10 @@ async def start_single_window(
     }
     settings.update(overrides)
     app = build_app("gateway", tmp_path / "gw", **settings)
-    app.state.runtime.extras["register_transport"] = _Refuse()
+    extras = app.state.runtime.extras
+    extras["register_transport"] = _Refuse()
+    agencies, sms = RecordingCaller(), RecordingSms()
+    extras["applications_caller"] = agencies
+    extras["sms_sender"], extras["sms_dispatch"] = sms, False
     async with running(app) as client:
-        yield SingleWindowHarness(client, app, identity)
+        yield SingleWindowHarness(client, app, identity, agencies, sms)

@@ -1,6 +1,6 @@
 """The efficiency indicators (pure): computed from application records of a period.
 
-Definitions (also in gateway/docs/single-window.md):
+Definitions (also in gateway/docs/offers-notifications-stats.md):
 - *rendered*: applications of the period that completed; *electronic*: those that came through
   an electronic channel (portal, mobile, api, or a proactive offer accepted online);
 - *term (SLA) violation*: an application marked overdue, completed after its due time, or
