@@ -15,6 +15,7 @@ from egov_gateway.register.proactive_rules import seed_proactive_rules
 from egov_gateway.register.seed import seed_services
 from egov_gateway.singlewindow.offers.testkit import SingleWindowHarness, iin
 from meshkit.contracts.common import Share
+from meshkit.contracts.gateway import ApplicationSubmitted
 from meshkit.contracts.registry import (
     BirthRegistered,
     DeathRegistered,
@@ -373,3 +374,43 @@ async def test_accept_takes_only_what_the_state_does_not_hold(
         "license_type": "construction",
         "activity_address": "Астана, Мәңгілік Ел 55",
     }
+
+
+async def test_applying_by_oneself_withdraws_the_offer_and_its_alternatives(
+    single_window: SingleWindowHarness,
+) -> None:
+    sw = single_window
+    await sw.deliver(birth(), subject=CHILD)
+
+    async def apply(child: str) -> str:
+        r = await sw.client.post(
+            "/api/v1/applications",
+            json={
+                "service_code": "pm-birth-allowance",
+                "payload": {"recipient_iin": FATHER, "child_iin": child},
+            },
+            headers=sw.citizen(FATHER),
+        )
+        assert r.status_code in (200, 201, 202), r.text
+        app_id: str = r.json()["id"]
+        await sw.deliver(
+            ApplicationSubmitted(
+                application_id=app_id,
+                service_code="pm-birth-allowance",
+                applicant_iin=FATHER,
+                due_at=datetime.now(UTC) + timedelta(days=8),
+            ),
+            subject=app_id,
+        )
+        return app_id
+
+    # the allowance for another child leaves this child's offers alone
+    await apply(iin(60, born=date(2025, 1, 5), sex="female"))
+    assert len(await offers_of(sw, FATHER)) == 2
+    # the father applies from the catalogue for this child: nobody is offered it any more
+    await apply(CHILD)
+    for parent in (MOTHER, FATHER):
+        codes = [o["service_code"] for o in await offers_of(sw, parent)]
+        assert codes == ["rg-birth-certificate"]
+    statuses = sorted(o["status"] for o in await offers_of(sw, MOTHER, status="all"))
+    assert statuses == ["offered", "withdrawn"]

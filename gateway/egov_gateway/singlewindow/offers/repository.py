@@ -97,6 +97,14 @@ class OfferRepository:
         )
         return [_from(r) for r in rows.mappings()]
 
+    async def open_for(self, iin: str, service_code: str) -> list[Offer]:
+        rows = await self.session.execute(
+            select(t).where(
+                t.c.citizen_iin == iin, t.c.service_code == service_code, t.c.status == "offered"
+            )
+        )
+        return [_from(r) for r in rows.mappings()]
+
     async def page(
         self, iin: str, *, statuses: Collection[str] | None, limit: int, offset: int
     ) -> tuple[list[Offer], int]:
@@ -131,6 +139,12 @@ class OfferRepository:
             select(applications.c.applicant_iin).where(applications.c.id == application_id)
         )
         return str(found) if found else None
+
+    async def application_payload(self, application_id: str) -> dict[str, Any] | None:
+        found = await self.session.scalar(
+            select(applications.c.payload).where(applications.c.id == application_id)
+        )
+        return dict(found) if isinstance(found, dict) else None
 
     async def already_applied(
         self,

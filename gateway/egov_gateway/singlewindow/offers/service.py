@@ -118,6 +118,30 @@ async def make_offers(
     return made
 
 
+async def withdraw_for_application(
+    uow: UnitOfWork, application_id: str, service_code: str, applicant_iin: str
+) -> list[Offer]:
+    """The citizen applied by themselves (catalogue, not the offer) for a service they were
+    offered, with the same data: the offer has served its purpose — withdraw it, and its
+    alternatives when the rule is exclusive (one allowance per child, whoever applies)."""
+    repo = OfferRepository(uow.session)
+    offers = await repo.open_for(applicant_iin, service_code)
+    if not offers:
+        return []
+    payload = await repo.application_payload(application_id) or {}
+    now = utcnow()
+    withdrawn: list[Offer] = []
+    for offer in offers:
+        if any(k in payload and payload[k] != v for k, v in offer.payload.items()):
+            continue  # the same service for something else (another child)
+        targets = [offer, *(await repo.alternatives(offer) if offer.exclusive else [])]
+        for o in targets:
+            if o.withdraw(now):
+                await repo.save(o)
+                withdrawn.append(o)
+    return withdrawn
+
+
 async def my_offers(
     uow: UnitOfWork, iin: str, *, only_open: bool, limit: int, offset: int
 ) -> tuple[list[Offer], int]:
