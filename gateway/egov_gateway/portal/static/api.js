@@ -86,13 +86,22 @@ export const offers = (query) => call("GET", "/api/v1/me/offers", { query });
 export const acceptOffer = (id, supplied) => call("POST", `/api/v1/me/offers/${encodeURIComponent(id)}/accept`, { body: supplied && Object.keys(supplied).length ? { payload: supplied } : {} });
 export const declineOffer = (id) => call("POST", `/api/v1/me/offers/${encodeURIComponent(id)}/decline`, { body: {} });
 export const notifications = (query) => call("GET", "/api/v1/me/notifications", { query });
-export const markRead = (id) => call("POST", `/api/v1/me/notifications/${encodeURIComponent(id)}/read`, { body: {} });
+export const markRead = (ids) => call("POST", "/api/v1/me/notifications/read", { body: { ids } });
 export const dataAccess = (query) => call("GET", "/api/v1/me/data-access", { query });
 
 // -- payments (routed to svc-payments; the citizen pays at the sandbox bank's own page) ------
 export const invoices = (payer) => call("GET", "/x/payments/invoices", { query: { payer } });
 export const invoice = (id) => call("GET", `/x/payments/invoices/${encodeURIComponent(id)}`);
 export const startPayment = (id) => call("POST", `/x/payments/invoices/${encodeURIComponent(id)}/payments`, { body: {} });
+
+// names of services in the current language, fetched once per code
+const names = new Map();
+export async function serviceNames(codes, lang) {
+  await Promise.all([...new Set(codes)].filter((c) => !names.has(`${lang}:${c}`)).map(async (c) => {
+    try { names.set(`${lang}:${c}`, (await service(c, lang)).name); } catch { names.set(`${lang}:${c}`, c); }
+  }));
+  return (code) => names.get(`${lang}:${code}`) || code;
+}
 
 // lists come as {items: [...]} or as a bare array
 export function items(data) {

@@ -58,7 +58,12 @@ function renderChrome(active) {
   }
 }
 
+let generation = 0;
+
 export async function route() {
+  // a newer navigation wins: a slower, older page never overwrites it
+  const mine = ++generation;
+  const stale = () => mine !== generation;
   const path = location.pathname.replace(/\/+$/, "") || "/";
   const main = document.getElementById("main");
   let match = null;
@@ -76,12 +81,15 @@ export async function route() {
     main.append(h("h1", {}, t("login_title")), h("p", { class: "notice" }, t("login_needed")));
     await login.render(main, [], { navigate, refresh: route });
   } else {
+    main.setAttribute("aria-busy", "true");
     main.append(h("p", { class: "muted" }, t("loading")));
     try {
       const content = h("div", {});
       await match.page(content, params, { navigate, refresh: route });
+      if (stale()) return;
       clear(main).append(...content.childNodes);
     } catch (err) {
+      if (stale()) return;
       if (err instanceof api.ApiError && err.status === 401) {
         api.clearSession();
         return navigate("/login", { replace: true });
@@ -89,6 +97,7 @@ export async function route() {
       clear(main).append(h("h1", {}, t("error")), h("p", { class: "alert", role: "alert" }, err.message || String(err)));
     }
   }
+  main.removeAttribute("aria-busy");
   const heading = main.querySelector("h1");
   if (heading) { heading.setAttribute("tabindex", "-1"); document.title = `${heading.textContent} — eGov`; }
   if (routed) (heading || main).focus();

@@ -23,6 +23,7 @@ const STRINGS = {
     invoices_title: "Шоттар мен төлемдер", pay: "Төлеу", paid: "Төленді", amount: "Сомасы", pay_opened: "Банк беті жаңа бетте ашылды. Төлегеннен кейін «Жаңарту» басыңыз.", open_bank: "Банк бетіне өту",
     operator_title: "Тиімділік көрсеткіштері", period_from: "Басы", period_to: "Соңы", show: "Көрсету", health: "Желінің жағдайы",
     up: "жұмыс істейді", down: "істемейді", suspended: "тоқтатылған", outage_total: "Іркілістер барлығы", data_table: "Деректер кестесі",
+    k_applications: "Өтініштер", k_rendered: "Көрсетілген қызметтер", k_share_electronic: "Электронды үлесі", k_violations: "Мерзім бұзушылықтар", k_satisfaction: "Қанағаттану (1–5)", k_ratings: "Бағалар саны", k_median: "Нәтижеге дейін, медиана", k_p90: "Нәтижеге дейін, p90", k_failures: "Техникалық іркілістер", k_integrations: "Ведомствоаралық интеграциялар (қолданылған / рұқсат)", c_by_status: "Мәртебе бойынша өтініштер", c_ratings: "Бағалардың бөлінуі", c_rendered_agency: "Ведомстволар бойынша көрсетілген қызметтер", c_violations_agency: "Ведомстволар бойынша мерзім бұзушылықтар", c_failures_agency: "Ведомстволар бойынша іркілістер, с", c_integrations: "Интеграциялар", c_satisfaction_service: "Қызметтер бойынша қанағаттану", used: "қолданылған", granted: "рұқсат етілген", all_agencies: "Барлық ведомстволар",
     loading: "Жүктелуде…", error: "Қате", not_found: "Бет табылмады", operator_only: "Бұл бет операторларға арналған.",
   },
   ru: {
@@ -48,6 +49,7 @@ const STRINGS = {
     invoices_title: "Счета и платежи", pay: "Оплатить", paid: "Оплачено", amount: "Сумма", pay_opened: "Страница банка открыта в новой вкладке. После оплаты нажмите «Обновить».", open_bank: "Перейти на страницу банка",
     operator_title: "Показатели эффективности", period_from: "С", period_to: "По", show: "Показать", health: "Состояние сети",
     up: "работает", down: "недоступно", suspended: "приостановлено", outage_total: "Всего сбоев", data_table: "Таблица данных",
+    k_applications: "Заявления", k_rendered: "Оказано услуг", k_share_electronic: "Доля в электронном виде", k_violations: "Нарушения сроков", k_satisfaction: "Удовлетворённость (1–5)", k_ratings: "Оценок", k_median: "До результата, медиана", k_p90: "До результата, p90", k_failures: "Технические сбои", k_integrations: "Межведомственные интеграции (используются / разрешены)", c_by_status: "Заявления по статусам", c_ratings: "Распределение оценок", c_rendered_agency: "Оказано услуг по ведомствам", c_violations_agency: "Нарушения сроков по ведомствам", c_failures_agency: "Сбои по ведомствам, с", c_integrations: "Интеграции", c_satisfaction_service: "Удовлетворённость по услугам", used: "используются", granted: "разрешены", all_agencies: "Все ведомства",
     loading: "Загрузка…", error: "Ошибка", not_found: "Страница не найдена", operator_only: "Эта страница для операторов.",
   },
   en: {
@@ -73,6 +75,7 @@ const STRINGS = {
     invoices_title: "Invoices and payments", pay: "Pay", paid: "Paid", amount: "Amount", pay_opened: "The bank's page opened in a new tab. Press “Refresh” after paying.", open_bank: "Go to the bank's page",
     operator_title: "Efficiency figures", period_from: "From", period_to: "To", show: "Show", health: "Health of the mesh",
     up: "up", down: "down", suspended: "suspended", outage_total: "Technical failures, total", data_table: "Data table",
+    k_applications: "Applications", k_rendered: "Services rendered", k_share_electronic: "Share electronic", k_violations: "Term (SLA) violations", k_satisfaction: "Satisfaction (1–5)", k_ratings: "Ratings", k_median: "Time to result, median", k_p90: "Time to result, p90", k_failures: "Technical failures", k_integrations: "Integrations between agencies (used / granted)", c_by_status: "Applications by status", c_ratings: "Distribution of ratings", c_rendered_agency: "Services rendered by agency", c_violations_agency: "Term violations by agency", c_failures_agency: "Technical failures by agency, s", c_integrations: "Integrations", c_satisfaction_service: "Satisfaction by service", used: "used", granted: "granted", all_agencies: "All agencies",
     loading: "Loading…", error: "Error", not_found: "Page not found", operator_only: "This page is for operators.",
   },
 };

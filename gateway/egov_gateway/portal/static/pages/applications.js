@@ -15,11 +15,13 @@ export function text(value) {
   if (value && typeof value === "object") return value[lang()] || value.en || Object.values(value)[0] || "";
   return value ?? "";
 }
-function serviceName(app) { return text(app.service_name || app.service_names || app.names) || app.service_code; }
+let nameOf = (code) => code;
+function serviceName(app) { return nameOf(app.service_code); }
 
 export async function list(root) {
   const data = await api.myApplications({ limit: 100 });
   const rows = api.items(data);
+  nameOf = await api.serviceNames(rows.map((a) => a.service_code), lang());
   root.append(h("h1", {}, t("applications_title")));
   if (!rows.length) { root.append(h("p", {}, t("none")), h("p", {}, h("a", { href: "/services", "data-link": "" }, t("nav_services")))); return; }
   root.append(tableOf(t("applications_title"), [
@@ -88,6 +90,7 @@ function ratingForm(app, ctx) {
 
 export async function detail(root, [id], ctx) {
   const app = await api.application(id);
+  nameOf = await api.serviceNames([app.service_code], lang());
   root.append(
     h("h1", {}, serviceName(app)),
     h("p", {}, `${t("status")}: `, h("span", { class: statusClass(app.status), id: "app-status", "data-status": app.status }, app.status),

@@ -5,7 +5,7 @@ import { t, lang, fieldLabel } from "../i18n.js";
 import { statusClass, text } from "./applications.js";
 
 export async function offers(root, _params, ctx) {
-  const data = await api.offers();
+  const data = await api.offers({ status: "all", limit: 100 });
   const rows = api.items(data);
   root.append(h("h1", {}, t("offers_title")));
   if (!rows.length) { root.append(h("p", {}, t("none"))); return; }
@@ -50,19 +50,19 @@ export async function offers(root, _params, ctx) {
 }
 
 export async function notifications(root, _params, ctx) {
-  const data = await api.notifications({ limit: 100 });
+  const data = await api.notifications({ limit: 100, lang: lang() });
   const rows = api.items(data);
   root.append(h("h1", {}, t("notifications_title")));
   if (!rows.length) { root.append(h("p", {}, t("none"))); return; }
-  root.append(h("ul", { class: "cards", id: "notifications" }, rows.map((n) => h("li", { class: n.read_at ? "card" : "card unread", "data-kind": n.kind },
+  root.append(h("ul", { class: "cards", id: "notifications" }, rows.map((n) => h("li", { class: n.read || n.read_at ? "card" : "card unread", "data-kind": n.kind },
     h("h2", {}, text(n.title)),
     h("p", {}, text(n.body)),
     h("p", { class: "meta" }, timeEl(n.created_at || n.at, lang()),
       n.ref_type === "application" && n.ref_id ? h("a", { href: `/applications/${encodeURIComponent(n.ref_id)}`, "data-link": "" }, t("nav_applications")) : null,
       n.ref_type === "offer" ? h("a", { href: "/offers", "data-link": "" }, t("nav_offers")) : null,
       n.ref_type === "invoice" ? h("a", { href: "/invoices", "data-link": "" }, t("nav_invoices")) : null),
-    n.read_at ? null : h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", onclick: async () => {
-      try { await api.markRead(n.id); await ctx.refresh(); announce(t("mark_read")); } catch (err) { announce(err.message); }
+    n.read || n.read_at ? null : h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", onclick: async () => {
+      try { await api.markRead([n.id]); await ctx.refresh(); announce(t("mark_read")); } catch (err) { announce(err.message); }
     } }, t("mark_read")))))));
 }
 

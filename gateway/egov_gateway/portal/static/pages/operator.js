@@ -1,56 +1,67 @@
-// The operator's page: efficiency figures as charts, and the health of the mesh.
+// The operator's page: the efficiency figures (GET /api/v1/stats) as charts, and the mesh's health.
 import * as api from "../api.js";
 import { h, tableOf, timeEl, field } from "../ui.js";
 import { t, lang } from "../i18n.js";
 import { barChart, shareChart } from "../charts.js";
 
-const LABELS = {
-  services_rendered: "Services rendered", rendered: "Services rendered", share_electronic: "Share electronic",
-  electronic_share: "Share electronic", sla_violations: "Term (SLA) violations", term_violations: "Term (SLA) violations",
-  applications_by_status: "Applications by status", by_status: "Applications by status",
-  satisfaction: "Satisfaction", average: "Average rating", distribution: "Ratings (1–5)", avg_rating: "Average rating",
-  integrations: "Integrations", used: "used", granted: "granted", outages: "Technical failures",
-  time_to_result: "Time to result", median_s: "median, s", p90_s: "p90, s", total_seconds: "total, s",
-};
-const label = (k) => LABELS[k] || k.replace(/_/g, " ");
-const isNum = (v) => typeof v === "number" && Number.isFinite(v);
-const LABEL_KEYS = ["agency", "service_code", "service", "code", "status", "name", "key", "rating", "label"];
+const num = (v, digits = 1) => (v === null || v === undefined ? "—" : Number(v).toLocaleString(undefined, { maximumFractionDigits: digits }));
+function duration(seconds) {
+  if (seconds === null || seconds === undefined) return "—";
+  if (seconds < 120) return `${num(seconds)} s`;
+  if (seconds < 7200) return `${num(seconds / 60)} min`;
+  if (seconds < 172800) return `${num(seconds / 3600)} h`;
+  return `${num(seconds / 86400)} d`;
+}
+const kpi = (key, value, label) => h("li", { class: "kpi", "data-key": key }, h("span", { class: "value" }, value), h("span", { class: "label" }, label));
 
-// draws whatever the figures hold: numbers as tiles, maps of numbers and lists of rows as bar charts
 function figures(stats) {
-  const kpis = [];
-  const charts = [];
-  const tables = [];
-  const walk = (obj, prefix) => {
-    for (const [k, v] of Object.entries(obj)) {
-      const name = prefix ? `${label(prefix)} — ${label(k)}` : label(k);
-      if (isNum(v)) {
-        if (/share|ratio|rate$/.test(k) && v >= 0 && v <= 1) charts.push(shareChart(name, v, { id: `chart-${prefix ? prefix + "-" : ""}${k}` }));
-        else kpis.push(h("li", { class: "kpi", "data-key": prefix ? `${prefix}.${k}` : k }, h("span", { class: "value" }, v.toLocaleString(undefined, { maximumFractionDigits: 2 })), h("span", { class: "label" }, name)));
-      } else if (Array.isArray(v) && v.length && typeof v[0] === "object") {
-        const lk = LABEL_KEYS.find((x) => x in v[0]) || Object.keys(v[0]).find((x) => typeof v[0][x] === "string");
-        const numKeys = Object.keys(v[0]).filter((x) => isNum(v[0][x]) && x !== lk);
-        if (lk && numKeys.length) charts.push(barChart(`${name} — ${label(numKeys[0])}`, v.map((r) => ({ label: String(r[lk]), value: r[numKeys[0]] })), { id: `chart-${k}` }));
-        const cols = [lk, ...numKeys].filter(Boolean);
-        if (cols.length) tables.push(tableOf(name, cols.map((c, i) => ({ label: label(c), num: i > 0, value: (r) => (isNum(r[c]) ? r[c].toLocaleString(undefined, { maximumFractionDigits: 2 }) : String(r[c] ?? "")) })), v));
-      } else if (v && typeof v === "object" && !Array.isArray(v)) {
-        const entries = Object.entries(v);
-        if (entries.length && entries.every(([, x]) => isNum(x)) && !entries.some(([x]) => /share|average|avg|median|p90|mean/.test(x))) {
-          charts.push(barChart(name, entries.map(([a, b]) => ({ label: label(a), value: b })), { id: `chart-${k}` }));
-        } else walk(v, k);
-      }
-    }
-  };
-  walk(stats, "");
-  return { kpis, charts, tables };
+  const o = stats.overall || {};
+  const tf = stats.technical_failures || { total_seconds: 0, by_agency: {}, by_service: {} };
+  const integ = stats.integrations || { used: 0, granted: 0, operations: [] };
+  const byAgency = Object.entries(stats.by_agency || {});
+  const rated = Object.entries(stats.by_service || {}).filter(([, f]) => f.satisfaction_avg !== null && f.satisfaction_avg !== undefined);
+  return [
+    h("ul", { class: "kpis", id: "kpis" },
+      kpi("applications", num(o.applications, 0), t("k_applications")),
+      kpi("services_rendered", num(o.services_rendered, 0), t("k_rendered")),
+      kpi("term_violations", num(o.term_violations, 0), t("k_violations")),
+      kpi("satisfaction_avg", num(o.satisfaction_avg, 2), t("k_satisfaction")),
+      kpi("ratings_count", num(o.ratings_count, 0), t("k_ratings")),
+      kpi("time_to_result_median_s", duration(o.time_to_result_median_s), t("k_median")),
+      kpi("time_to_result_p90_s", duration(o.time_to_result_p90_s), t("k_p90")),
+      kpi("technical_failures", duration(tf.total_seconds), t("k_failures")),
+      kpi("integrations", `${num(integ.used, 0)} / ${num(integ.granted, 0)}`, t("k_integrations"))),
+    h("div", { class: "charts", id: "charts" },
+      shareChart(t("k_share_electronic"), o.share_electronic ?? 0, { id: "chart-share-electronic" }),
+      barChart(t("c_by_status"), Object.entries(o.by_status || {}).map(([k, v]) => ({ label: k, value: v })), { id: "chart-by-status" }),
+      barChart(t("c_ratings"), ["1", "2", "3", "4", "5"].map((k) => ({ label: `${k} ★`, value: (o.ratings || {})[k] || 0 })), { id: "chart-ratings" }),
+      barChart(t("c_rendered_agency"), byAgency.map(([k, f]) => ({ label: k, value: f.services_rendered })), { id: "chart-rendered-by-agency" }),
+      barChart(t("c_violations_agency"), byAgency.map(([k, f]) => ({ label: k, value: f.term_violations })), { id: "chart-violations-by-agency" }),
+      barChart(t("c_failures_agency"), Object.entries(tf.by_agency || {}).map(([k, v]) => ({ label: k, value: Math.round(v.seconds) })), { id: "chart-failures-by-agency" }),
+      barChart(t("c_integrations"), [{ label: t("used"), value: integ.used }, { label: t("granted"), value: integ.granted }], { id: "chart-integrations" }),
+      rated.length ? barChart(t("c_satisfaction_service"), rated.map(([k, f]) => ({ label: k, value: f.satisfaction_avg })), { id: "chart-satisfaction-by-service" }) : null),
+    Object.keys(stats.by_service || {}).length ? tableOf(t("service"), [
+      { label: t("service"), value: ([k]) => k },
+      { label: t("k_applications"), num: true, value: ([, f]) => num(f.applications, 0) },
+      { label: t("k_rendered"), num: true, value: ([, f]) => num(f.services_rendered, 0) },
+      { label: t("k_violations"), num: true, value: ([, f]) => num(f.term_violations, 0) },
+      { label: t("k_satisfaction"), num: true, value: ([, f]) => num(f.satisfaction_avg, 2) },
+      { label: t("k_median"), num: true, value: ([, f]) => duration(f.time_to_result_median_s) },
+      { label: t("k_p90"), num: true, value: ([, f]) => duration(f.time_to_result_p90_s) },
+    ], Object.entries(stats.by_service)) : null,
+    integ.operations && integ.operations.length ? tableOf(t("c_integrations"), [
+      { label: t("who"), value: (r) => r.client },
+      { label: t("agency"), value: (r) => r.agency },
+      { label: t("operation"), value: (r) => r.operation_id },
+      { label: "calls", num: true, value: (r) => num(r.calls, 0) },
+    ], integ.operations) : null,
+  ];
 }
 
 async function health() {
   const [agencies, outages] = await Promise.all([api.agencies(lang()), api.outages({}).catch(() => null)]);
   const down = new Set();
-  const totals = {};
   for (const a of (outages && outages.agencies) || []) {
-    totals[a.agency] = a.total_seconds;
     if ((a.intervals || []).some((iv) => !iv.ended_at)) down.add(a.agency);
   }
   const providers = api.items(agencies).filter((a) => a.provider !== false);
@@ -61,43 +72,43 @@ async function health() {
       return h("li", { class: state, "data-agency": a.code, "data-state": state },
         h("strong", {}, a.code), " — ", h("span", {}, t(state)), h("br", {}), h("span", { class: "muted" }, a.name));
     })),
-    barChart(`${t("outage_total")}, s`, providers.map((a) => ({ label: a.code, value: Math.round(totals[a.code] || 0) })), { id: "chart-outages" }),
   ];
 }
 
 export async function render(root, _params, ctx) {
   const s = api.session();
   root.append(h("h1", {}, t("operator_title")));
-  if (s.kind !== "operator") { root.append(h("p", { class: "notice" }, t("operator_only"))); }
+  if (s.kind !== "operator") root.append(h("p", { class: "notice" }, t("operator_only")));
   const params = new URLSearchParams(location.search);
   const from = params.get("from") || "";
   const to = params.get("to") || "";
-  const fromInput = h("input", { type: "date", name: "from", value: from });
-  const toInput = h("input", { type: "date", name: "to", value: to });
+  const agency = params.get("agency") || "";
+  const agencies = api.items(await api.agencies(lang())).filter((a) => a.provider !== false);
+  const fromInput = h("input", { type: "date", name: "from" });
+  const toInput = h("input", { type: "date", name: "to" });
+  fromInput.value = from.slice(0, 10);
+  toInput.value = to.slice(0, 10);
+  const agencySelect = h("select", { name: "agency" }, h("option", { value: "" }, t("all_agencies")),
+    agencies.map((a) => h("option", { value: a.code, selected: a.code === agency }, a.code)));
   const form = h("form", { class: "search", id: "period-form" },
     field({ id: "period-from", label: t("period_from"), control: fromInput }),
     field({ id: "period-to", label: t("period_to"), control: toInput }),
+    field({ id: "period-agency", label: t("agency"), control: agencySelect }),
     h("div", { class: "field" }, h("button", { type: "submit" }, t("show"))));
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     const n = new URLSearchParams();
     if (fromInput.value) n.set("from", `${fromInput.value}T00:00:00Z`);
     if (toInput.value) n.set("to", `${toInput.value}T23:59:59Z`);
+    if (agencySelect.value) n.set("agency", agencySelect.value);
     ctx.navigate(`/operator${n.toString() ? "?" + n : ""}`);
   });
-  fromInput.value = from.slice(0, 10);
-  toInput.value = to.slice(0, 10);
   root.append(form);
   const [stats, mesh] = await Promise.all([
-    api.stats({ from, to }).catch((err) => ({ __error: err })),
+    api.stats({ from, to, agency }).catch((err) => ({ __error: err })),
     health().catch((err) => [h("p", { class: "alert" }, err.message)]),
   ]);
-  if (stats && stats.__error) {
-    root.append(h("p", { class: "alert", role: "alert" }, stats.__error.message));
-  } else {
-    const { kpis, charts, tables } = figures(stats || {});
-    root.append(h("ul", { class: "kpis", id: "kpis" }, kpis), h("div", { class: "charts", id: "charts" }, charts), ...tables);
-    if (stats && (stats.from || stats.to)) root.append(h("p", { class: "muted" }, timeEl(stats.from, lang()), " — ", timeEl(stats.to, lang())));
-  }
+  if (stats.__error) root.append(h("p", { class: "alert", role: "alert" }, stats.__error.message));
+  else root.append(h("p", { class: "muted", id: "period" }, timeEl(stats.from, lang()), " — ", timeEl(stats.to, lang())), ...figures(stats));
   root.append(...mesh);
 }
