@@ -27,6 +27,9 @@ class StepView(BaseModel):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     error: str | None = None
+    request: dict[str, Any] | None = Field(
+        default=None, description="the last call: agency, method, path, body, request id"
+    )
     result: Any = None
     event: dict[str, Any] | None = None
 
@@ -92,6 +95,7 @@ def view(app: Application) -> ApplicationView:
                 started_at=s.started_at,
                 finished_at=s.finished_at,
                 error=s.error,
+                request=s.request,
                 result=s.result,
                 event=s.event,
             )
