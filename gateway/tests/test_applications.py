@@ -30,6 +30,7 @@ from egov_gateway.singlewindow.applications.service import (
     submit_application,
 )
 from egov_gateway.testkit import ISSUER, TestIdentity
+from meshkit.contracts.notary import ActRegistered
 from meshkit.contracts.payments import InvoicePaid, PayoutCompleted
 from meshkit.contracts.registry import BirthRegistered, LegalEntityRegistered
 from meshkit.events import EventData, TypedEvent, build_envelope
@@ -526,3 +527,64 @@ async def test_a_restarted_gateway_resumes_a_step_it_was_calling(
         assert again["idempotency_key"] == f"{view.id}:register_birth"
         assert again["request_id"].endswith(".1.2")  # second attempt of step 1
         await h.until_status(view.id, "waiting")
+
+
+async def test_buy_a_home_waits_for_the_act_and_the_fee_then_checks_ownership(sw: Harness) -> None:
+    ex = sw.exchange
+    cad = "20:321:045:12"
+    seller = {"id": "780430400520", "share": {"num": 1, "den": 1}}
+    owners = [seller]
+    ex.answers["GET identity/persons/"] = person(FATHER)
+    ex.answers[f"GET registry/properties/{cad}"] = lambda _: CallOutcome(
+        True, 200, {"cadastral_number": cad, "owners": owners}
+    )
+    ex.answers["POST notary/acts"] = lambda _: CallOutcome(
+        True, 201, {"id": "act-1", "number": "N-2026-0000042", "status": "checks_passed"}
+    )
+    ex.answers["POST payments/invoices"] = lambda _: CallOutcome(True, 201, {"id": "inv-9"})
+    payload = {
+        "cadastral_number": cad,
+        "notary_iin": "851123300454",
+        "buyers": [{"id": FATHER, "share": {"num": 1, "den": 1}}],
+        "price_tiyn": 3_500_000_000,
+    }
+    view = await submit_application(sw.runtime, FATHER, "cx-buy-home", payload)
+    await sw.until_status(view.id, "waiting", iin=FATHER)
+    act_call = next(c for c in ex.calls if c["key"] == "POST notary/acts")
+    assert act_call["body"]["sellers"] == [seller] and act_call["body"]["kind"] == "property_sale"
+    # the parties sign in their own requests: the act is matched by its id/number
+    await sw.deliver(
+        ActRegistered(
+            act_number="N-2026-0000042",
+            kind="property_sale",
+            notary_iin="851123300454",
+            registered_at=datetime.now(UTC),
+            parties=["780430400520", FATHER],
+            cadastral_number=cad,
+        ),
+        subject="N-2026-0000042",
+        correlation="signature-request-3",
+    )
+
+    async def fee_invoiced() -> bool:
+        return any(c["key"] == "POST payments/invoices" for c in ex.calls)
+
+    await eventually(fee_invoiced, within=10, what="the notarial fee invoice")
+    fee = next(c for c in ex.calls if c["key"] == "POST payments/invoices")
+    assert fee["body"]["reference"] == "N-2026-0000042" and fee["body"]["payer"] == FATHER
+    await sw.until_status(view.id, "waiting", iin=FATHER)
+    owners = [{"id": FATHER, "share": {"num": 1, "den": 1}}]  # registry transferred ownership
+    await sw.deliver(
+        InvoicePaid(
+            invoice_id="inv-9",
+            payer=FATHER,
+            amount_tiyn=393_200,
+            beneficiary_agency="notary",
+            reference="N-2026-0000042",
+            paid_at=datetime.now(UTC),
+        ),
+        subject="inv-9",
+        correlation="payment-callback-9",
+    )
+    done = await sw.until_status(view.id, "completed", iin=FATHER)
+    assert done["result"]["owners"] == owners
