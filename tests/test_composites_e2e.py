@@ -20,7 +20,7 @@ from meshkit import calendar
 from meshkit.testing.polling import eventually
 from meshkit.testing.processes import ProcessMesh, process_mesh
 
-pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.postgres]
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]
 MOTHER, MOTHER_PHONE = "920308400210", "+77021234568"
