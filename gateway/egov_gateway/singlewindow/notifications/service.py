@@ -14,9 +14,6 @@ from egov_gateway.singlewindow.notifications.repository import NotificationRepos
 from meshkit.errors import NotFound
 from meshkit.messaging.uow import UnitOfWork
 
-# SMS go out for important notifications; a gateway may turn that off (see wiring.configure)
-SMS_ENABLED = {"on": True}
-
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -25,13 +22,12 @@ def utcnow() -> datetime:
 async def notify(
     uow: UnitOfWork, draft: NotificationDraft, *, source_event_id: str, now: datetime | None = None
 ) -> bool:
-    """Add ``draft`` to the citizen's inbox in ``uow``'s transaction (idempotent per event)."""
+    """Add ``draft`` to the citizen's inbox in ``uow``'s transaction (idempotent per event);
+    an important one is also queued for SMS (see notifications/sms.py)."""
     if not for_citizen(draft.citizen_iin):
         return False
     repo = NotificationRepository(uow.session)
-    return await repo.add(
-        draft, source_event_id=source_event_id, now=now or utcnow(), sms=SMS_ENABLED["on"]
-    )
+    return await repo.add(draft, source_event_id=source_event_id, now=now or utcnow(), sms=True)
 
 
 async def inbox(
