@@ -11,7 +11,7 @@ function fmt(v) { return typeof v === "number" ? (Number.isInteger(v) ? v.toLoca
 export function barChart(title, data, { unit = "", id } = {}) {
   const rows = data.filter((d) => typeof d.value === "number" && Number.isFinite(d.value));
   const max = Math.max(1, ...rows.map((d) => d.value));
-  const W = 320; const barH = 14; const gap = 30;
+  const W = 300; const barH = 14; const gap = 34;
   const H = Math.max(1, rows.length) * gap + 6;
   const titleId = `chart-${++seq}`;
   const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-labelledby": titleId, focusable: "false" },
@@ -20,13 +20,13 @@ export function barChart(title, data, { unit = "", id } = {}) {
       const y = i * gap + 4;
       const w = Math.max(d.value > 0 ? 2 : 0, (d.value / max) * (W - 60));
       return s("g", { "data-label": d.label, "data-value": String(d.value) },
-        s("text", { x: "0", y: String(y + 9), "font-size": "11", fill: "#1a1a1a" }, String(d.label).slice(0, 48)),
-        s("rect", { x: "0", y: String(y + 13), width: String(w), height: String(barH), rx: "2", fill: COLORS[i % COLORS.length] }),
-        s("text", { x: String(w + 4), y: String(y + 24), "font-size": "11", fill: "#1a1a1a" }, `${fmt(d.value)}${unit}`));
+        s("text", { x: "0", y: String(y + 9), "font-size": "13", fill: "#1a1a1a" }, String(d.label).slice(0, 40)),
+        s("rect", { x: "0", y: String(y + 15), width: String(w), height: String(barH), rx: "2", fill: COLORS[i % COLORS.length] }),
+        s("text", { x: String(w + 4), y: String(y + 27), "font-size": "13", fill: "#1a1a1a" }, `${fmt(d.value)}${unit}`));
     }));
   return h("figure", { class: "chart", id },
     h("figcaption", {}, title),
-    svg,
+    rows.length ? svg : h("p", { class: "muted" }, "—"),
     h("details", {}, h("summary", {}, t("data_table")),
       tableOf(title, [{ label: "", value: (d) => d.label }, { label: "", num: true, value: (d) => `${fmt(d.value)}${unit}` }], rows)));
 }

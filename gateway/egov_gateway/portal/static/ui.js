@@ -19,6 +19,9 @@ function append(el, children) {
   return el;
 }
 
+// append children to an element, flattening lists and skipping null/undefined/false
+export function add(el, ...children) { return append(el, children); }
+
 export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
   apply(el, attrs);

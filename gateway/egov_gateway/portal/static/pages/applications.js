@@ -1,6 +1,6 @@
 // Track applications: my list, one application's status and timeline, and its rating.
 import * as api from "../api.js";
-import { h, announce, timeEl, tableOf, field, showFieldErrors } from "../ui.js";
+import { h, add, announce, timeEl, tableOf, field, showFieldErrors } from "../ui.js";
 import { t, lang } from "../i18n.js";
 
 const DONE = new Set(["completed", "rendered", "succeeded", "done", "paid"]);
@@ -22,9 +22,9 @@ export async function list(root) {
   const data = await api.myApplications({ limit: 100 });
   const rows = api.items(data);
   nameOf = await api.serviceNames(rows.map((a) => a.service_code), lang());
-  root.append(h("h1", {}, t("applications_title")));
-  if (!rows.length) { root.append(h("p", {}, t("none")), h("p", {}, h("a", { href: "/services", "data-link": "" }, t("nav_services")))); return; }
-  root.append(tableOf(t("applications_title"), [
+  add(root, h("h1", {}, t("applications_title")));
+  if (!rows.length) { add(root, h("p", {}, t("none")), h("p", {}, h("a", { href: "/services", "data-link": "" }, t("nav_services")))); return; }
+  add(root, tableOf(t("applications_title"), [
     { label: t("service"), value: (a) => h("a", { href: `/applications/${encodeURIComponent(a.id)}`, "data-link": "" }, serviceName(a)) },
     { label: t("status"), value: (a) => h("span", { class: statusClass(a.status), "data-status": a.status }, a.status) },
     { label: t("submitted_at"), value: (a) => timeEl(a.submitted_at, lang()) },
@@ -91,7 +91,7 @@ function ratingForm(app, ctx) {
 export async function detail(root, [id], ctx) {
   const app = await api.application(id);
   nameOf = await api.serviceNames([app.service_code], lang());
-  root.append(
+  add(root, 
     h("h1", {}, serviceName(app)),
     h("p", {}, `${t("status")}: `, h("span", { class: statusClass(app.status), id: "app-status", "data-status": app.status }, app.status),
       app.overdue || app.overdue_at ? h("span", { class: "st st-bad" }, ` — ${t("overdue")}`) : null),

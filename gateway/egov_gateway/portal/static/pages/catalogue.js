@@ -1,6 +1,6 @@
 // The Unified Register: search in kk/ru/en, a service's card, and the form generated from its schema.
 import * as api from "../api.js";
-import { h, field, announce, showFieldErrors, money } from "../ui.js";
+import { h, add, field, announce, showFieldErrors, money } from "../ui.js";
 import { t, lang, fieldLabel } from "../i18n.js";
 
 const PAGE_SIZE = 20;
@@ -35,7 +35,7 @@ export async function list(root, _params, ctx) {
   });
   const items = api.items(data);
   const total = data.total ?? items.length;
-  root.append(
+  add(root, 
     h("h1", {}, t("services_title")),
     form,
     h("p", { id: "results-count", "data-total": String(total) }, `${t("found")}: ${total}`),
@@ -52,7 +52,7 @@ export async function list(root, _params, ctx) {
   const pages = Math.ceil(total / PAGE_SIZE);
   if (pages > 1) {
     const link = (p, label) => { const n = new URLSearchParams(params); n.set("page", String(p)); return h("a", { href: `/services?${n}`, "data-link": "" }, label); };
-    root.append(h("nav", { "aria-label": t("page"), class: "actions" },
+    add(root, h("nav", { "aria-label": t("page"), class: "actions" },
       page > 1 ? link(page - 1, t("prev")) : null,
       h("span", {}, `${t("page")} ${page} / ${pages}`),
       page < pages ? link(page + 1, t("next")) : null));
@@ -61,7 +61,7 @@ export async function list(root, _params, ctx) {
 
 export async function detail(root, [code]) {
   const svc = await api.service(code, lang());
-  root.append(
+  add(root, 
     h("h1", {}, svc.name),
     h("p", {}, svc.description),
     h("dl", { class: "meta" },
@@ -115,7 +115,7 @@ export async function applyForm(root, [code], ctx) {
       hint: prop.type === "array" || prop.type === "object" ? t("json_hint") : prop.pattern === "^[0-9]{12}$" ? t("iin_hint") : undefined,
     })),
     h("div", { class: "actions" }, h("button", { type: "submit", id: "apply-submit" }, t("submit"))));
-  root.append(h("h1", {}, `${t("apply_title")}: ${svc.name}`), h("p", { class: "notice" }, t("once_only")),
+  add(root, h("h1", {}, `${t("apply_title")}: ${svc.name}`), h("p", { class: "notice" }, t("once_only")),
     h("p", { class: "meta" }, h("span", {}, `${t("fee")}: ${fee(svc)}`), h("span", {}, `${t("term")}: ${term(svc.sla)}`)), alert, form);
 
   form.addEventListener("submit", async (e) => {

@@ -1,15 +1,15 @@
 // Proactive offers, the notification inbox and the data tracker.
 import * as api from "../api.js";
-import { h, announce, timeEl, tableOf, field } from "../ui.js";
+import { h, add, announce, timeEl, tableOf, field } from "../ui.js";
 import { t, lang, fieldLabel } from "../i18n.js";
 import { statusClass, text } from "./applications.js";
 
 export async function offers(root, _params, ctx) {
   const data = await api.offers({ status: "all", limit: 100 });
   const rows = api.items(data);
-  root.append(h("h1", {}, t("offers_title")));
-  if (!rows.length) { root.append(h("p", {}, t("none"))); return; }
-  root.append(h("ul", { class: "cards", id: "offers" }, rows.map((o) => {
+  add(root, h("h1", {}, t("offers_title")));
+  if (!rows.length) { add(root, h("p", {}, t("none"))); return; }
+  add(root, h("ul", { class: "cards", id: "offers" }, rows.map((o) => {
     const open = o.status === "offered" || o.status === "open";
     const supplies = o.citizen_supplies || [];
     const alert = h("div", { role: "alert" });
@@ -52,9 +52,9 @@ export async function offers(root, _params, ctx) {
 export async function notifications(root, _params, ctx) {
   const data = await api.notifications({ limit: 100, lang: lang() });
   const rows = api.items(data);
-  root.append(h("h1", {}, t("notifications_title")));
-  if (!rows.length) { root.append(h("p", {}, t("none"))); return; }
-  root.append(h("ul", { class: "cards", id: "notifications" }, rows.map((n) => h("li", { class: n.read || n.read_at ? "card" : "card unread", "data-kind": n.kind },
+  add(root, h("h1", {}, t("notifications_title")));
+  if (!rows.length) { add(root, h("p", {}, t("none"))); return; }
+  add(root, h("ul", { class: "cards", id: "notifications" }, rows.map((n) => h("li", { class: n.read || n.read_at ? "card" : "card unread", "data-kind": n.kind },
     h("h2", {}, text(n.title)),
     h("p", {}, text(n.body)),
     h("p", { class: "meta" }, timeEl(n.created_at || n.at, lang()),
@@ -69,9 +69,9 @@ export async function notifications(root, _params, ctx) {
 export async function dataAccess(root) {
   const data = await api.dataAccess({ limit: 200 });
   const rows = api.items(data);
-  root.append(h("h1", {}, t("data_title")));
-  if (!rows.length) { root.append(h("p", {}, t("none"))); return; }
-  root.append(tableOf(t("data_title"), [
+  add(root, h("h1", {}, t("data_title")));
+  if (!rows.length) { add(root, h("p", {}, t("none"))); return; }
+  add(root, tableOf(t("data_title"), [
     { label: t("when"), value: (r) => timeEl(r.time, lang()) },
     { label: t("who"), value: (r) => r.who + (r.on_behalf_of && r.on_behalf_of !== r.who ? ` (${r.on_behalf_of})` : "") },
     { label: t("agency"), value: (r) => r.agency },

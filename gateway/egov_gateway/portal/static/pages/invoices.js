@@ -1,16 +1,16 @@
 // Invoices addressed to me, paid at the sandbox acquirer's own payment page.
 import * as api from "../api.js";
-import { h, announce, timeEl, money } from "../ui.js";
+import { h, add, announce, timeEl, money } from "../ui.js";
 import { t, lang } from "../i18n.js";
 import { statusClass } from "./applications.js";
 
 export async function render(root, _params, ctx) {
   const s = api.session();
   const rows = api.items(await api.invoices(s.sub));
-  root.append(h("h1", {}, t("invoices_title")),
+  add(root, h("h1", {}, t("invoices_title")),
     h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", onclick: () => ctx.refresh() }, t("refresh"))));
-  if (!rows.length) { root.append(h("p", {}, t("none"))); return; }
-  root.append(h("ul", { class: "cards", id: "invoices" }, rows.map((inv) => {
+  if (!rows.length) { add(root, h("p", {}, t("none"))); return; }
+  add(root, h("ul", { class: "cards", id: "invoices" }, rows.map((inv) => {
     const alert = h("div", { role: "alert" });
     const payArea = h("div", {});
     const payable = inv.status === "issued";

@@ -1,6 +1,6 @@
 // Login through the gateway: IIN + password, then the one-time code sent by SMS.
 import * as api from "../api.js";
-import { h, field, announce, showFieldErrors } from "../ui.js";
+import { h, add, field, announce, showFieldErrors } from "../ui.js";
 import { t } from "../i18n.js";
 
 function after() {
@@ -11,7 +11,7 @@ function after() {
 
 export async function render(root, _params, ctx) {
   const go = (href) => ctx.navigate(href, { replace: true });
-  if (!root.querySelector("h1")) root.append(h("h1", {}, t("login_title")));
+  if (!root.querySelector("h1")) add(root, h("h1", {}, t("login_title")));
   const alert = h("div", { role: "alert", id: "login-error" });
   const iin = h("input", { name: "iin", type: "text", inputmode: "numeric", autocomplete: "username", pattern: "[0-9]{12}", maxlength: "12" });
   const password = h("input", { name: "password", type: "password", autocomplete: "current-password" });
@@ -20,7 +20,7 @@ export async function render(root, _params, ctx) {
     field({ id: "login-password", label: t("password"), required: true, control: password }),
     h("div", { class: "actions" }, h("button", { type: "submit", id: "login-submit" }, t("continue"))));
   const area = h("div", {}, step1);
-  root.append(alert, area);
+  add(root, alert, area);
 
   step1.addEventListener("submit", async (e) => {
     e.preventDefault();

@@ -1,6 +1,6 @@
 // The operator's page: the efficiency figures (GET /api/v1/stats) as charts, and the mesh's health.
 import * as api from "../api.js";
-import { h, tableOf, timeEl, field } from "../ui.js";
+import { h, add, tableOf, timeEl, field } from "../ui.js";
 import { t, lang } from "../i18n.js";
 import { barChart, shareChart } from "../charts.js";
 
@@ -77,8 +77,8 @@ async function health() {
 
 export async function render(root, _params, ctx) {
   const s = api.session();
-  root.append(h("h1", {}, t("operator_title")));
-  if (s.kind !== "operator") root.append(h("p", { class: "notice" }, t("operator_only")));
+  add(root, h("h1", {}, t("operator_title")));
+  if (s.kind !== "operator") add(root, h("p", { class: "notice" }, t("operator_only")));
   const params = new URLSearchParams(location.search);
   const from = params.get("from") || "";
   const to = params.get("to") || "";
@@ -103,12 +103,12 @@ export async function render(root, _params, ctx) {
     if (agencySelect.value) n.set("agency", agencySelect.value);
     ctx.navigate(`/operator${n.toString() ? "?" + n : ""}`);
   });
-  root.append(form);
+  add(root, form);
   const [stats, mesh] = await Promise.all([
     api.stats({ from, to, agency }).catch((err) => ({ __error: err })),
     health().catch((err) => [h("p", { class: "alert" }, err.message)]),
   ]);
-  if (stats.__error) root.append(h("p", { class: "alert", role: "alert" }, stats.__error.message));
-  else root.append(h("p", { class: "muted", id: "period" }, timeEl(stats.from, lang()), " — ", timeEl(stats.to, lang())), ...figures(stats));
-  root.append(...mesh);
+  if (stats.__error) add(root, h("p", { class: "alert", role: "alert" }, stats.__error.message));
+  else add(root, h("p", { class: "muted", id: "period" }, timeEl(stats.from, lang()), " — ", timeEl(stats.to, lang())), ...figures(stats));
+  add(root, ...mesh);
 }
