@@ -14,7 +14,7 @@ from egov_gateway.singlewindow.notifications.sms import RoutedSmsSender, SmsResu
 from egov_gateway.singlewindow.offers.testkit import SingleWindowHarness, iin
 from meshkit.contracts.gateway import ApplicationOverdue, ApplicationStatusChanged
 from meshkit.contracts.licensing import ApplicationDecided
-from meshkit.contracts.payments import InvoiceIssued, PayoutCompleted
+from meshkit.contracts.payments import InvoiceIssued, InvoicePaid, PayoutCompleted
 from meshkit.contracts.registry import BirthRegistered
 from meshkit.gateway_client import GatewayClient
 from meshkit.problems import PROBLEM_JSON
@@ -117,6 +117,17 @@ async def test_offers_invoices_payouts_and_licenses_are_notified(
         subject="INV-2",
     )
     await sw.deliver(
+        InvoicePaid(
+            invoice_id="INV-1",
+            payer=ME,
+            amount_tiyn=1_384_000,
+            beneficiary_agency="licensing",
+            reference="LA-1",
+            paid_at=datetime.now(UTC),
+        ),
+        subject="INV-1",
+    )
+    await sw.deliver(
         PayoutCompleted(
             payout_id="PO-1",
             agency="payments",
@@ -143,11 +154,14 @@ async def test_offers_invoices_payouts_and_licenses_are_notified(
     assert kinds == [
         "license_decided",
         "payout_completed",
+        "invoice_paid",
         "invoice_issued",
         "offer_made",  # the certificate offer (not important)
         "offer_made",  # the allowance offer (important: SMS)
     ]
-    by_ref = {n["ref_id"]: n for n in box["items"]}
+    by_ref = {n["ref_id"]: n for n in box["items"] if n["kind"] != "invoice_paid"}
+    paid = next(n for n in box["items"] if n["kind"] == "invoice_paid")
+    assert paid["title"] == "Payment received" and paid["ref_id"] == "INV-1"
     assert by_ref["INV-1"]["body"] == "13840.00 KZT, due 2026-12-12 (LA-1)."
     assert by_ref["PO-1"]["important"] is True and by_ref["PO-1"]["sms"] == "pending"
     assert "KZ26LIC0001" in by_ref["LA-1"]["body"]
@@ -155,7 +169,7 @@ async def test_offers_invoices_payouts_and_licenses_are_notified(
     assert {n["ref_type"] for n in offers} == {"offer"}
     assert sorted(n["important"] for n in offers) == [False, True]
     stored = await sw.sql("SELECT count(*) FROM notifications")
-    assert stored[0][0] == 5
+    assert stored[0][0] == 6
 
 
 async def test_pages_and_marking_read(single_window: SingleWindowHarness) -> None:

@@ -9,7 +9,7 @@ from egov_gateway.singlewindow.notifications.service import notify
 from meshkit.contracts.gateway import ApplicationOverdue as TermBreached
 from meshkit.contracts.gateway import ApplicationStatusChanged
 from meshkit.contracts.licensing import ApplicationDecided, ApplicationOverdue
-from meshkit.contracts.payments import InvoiceIssued, PayoutCompleted
+from meshkit.contracts.payments import InvoiceIssued, InvoicePaid, PayoutCompleted
 from meshkit.events import TypedEvent
 from meshkit.messaging import HandlerRegistry, UnitOfWork
 
@@ -44,6 +44,13 @@ async def on_invoice_issued(event: TypedEvent[Any], uow: UnitOfWork) -> None:
     draft = model.invoice_issued(
         d.payer, d.invoice_id, d.amount_tiyn, d.due_date.isoformat(), d.reference
     )
+    await notify(uow, draft, source_event_id=event.id)
+
+
+@notification_handlers.on(InvoicePaid)
+async def on_invoice_paid(event: TypedEvent[Any], uow: UnitOfWork) -> None:
+    d: InvoicePaid = event.data
+    draft = model.invoice_paid(d.payer, d.invoice_id, d.amount_tiyn, d.reference)
     await notify(uow, draft, source_event_id=event.id)
 
 

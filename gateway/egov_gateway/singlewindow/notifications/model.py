@@ -144,6 +144,22 @@ def invoice_issued(
     )
 
 
+def invoice_paid(iin: str, invoice_id: str, amount_tiyn: int, reference: str) -> NotificationDraft:
+    return NotificationDraft(
+        iin,
+        "invoice_paid",
+        text3("Төлем қабылданды", "Оплата получена", "Payment received"),
+        text3(
+            f"{_kzt(amount_tiyn)} ({reference}).",
+            f"{_kzt(amount_tiyn)} ({reference}).",
+            f"{_kzt(amount_tiyn)} ({reference}).",
+        ),
+        "invoice",
+        invoice_id,
+        important=False,
+    )
+
+
 def payout_completed(iin: str, payout_id: str, amount_tiyn: int, purpose: str) -> NotificationDraft:
     return NotificationDraft(
         iin,
