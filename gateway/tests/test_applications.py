@@ -59,6 +59,8 @@ LLP = {
     "address": "Алматы қ., Абай д., 1",
 }
 LEGAL_BIN = "260140000018"
+# progress must come from submissions and events, not from the periodic sweep
+SWEEP_S = 60.0
 
 
 @dataclass
