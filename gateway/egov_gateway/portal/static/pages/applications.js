@@ -35,7 +35,7 @@ export async function list(root) {
 function kv(obj) {
   const entries = Object.entries(obj || {}).filter(([, v]) => v !== null && v !== undefined && typeof v !== "object");
   if (!entries.length) return null;
-  return h("dl", { class: "meta" }, entries.map(([k, v]) => [h("dt", {}, k), h("dd", {}, String(v))]));
+  return h("dl", { class: "kv" }, entries.map(([k, v]) => [h("dt", {}, k), h("dd", {}, String(v))]));
 }
 
 function timeline(app) {
