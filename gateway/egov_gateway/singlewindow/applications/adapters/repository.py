@@ -102,8 +102,11 @@ class ApplicationRepository:
         return [self._application(r, []) for r in rows]
 
     async def active_ids(self) -> list[str]:
+        """Applications the engine can move on (``waiting`` ones move on an agency event)."""
         rows = await self.session.execute(
-            select(applications.c.id).where(applications.c.status.in_(ACTIVE))
+            select(applications.c.id).where(
+                applications.c.status.in_([s for s in ACTIVE if s != "waiting"])
+            )
         )
         return [r[0] for r in rows]
 
