@@ -49,7 +49,9 @@ function renderChrome(active) {
   document.querySelector(".skip-link").textContent = t("skip");
   document.getElementById("lang").value = lang();
   const nav = clear(document.getElementById("nav"));
-  nav.append(h("ul", {}, NAV.filter((n) => (!n.auth || s) && (!n.anonymous || !s) && (!n.operator || (s && s.kind === "operator")))
+  const operator = Boolean(s && s.kind === "operator");
+  // an operator's token is not a citizen's: the citizen's own pages are not theirs
+  nav.append(h("ul", {}, NAV.filter((n) => (!n.auth || (s && !operator)) && (!n.anonymous || !s) && (!n.operator || operator))
     .map((n) => h("li", {}, h("a", { href: n.href, "data-link": "", "aria-current": n.key === active ? "page" : undefined, id: `nav-${n.key}` }, t(n.label))))));
   const box = clear(document.getElementById("session"));
   if (s) {

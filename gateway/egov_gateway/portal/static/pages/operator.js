@@ -53,7 +53,7 @@ function figures(stats) {
       { label: t("who"), value: (r) => r.client },
       { label: t("agency"), value: (r) => r.agency },
       { label: t("operation"), value: (r) => r.operation_id },
-      { label: "calls", num: true, value: (r) => num(r.calls, 0) },
+      { label: "#", num: true, value: (r) => num(r.calls, 0) },
     ], integ.operations) : null,
   ];
 }
