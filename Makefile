@@ -6,7 +6,7 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 UV = $(shell command -v uv 2>/dev/null || { [ -x $(HOME)/.local/bin/uv ] && echo $(HOME)/.local/bin/uv; } || echo python3 -m uv)
 PYTEST_ARGS ?=
 
-.PHONY: help bootstrap run test lint typecheck unit bench kafka-start kafka-stop stop clean
+.PHONY: help bootstrap browsers run test lint typecheck unit bench kafka-start kafka-stop stop clean
 
 help:
 	@echo "make run    - start Kafka, all six services and demo data (Ctrl-C stops)"
@@ -35,7 +35,13 @@ typecheck: bootstrap
 	  svc-registry/egov_registry svc-licensing/egov_licensing svc-payments/egov_payments \
 	  svc-notary/egov_notary
 
-test: lint typecheck
+# Debian's Chromium for the portal's browser tests (Playwright drives it; no browser download)
+browsers:
+	@[ -x /usr/bin/chromium ] || { \
+	  echo "installing chromium (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: lint typecheck browsers
 	@$(UV) run --frozen pytest $(PYTEST_ARGS)
 
 unit: bootstrap

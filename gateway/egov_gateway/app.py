@@ -9,6 +9,11 @@ from egov_gateway.handlers import handlers
 from egov_gateway.register.bootstrap import start_register, stop_register
 from egov_gateway.routing.wiring import start_exchange, stop_exchange
 from egov_gateway.settings import GatewaySettings
+from egov_gateway.singlewindow.applications.wiring import (
+    start_applications,
+    stop_applications,
+)
+from egov_gateway.singlewindow.notifications.wiring import start_notifications
 from meshkit.auth.keys import KeyRing
 from meshkit.service import ServiceDefinition, ServiceRuntime, create_service_app
 
@@ -37,8 +42,14 @@ def definition(settings: GatewaySettings | None = None) -> ServiceDefinition:
         migrations_dir=MIGRATIONS,
         routers=routers,
         handlers=handlers,
-        on_startup=[load_keys, start_register, start_exchange],
-        on_shutdown=[stop_exchange, stop_register],
+        on_startup=[
+            load_keys,
+            start_register,
+            start_exchange,
+            start_applications,
+            start_notifications,
+        ],
+        on_shutdown=[stop_applications, stop_exchange, stop_register],
         verify_gateway_assertion=False,
     )
 

@@ -3,3 +3,17 @@
 from meshkit.messaging import HandlerRegistry
 
 handlers = HandlerRegistry()
+
+# the single window: proactive offers from life events; the citizens' notification inbox
+from egov_gateway.singlewindow.notifications.handlers import notification_handlers  # noqa: E402
+from egov_gateway.singlewindow.offers.handlers import offer_handlers  # noqa: E402
+
+handlers.merge(offer_handlers)
+handlers.merge(notification_handlers)
+
+# applications: agency events complete the waiting steps of composite services
+from egov_gateway.singlewindow.applications.handlers import (  # noqa: E402
+    handlers as application_handlers,
+)
+
+handlers.merge(application_handlers)

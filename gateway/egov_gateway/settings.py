@@ -5,6 +5,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from egov_gateway.register.config import RegisterSettings
+from egov_gateway.singlewindow.applications.settings import ApplicationsSettings
 from meshkit.settings import ServiceSettings
 
 
@@ -29,6 +30,10 @@ class GatewaySettings(ServiceSettings):
     )
     register_options: RegisterSettings = Field(
         default_factory=RegisterSettings, description="GATEWAY_REGISTER_OPTIONS__<NAME>"
+    )
+    # -- the single window: applications and the process engine ------------------------------
+    applications: ApplicationsSettings = Field(
+        default_factory=ApplicationsSettings, description="GATEWAY_APPLICATIONS__<NAME>"
     )
     # -- routed exchange: authentication ------------------------------------------------
     identity_issuer: str | None = Field(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from egov_gateway.singlewindow.offers.testkit import SingleWindowHarness, start_single_window
 from egov_gateway.testkit import Mesh, start_mesh
 
 
@@ -27,3 +28,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 async def mesh(tmp_path: Path, db_url: str) -> AsyncIterator[Mesh]:
     async for m in start_mesh(tmp_path, db_url):
         yield m
+
+
+# -- the single window's offers, notifications and figures (helper B) ---------------------------
+@pytest.fixture
+async def single_window(tmp_path: Path, db_url: str) -> AsyncIterator[SingleWindowHarness]:
+    """A gateway (no Kafka) with the seeded register and a test token issuer; events are
+    handed to its handlers through :meth:`SingleWindow.deliver`."""
+    async for sw in start_single_window(tmp_path, db_url):
+        yield sw

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from egov_licensing.domain.calendar import (
+from meshkit.calendar import (
     ALMATY,
     add_working_days,
     days_off,

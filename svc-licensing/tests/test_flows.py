@@ -11,8 +11,8 @@ from typing import Any
 
 from licensing_harness import OFFICER, PROBLEM, Mesh, bin_, iin, licensing_mesh
 
-from egov_licensing.domain.calendar import ALMATY
 from egov_licensing.service_layer import services
+from meshkit.calendar import ALMATY
 from meshkit.contracts.registry import LegalEntityStatusChanged
 from meshkit.testing.ca import TestCA
 from meshkit.testing.polling import eventually

@@ -13,7 +13,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from licensing_harness import bin_, iin, licensing_mesh
 
-from egov_licensing.domain.calendar import ALMATY
+from meshkit.calendar import ALMATY
 from meshkit.contracts.payments import InvoicePaid
 from meshkit.contracts.registry import LegalEntityStatusChanged
 from meshkit.events import build_envelope

@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT / "svc-licensing" / "tests"))
 
 from licensing_harness import bin_, iin, licensing_mesh  # noqa: E402
 
-from egov_licensing.domain.calendar import ALMATY  # noqa: E402
 from egov_licensing.service_layer import services  # noqa: E402
+from meshkit.calendar import ALMATY  # noqa: E402
 
 
 def _summary(samples: list[float]) -> dict[str, float]:

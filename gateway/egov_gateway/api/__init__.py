@@ -3,11 +3,16 @@
 from fastapi import APIRouter
 
 from egov_gateway.api.admin import router as register_admin_router
+from egov_gateway.api.applications import router as applications_router
 from egov_gateway.api.audit import router as audit_router
 from egov_gateway.api.directory import router as directory_router
 from egov_gateway.api.exchange import router as exchange_router
+from egov_gateway.api.notifications import router as notifications_router
+from egov_gateway.api.offers import router as offers_router
 from egov_gateway.api.register import router as register_router
+from egov_gateway.api.stats import router as stats_router
 from egov_gateway.api.wellknown import router as wellknown_router
+from egov_gateway.portal.router import router as portal_router
 
 # the register's routers (incl. the GovStack directory under /r1) come before the routed
 # exchange's /r1 and /x catch-alls
@@ -17,5 +22,11 @@ routers: list[APIRouter] = [
     directory_router,
     register_admin_router,
     audit_router,
+    applications_router,
+    offers_router,
+    notifications_router,
+    stats_router,
     exchange_router,
+    # the portal's explicit paths (/, /services, /portal/*...) shadow none of the above
+    portal_router,
 ]

@@ -51,6 +51,7 @@ CONTRACT_OPERATIONS: dict[str, list[str]] = {
         "POST /ca/certificates/{serial}/revoke",
         "POST /ca/verify",
         "POST /oauth/token",
+        "POST /notifications/sms",
     ],
     "registry": [
         "POST /births",
@@ -219,6 +220,8 @@ DEFAULT_GRANTS: dict[str, list[str]] = {
         *_ops("payments", "POST /invoices", "GET /invoices/{id}", "POST /invoices/{id}/cancel"),
     ],
     "payments": _ops("identity", "GET /persons/{iin}"),
+    # the single window's SMS notices to citizens
+    "gateway": _ops("identity", "POST /notifications/sms"),
 }
 
 
@@ -640,6 +643,25 @@ def simple_services() -> list[PublicService]:
             public=True,
             sla=(1, "minutes"),
             channels=["portal", "mobile", "api"],
+        ),
+        _svc(
+            "id-notice-sms",
+            "identity",
+            (
+                "Азаматқа SMS-хабарлама",
+                "SMS-уведомление гражданина",
+                "SMS notice to a citizen",
+            ),
+            (
+                "Шлюз азаматтың тіркелген телефонына маңызды хабарламаларды жібереді.",
+                "Шлюз отправляет важные уведомления на зарегистрированный телефон гражданина.",
+                "The gateway sends important notices to a citizen's registered phone.",
+            ),
+            ["POST /notifications/sms"],
+            _schema(["iin", "text"], iin=IIN_S, text=TEXT_S),
+            citizen_facing=False,
+            channels=INTERAGENCY,
+            sla=(1, "minutes"),
         ),
         # ---------------------------------------------------------------- registry
         _svc(
@@ -1509,6 +1531,8 @@ def composite_services() -> list[PublicService]:
                     {
                         "body": {
                             "recipient_iin": "$.applicant",
+                            "amount_tiyn": 38 * MRP_TIYN,
+                            "kbk": "213050",
                             "purpose": "childbirth allowance",
                             "reference": "$.steps.register_birth.event.act_number",
                         }
@@ -1557,7 +1581,7 @@ def composite_services() -> list[PublicService]:
                     compensation_input={
                         "path": {"bin": "$.steps.register_llp.event.bin"},
                         "body": {
-                            "new_status": "liquidated",
+                            "status": "liquidated",
                             "reason": "composite service compensated",
                         },
                     },
@@ -1570,6 +1594,7 @@ def composite_services() -> list[PublicService]:
                             "payer": "$.applicant",
                             "amount_tiyn": 26 * MRP_TIYN // 4,
                             "kbk": "108114",
+                            "due_date": "$.today_plus_days.10",
                             "purpose": "State duty: LLP registration",
                             "beneficiary_agency": "registry",
                             "reference": "$.steps.register_llp.event.bin",
@@ -1640,7 +1665,8 @@ def composite_services() -> list[PublicService]:
                         "body": {
                             "payer": "$.applicant",
                             "amount_tiyn": MRP_TIYN,
-                            "kbk": "108126",
+                            "kbk": "108106",
+                            "due_date": "$.today_plus_days.10",
                             "purpose": "Notarial fee: property sale",
                             "beneficiary_agency": "notary",
                             "reference": "$.steps.sale_contract.event.act_number",
@@ -1697,6 +1723,8 @@ def composite_services() -> list[PublicService]:
                     {
                         "body": {
                             "recipient_iin": "$.applicant",
+                            "amount_tiyn": 52 * MRP_TIYN,
+                            "kbk": "213050",
                             "purpose": "funeral allowance",
                             "reference": "$.steps.register_death.event.act_number",
                         }

@@ -27,6 +27,19 @@ class ApplicationStatusChanged(EventData):
     reason: str | None = None
 
 
+@event_type(
+    "kz.egov.gateway.application.overdue.v1",
+    description="an application passed its SLA term without a result (a term violation)",
+)
+class ApplicationOverdue(EventData):
+    application_id: str
+    service_code: str
+    applicant_iin: str
+    agency: str = Field(description="the agency responsible for the service")
+    due_at: datetime
+    detected_at: datetime
+
+
 @event_type("kz.egov.gateway.offer.made.v1", description="the state offered a service proactively")
 class OfferMade(EventData):
     offer_id: str

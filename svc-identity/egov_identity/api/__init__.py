@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from egov_identity.api import admin, auth, ca, consents, dev, oauth, persons
+from egov_identity.api import admin, auth, ca, consents, dev, notices, oauth, persons
 
 routers: list[APIRouter] = [
     persons.router,
@@ -11,5 +11,6 @@ routers: list[APIRouter] = [
     oauth.router,
     auth.router,
     admin.router,
+    notices.router,
 ]
 dev_routers: list[APIRouter] = [dev.router]

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends
 from egov_licensing.api.auth import require_officer
 from egov_licensing.api.deps import context, uows
 from egov_licensing.api.schemas import LicenseOut, PublicLicenseOut, ReasonIn, VerifyIn, VerifyOut
-from egov_licensing.domain import calendar
 from egov_licensing.domain.model import License
 from egov_licensing.service_layer import services
 from egov_licensing.service_layer.context import LicensingContext
 from egov_licensing.service_layer.services import UowFactory
+from meshkit import calendar
 from meshkit.auth.assertion import RoutedCall, routed_call
 from meshkit.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Problem
 

@@ -17,7 +17,6 @@ import structlog
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from egov_licensing.domain import calendar
 from egov_licensing.domain.catalogue import CATALOGUE
 from egov_licensing.domain.model import (
     ApplicantFacts,
@@ -31,6 +30,7 @@ from egov_licensing.domain.model import (
 )
 from egov_licensing.service_layer.context import LicensingContext
 from egov_licensing.service_layer.unit_of_work import LicensingUnitOfWork
+from meshkit import calendar
 from meshkit.contracts.identity import PersonOut
 from meshkit.contracts.licensing import (
     ApplicationDecided,

@@ -23,6 +23,8 @@ RECIPIENTS = {"individual", "legal_entity"}
 MAPPING_PARTS = {"path", "query", "body"}
 _STEP_REF = re.compile(r"^\$\.steps\.([A-Za-z_][A-Za-z0-9_]*)\.(result|event)(\.[A-Za-z0-9_]+)*$")
 _PAYLOAD_REF = re.compile(r"^\$\.payload(\.[A-Za-z0-9_]+)+$")
+# computed by the process engine: a date n days after submission, the applicant's own record
+_DERIVED_REF = re.compile(r"^\$\.(today_plus_days\.[0-9]{1,3}|person\.[A-Za-z0-9_.]+)$")
 
 
 def validate_service(
@@ -127,7 +129,9 @@ def _mapping_error(
             if m:
                 if m.group(1) not in earlier:
                     return f"{expr} refers to a step that does not run before this one"
-            elif not (_PAYLOAD_REF.match(expr) or expr == "$.applicant"):
+            elif not (
+                _PAYLOAD_REF.match(expr) or expr == "$.applicant" or _DERIVED_REF.match(expr)
+            ):
                 return f"{expr} is not $.payload.<field>, $.applicant or $.steps.<step>.result|event.<field>"
     return None
 

@@ -1,0 +1,116 @@
+// Interface strings in Kazakh, Russian and English; the catalogue's own texts come from the register.
+const STRINGS = {
+  kk: {
+    brand: "Бірыңғай терезе", skip: "Мазмұнға өту", language: "Тіл", footer: "egov-mesh — электрондық үкімет шлюзі",
+    nav_services: "Қызметтер", nav_applications: "Өтініштерім", nav_offers: "Ұсыныстар", nav_notifications: "Хабарламалар",
+    nav_invoices: "Төлемдер", nav_data: "Деректеріме кім қарады", nav_operator: "Тиімділік", nav_login: "Кіру",
+    logout: "Шығу", signed_in_as: "Кірген:",
+    login_title: "Порталға кіру", iin: "ЖСН", iin_hint: "12 сан", password: "Құпиясөз", continue: "Жалғастыру",
+    otp_title: "Бір реттік код", otp: "SMS-пен келген код", otp_sent: "Код жіберілді:", sign_in: "Кіру",
+    logged_in: "Сіз кірдіңіз", logged_out: "Сіз шықтыңыз", login_needed: "Бұл бет үшін жүйеге кіріңіз.",
+    services_title: "Мемлекеттік қызметтер тізілімі", search: "Іздеу", search_label: "Қызметті іздеу",
+    kind: "Түрі", any: "Кез келген", simple: "Қарапайым", composite: "Кешенді", found: "Табылды",
+    fee: "Алым", free: "Тегін", term: "Мерзім", agency: "Ведомство", apply: "Өтініш беру", details: "Толығырақ",
+    prev: "Алдыңғы", next: "Келесі", page: "Бет",
+    apply_title: "Өтініш", submit: "Жіберу", submitted: "Өтініш жіберілді", once_only: "Мемлекетте бар деректеріңізді қайта сұрамаймыз: оларды ведомство шлюз арқылы өзі алады.",
+    steps: "Қадамдар", json_hint: "JSON тізімі",
+    applications_title: "Менің өтініштерім", none: "Әзірге ештеңе жоқ.", status: "Мәртебесі", submitted_at: "Берілген", due: "Мерзімі",
+    service: "Қызмет", timeline: "Барысы", result: "Нәтиже", refresh: "Жаңарту", overdue: "Мерзімі өтті",
+    rate_title: "Қызметті бағалаңыз", rating: "Баға", comment: "Пікір", send_rating: "Бағалау", rated: "Рақмет! Бағаңыз сақталды.",
+    offers_title: "Мемлекеттің ұсыныстары", accept: "Қабылдау", decline: "Бас тарту", accepted: "Ұсыныс қабылданды", declined: "Ұсыныстан бас тартылды", expires: "Мерзімі бітеді",
+    notifications_title: "Хабарламалар", mark_read: "Оқылды",
+    data_title: "Деректеріме кім қарады", who: "Кім", when: "Қашан", operation: "Операция", purpose: "Мақсаты",
+    invoices_title: "Шоттар мен төлемдер", pay: "Төлеу", paid: "Төленді", amount: "Сомасы", pay_opened: "Банк беті жаңа бетте ашылды. Төлегеннен кейін «Жаңарту» басыңыз.", open_bank: "Банк бетіне өту",
+    operator_title: "Тиімділік көрсеткіштері", period_from: "Басы", period_to: "Соңы", show: "Көрсету", health: "Желінің жағдайы",
+    up: "жұмыс істейді", down: "істемейді", suspended: "тоқтатылған", outage_total: "Іркілістер барлығы", data_table: "Деректер кестесі",
+    k_applications: "Өтініштер", k_rendered: "Көрсетілген қызметтер", k_share_electronic: "Электронды үлесі", k_violations: "Мерзім бұзушылықтар", k_satisfaction: "Қанағаттану (1–5)", k_ratings: "Бағалар саны", k_median: "Нәтижеге дейін, медиана", k_p90: "Нәтижеге дейін, p90", k_failures: "Техникалық іркілістер", k_integrations: "Ведомствоаралық интеграциялар (қолданылған / рұқсат)", c_by_status: "Мәртебе бойынша өтініштер", c_ratings: "Бағалардың бөлінуі", c_rendered_agency: "Ведомстволар бойынша көрсетілген қызметтер", c_violations_agency: "Ведомстволар бойынша мерзім бұзушылықтар", c_failures_agency: "Ведомстволар бойынша іркілістер, с", c_integrations: "Интеграциялар", c_satisfaction_service: "Қызметтер бойынша қанағаттану", used: "қолданылған", granted: "рұқсат етілген", all_agencies: "Барлық ведомстволар",
+    loading: "Жүктелуде…", error: "Қате", not_found: "Бет табылмады", operator_only: "Бұл бет операторларға арналған.",
+  },
+  ru: {
+    brand: "Единое окно", skip: "Перейти к содержимому", language: "Язык", footer: "egov-mesh — шлюз электронного правительства",
+    nav_services: "Услуги", nav_applications: "Мои заявления", nav_offers: "Предложения", nav_notifications: "Уведомления",
+    nav_invoices: "Платежи", nav_data: "Кто смотрел мои данные", nav_operator: "Эффективность", nav_login: "Войти",
+    logout: "Выйти", signed_in_as: "Вы вошли:",
+    login_title: "Вход на портал", iin: "ИИН", iin_hint: "12 цифр", password: "Пароль", continue: "Продолжить",
+    otp_title: "Одноразовый код", otp: "Код из SMS", otp_sent: "Код отправлен на", sign_in: "Войти",
+    logged_in: "Вы вошли", logged_out: "Вы вышли", login_needed: "Войдите, чтобы открыть эту страницу.",
+    services_title: "Реестр государственных услуг", search: "Найти", search_label: "Поиск услуги",
+    kind: "Вид", any: "Любой", simple: "Простая", composite: "Комплексная", found: "Найдено",
+    fee: "Сбор", free: "Бесплатно", term: "Срок", agency: "Ведомство", apply: "Подать заявление", details: "Подробнее",
+    prev: "Назад", next: "Далее", page: "Страница",
+    apply_title: "Заявление", submit: "Отправить", submitted: "Заявление отправлено", once_only: "Мы не спрашиваем данные, которые уже есть у государства: ведомство получит их через шлюз.",
+    steps: "Шаги", json_hint: "Список в формате JSON",
+    applications_title: "Мои заявления", none: "Пока ничего нет.", status: "Статус", submitted_at: "Подано", due: "Срок",
+    service: "Услуга", timeline: "Ход исполнения", result: "Результат", refresh: "Обновить", overdue: "Просрочено",
+    rate_title: "Оцените услугу", rating: "Оценка", comment: "Комментарий", send_rating: "Оценить", rated: "Спасибо! Оценка сохранена.",
+    offers_title: "Предложения государства", accept: "Принять", decline: "Отказаться", accepted: "Предложение принято", declined: "Вы отказались от предложения", expires: "Действует до",
+    notifications_title: "Уведомления", mark_read: "Прочитано",
+    data_title: "Кто обращался к моим данным", who: "Кто", when: "Когда", operation: "Операция", purpose: "Цель",
+    invoices_title: "Счета и платежи", pay: "Оплатить", paid: "Оплачено", amount: "Сумма", pay_opened: "Страница банка открыта в новой вкладке. После оплаты нажмите «Обновить».", open_bank: "Перейти на страницу банка",
+    operator_title: "Показатели эффективности", period_from: "С", period_to: "По", show: "Показать", health: "Состояние сети",
+    up: "работает", down: "недоступно", suspended: "приостановлено", outage_total: "Всего сбоев", data_table: "Таблица данных",
+    k_applications: "Заявления", k_rendered: "Оказано услуг", k_share_electronic: "Доля в электронном виде", k_violations: "Нарушения сроков", k_satisfaction: "Удовлетворённость (1–5)", k_ratings: "Оценок", k_median: "До результата, медиана", k_p90: "До результата, p90", k_failures: "Технические сбои", k_integrations: "Межведомственные интеграции (используются / разрешены)", c_by_status: "Заявления по статусам", c_ratings: "Распределение оценок", c_rendered_agency: "Оказано услуг по ведомствам", c_violations_agency: "Нарушения сроков по ведомствам", c_failures_agency: "Сбои по ведомствам, с", c_integrations: "Интеграции", c_satisfaction_service: "Удовлетворённость по услугам", used: "используются", granted: "разрешены", all_agencies: "Все ведомства",
+    loading: "Загрузка…", error: "Ошибка", not_found: "Страница не найдена", operator_only: "Эта страница для операторов.",
+  },
+  en: {
+    brand: "Single window", skip: "Skip to content", language: "Language", footer: "egov-mesh — the e-government gateway",
+    nav_services: "Services", nav_applications: "My applications", nav_offers: "Offers", nav_notifications: "Notifications",
+    nav_invoices: "Payments", nav_data: "Who accessed my data", nav_operator: "Efficiency", nav_login: "Sign in",
+    logout: "Sign out", signed_in_as: "Signed in:",
+    login_title: "Sign in to the portal", iin: "IIN", iin_hint: "12 digits", password: "Password", continue: "Continue",
+    otp_title: "One-time code", otp: "Code from the SMS", otp_sent: "Code sent to", sign_in: "Sign in",
+    logged_in: "You are signed in", logged_out: "You are signed out", login_needed: "Sign in to open this page.",
+    services_title: "Register of public services", search: "Search", search_label: "Find a service",
+    kind: "Kind", any: "Any", simple: "Simple", composite: "Composite", found: "Found",
+    fee: "Fee", free: "Free", term: "Term", agency: "Agency", apply: "Apply", details: "Details",
+    prev: "Previous", next: "Next", page: "Page",
+    apply_title: "Application", submit: "Submit", submitted: "Application submitted", once_only: "We never ask for data the state already holds: the agency fetches it through the gateway.",
+    steps: "Steps", json_hint: "A JSON list",
+    applications_title: "My applications", none: "Nothing yet.", status: "Status", submitted_at: "Submitted", due: "Due",
+    service: "Service", timeline: "Timeline", result: "Result", refresh: "Refresh", overdue: "Overdue",
+    rate_title: "Rate this service", rating: "Rating", comment: "Comment", send_rating: "Rate", rated: "Thank you! Your rating is saved.",
+    offers_title: "Offers from the state", accept: "Accept", decline: "Decline", accepted: "Offer accepted", declined: "Offer declined", expires: "Expires",
+    notifications_title: "Notifications", mark_read: "Mark read",
+    data_title: "Who accessed my data", who: "Who", when: "When", operation: "Operation", purpose: "Purpose",
+    invoices_title: "Invoices and payments", pay: "Pay", paid: "Paid", amount: "Amount", pay_opened: "The bank's page opened in a new tab. Press “Refresh” after paying.", open_bank: "Go to the bank's page",
+    operator_title: "Efficiency figures", period_from: "From", period_to: "To", show: "Show", health: "Health of the mesh",
+    up: "up", down: "down", suspended: "suspended", outage_total: "Technical failures, total", data_table: "Data table",
+    k_applications: "Applications", k_rendered: "Services rendered", k_share_electronic: "Share electronic", k_violations: "Term (SLA) violations", k_satisfaction: "Satisfaction (1–5)", k_ratings: "Ratings", k_median: "Time to result, median", k_p90: "Time to result, p90", k_failures: "Technical failures", k_integrations: "Integrations between agencies (used / granted)", c_by_status: "Applications by status", c_ratings: "Distribution of ratings", c_rendered_agency: "Services rendered by agency", c_violations_agency: "Term violations by agency", c_failures_agency: "Technical failures by agency, s", c_integrations: "Integrations", c_satisfaction_service: "Satisfaction by service", used: "used", granted: "granted", all_agencies: "All agencies",
+    loading: "Loading…", error: "Error", not_found: "Page not found", operator_only: "This page is for operators.",
+  },
+};
+
+// names of the input fields the register's schemas use
+const FIELDS = {
+  surname: ["Тегі", "Фамилия", "Surname"], given_name: ["Аты", "Имя", "Given name"],
+  patronymic: ["Әкесінің аты", "Отчество", "Patronymic"], birth_date: ["Туған күні", "Дата рождения", "Date of birth"],
+  sex: ["Жынысы", "Пол", "Sex"], place: ["Орны", "Место", "Place"], mother_iin: ["Анасының ЖСН-і", "ИИН матери", "Mother's IIN"],
+  father_iin: ["Әкесінің ЖСН-і", "ИИН отца", "Father's IIN"], iin: ["ЖСН", "ИИН", "IIN"], bin: ["БСН", "БИН", "BIN"],
+  address: ["Мекенжайы", "Адрес", "Address"], name_kk: ["Атауы (қазақша)", "Наименование (каз.)", "Name (Kazakh)"],
+  name_ru: ["Атауы (орысша)", "Наименование (рус.)", "Name (Russian)"], founders: ["Құрылтайшылар", "Учредители", "Founders"],
+  cadastral_number: ["Кадастрлық нөмір", "Кадастровый номер", "Cadastral number"], notary_iin: ["Нотариустың ЖСН-і", "ИИН нотариуса", "Notary's IIN"],
+  buyers: ["Сатып алушылар", "Покупатели", "Buyers"], price_tiyn: ["Бағасы (тиын)", "Цена (тиын)", "Price (tiyn)"],
+  deceased_iin: ["Қайтыс болғанның ЖСН-і", "ИИН умершего", "IIN of the deceased"], date_of_death: ["Қайтыс болған күні", "Дата смерти", "Date of death"],
+  recipient_iin: ["Алушының ЖСН-і", "ИИН получателя", "Recipient's IIN"], child_iin: ["Баланың ЖСН-і", "ИИН ребёнка", "Child's IIN"],
+  male: ["Ер", "Мужской", "Male"], female: ["Әйел", "Женский", "Female"],
+};
+const IDX = { kk: 0, ru: 1, en: 2 };
+
+export const LANGS = ["kk", "ru", "en"];
+let current = localStorage.getItem("egov.lang") || "kk";
+if (!LANGS.includes(current)) current = "kk";
+
+export function lang() { return current; }
+export function setLang(value) {
+  if (!LANGS.includes(value)) return;
+  current = value;
+  localStorage.setItem("egov.lang", value);
+  document.documentElement.lang = value;
+}
+export function t(key) { return STRINGS[current][key] ?? STRINGS.en[key] ?? key; }
+export function fieldLabel(name) {
+  const f = FIELDS[name];
+  if (f) return f[IDX[current]];
+  const words = name.replace(/_/g, " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}

@@ -1,0 +1,83 @@
+// Proactive offers, the notification inbox and the data tracker.
+import * as api from "../api.js";
+import { h, add, announce, timeEl, tableOf, field } from "../ui.js";
+import { t, lang, fieldLabel } from "../i18n.js";
+import { statusClass, text } from "./applications.js";
+
+export async function offers(root, _params, ctx) {
+  const data = await api.offers({ status: "all", limit: 100 });
+  const rows = api.items(data);
+  add(root, h("h1", {}, t("offers_title")));
+  if (!rows.length) { add(root, h("p", {}, t("none"))); return; }
+  add(root, h("ul", { class: "cards", id: "offers" }, rows.map((o) => {
+    const open = o.status === "offered" || o.status === "open";
+    const supplies = o.citizen_supplies || [];
+    const alert = h("div", { role: "alert" });
+    const inputs = supplies.map((name) => field({ id: `o-${o.id}-${name}`, label: fieldLabel(name), required: true, control: h("input", { name, type: "text" }) }));
+    const act = async (accept, button) => {
+      button.disabled = true;
+      alert.textContent = "";
+      try {
+        if (accept) {
+          const supplied = {};
+          for (const name of supplies) supplied[name] = card.querySelector(`[name="${CSS.escape(name)}"]`).value.trim();
+          const res = await api.acceptOffer(o.id, supplied);
+          announce(t("accepted"));
+          const appId = res && (res.application_id || (res.application && res.application.id));
+          await (appId ? ctx.navigate(`/applications/${encodeURIComponent(appId)}`) : ctx.refresh());
+        } else {
+          await api.declineOffer(o.id);
+          announce(t("declined"));
+          await ctx.refresh();
+        }
+      } catch (err) { alert.className = "alert"; alert.textContent = err.message; button.disabled = false; }
+    };
+    const title = text(o.title) || o.service_code;
+    const card = h("li", { class: "card", "data-offer": o.id, "data-service": o.service_code },
+      h("h2", {}, title),
+      h("p", { class: "meta" },
+        h("span", { class: statusClass(o.status === "accepted" ? "completed" : o.status), "data-status": o.status }, o.status),
+        h("span", {}, `${t("service")}: ${o.service_code}`),
+        o.expires_at ? h("span", {}, `${t("expires")}: `, timeEl(o.expires_at, lang())) : null),
+      open ? inputs : null,
+      alert,
+      open ? h("div", { class: "actions" },
+        h("button", { type: "button", class: "accept", "aria-label": `${t("accept")}: ${title}`, onclick: (e) => act(true, e.currentTarget) }, t("accept")),
+        h("button", { type: "button", class: "danger decline", "aria-label": `${t("decline")}: ${title}`, onclick: (e) => act(false, e.currentTarget) }, t("decline"))) : null,
+      o.application_id ? h("p", {}, h("a", { href: `/applications/${encodeURIComponent(o.application_id)}`, "data-link": "" }, t("nav_applications"))) : null);
+    return card;
+  })));
+}
+
+export async function notifications(root, _params, ctx) {
+  const data = await api.notifications({ limit: 100, lang: lang() });
+  const rows = api.items(data);
+  add(root, h("h1", {}, t("notifications_title")));
+  if (!rows.length) { add(root, h("p", {}, t("none"))); return; }
+  add(root, h("ul", { class: "cards", id: "notifications" }, rows.map((n) => h("li", { class: n.read || n.read_at ? "card" : "card unread", "data-kind": n.kind },
+    h("h2", {}, text(n.title)),
+    h("p", {}, text(n.body)),
+    h("p", { class: "meta" }, timeEl(n.created_at || n.at, lang()),
+      n.ref_type === "application" && n.ref_id ? h("a", { href: `/applications/${encodeURIComponent(n.ref_id)}`, "data-link": "" }, t("nav_applications")) : null,
+      n.ref_type === "offer" ? h("a", { href: "/offers", "data-link": "" }, t("nav_offers")) : null,
+      n.ref_type === "invoice" ? h("a", { href: "/invoices", "data-link": "" }, t("nav_invoices")) : null),
+    n.read || n.read_at ? null : h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", onclick: async () => {
+      try { await api.markRead([n.id]); await ctx.refresh(); announce(t("mark_read")); } catch (err) { announce(err.message); }
+    } }, t("mark_read")))))));
+}
+
+export async function dataAccess(root) {
+  const data = await api.dataAccess({ limit: 200 });
+  const rows = api.items(data);
+  add(root, h("h1", {}, t("data_title")));
+  if (!rows.length) { add(root, h("p", {}, t("none"))); return; }
+  add(root, tableOf(t("data_title"), [
+    { label: t("when"), value: (r) => timeEl(r.time, lang()) },
+    { label: t("who"), value: (r) => r.who + (r.on_behalf_of && r.on_behalf_of !== r.who ? ` (${r.on_behalf_of})` : "") },
+    { label: t("agency"), value: (r) => r.agency },
+    { label: t("operation"), value: (r) => r.operation || "" },
+    { label: t("service"), value: (r) => r.service_code || "" },
+    { label: t("purpose"), value: (r) => r.purpose || "—" },
+    { label: t("status"), value: (r) => String(r.status ?? "") },
+  ], rows));
+}

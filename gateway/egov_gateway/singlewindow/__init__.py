@@ -1,0 +1,1 @@
+"""The single window: applications, composite and proactive services, notifications, figures."""

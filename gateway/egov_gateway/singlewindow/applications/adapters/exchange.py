@@ -1,0 +1,80 @@
+"""The engine's calls through the gateway's own routed exchange (``/x/{agency}/{path}``).
+
+The gateway is a member of the exchange (client ``gateway``): it authenticates with OAuth2
+client credentials at svc-identity like any agency, so each step passes the same pipeline —
+authentication, the ACL (the register grants ``gateway`` the operations of composite steps),
+the agency's assertion, and one audit record per call, with the applicant as ``X-Mesh-User``
+and the application as the declared purpose.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from egov_gateway.singlewindow.applications.domain import StepRequest
+from egov_gateway.singlewindow.applications.engine import CallOutcome
+from meshkit.errors import DomainError, UpstreamUnavailable
+from meshkit.gateway_client import GatewayClient
+
+_RETRYABLE = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+class RoutedStepCaller:
+    def __init__(self, client: GatewayClient) -> None:
+        self.client = client
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def call(
+        self,
+        request: StepRequest,
+        *,
+        on_behalf_of: str,
+        purpose: str,
+        request_id: str,
+        idempotency_key: str,
+    ) -> CallOutcome:
+        headers = {"X-Request-Id": request_id}
+        if request.method in ("POST", "PUT", "PATCH"):
+            headers["Idempotency-Key"] = idempotency_key
+        try:
+            resp = await self.client.request(
+                request.method,
+                request.agency,
+                request.path,
+                json=request.body if request.method in ("POST", "PUT", "PATCH") else None,
+                params=request.query or None,
+                purpose=purpose,
+                on_behalf_of=on_behalf_of,
+                headers=headers,
+            )
+        except UpstreamUnavailable as exc:
+            return CallOutcome(False, 503, retryable=True, detail=exc.detail)
+        except DomainError as exc:  # no token: identity unreachable or refusing
+            return CallOutcome(False, 503, retryable=True, detail=exc.detail)
+        except httpx.HTTPError as exc:
+            return CallOutcome(False, 503, retryable=True, detail=type(exc).__name__)
+        body: Any = None
+        if resp.content:
+            try:
+                body = resp.json()
+            except ValueError:
+                body = None
+        if resp.status_code < 400:
+            return CallOutcome(True, resp.status_code, body)
+        detail = ""
+        if isinstance(body, dict):
+            detail = str(body.get("detail") or body.get("title") or "")
+            errors = body.get("errors")
+            if isinstance(errors, dict) and errors:
+                detail += " — " + "; ".join(f"{k}: {v}" for k, v in list(errors.items())[:5])
+        return CallOutcome(
+            False,
+            resp.status_code,
+            body,
+            retryable=resp.status_code in _RETRYABLE,
+            detail=f"{request.agency}: {detail or resp.reason_phrase}",
+        )

@@ -1,0 +1,29 @@
+"""Agency events that complete (or fail) the waiting steps of composite services."""
+
+from __future__ import annotations
+
+from egov_gateway.singlewindow.applications.service import on_agency_event
+from meshkit.contracts.notary import ActRegistered, ActRevoked
+from meshkit.contracts.payments import (
+    InvoiceCancelled,
+    InvoiceExpired,
+    InvoicePaid,
+    PayoutCompleted,
+)
+from meshkit.contracts.registry import BirthRegistered, DeathRegistered, LegalEntityRegistered
+from meshkit.messaging import HandlerRegistry
+
+handlers = HandlerRegistry()
+
+# the ``completes_on`` events of the register's composite steps, and those that fail them
+handlers.on(
+    BirthRegistered,
+    DeathRegistered,
+    LegalEntityRegistered,
+    InvoicePaid,
+    InvoiceCancelled,
+    InvoiceExpired,
+    PayoutCompleted,
+    ActRegistered,
+    ActRevoked,
+)(on_agency_event)

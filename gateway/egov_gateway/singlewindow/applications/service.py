@@ -1,0 +1,277 @@
+"""Service layer of applications: submit, read, list, rate, correlate agency events.
+
+Thin: each use case opens a unit of work, asks the aggregate, saves it and its events
+together, and kicks the process engine. ``submit_application`` is also the entry point of
+the proactive offers (a citizen accepting an offer applies with the data the state holds).
+"""
+
+from __future__ import annotations
+
+import uuid
+import weakref
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import structlog
+from jsonschema import Draft202012Validator, FormatChecker
+from sqlalchemy import event as sa_event
+
+from egov_gateway.register.domain.model import PublicService
+from egov_gateway.singlewindow.applications.adapters.repository import ApplicationRepository
+from egov_gateway.singlewindow.applications.domain import (
+    Application,
+    ServicePlan,
+    StepPlan,
+    id_values,
+    plan_from_json,
+    plan_to_json,
+    simple_step,
+)
+from egov_gateway.singlewindow.applications.engine import (
+    ApplicationsUnitOfWork,
+    Clock,
+    ProcessEngine,
+    publish,
+)
+from egov_gateway.singlewindow.applications.views import (
+    ApplicationList,
+    ApplicationView,
+    summary,
+    view,
+)
+from meshkit.auth.principal import Principal
+from meshkit.errors import NotFound, PermissionDenied, RuleViolation
+from meshkit.events import TypedEvent
+from meshkit.messaging.uow import UnitOfWork
+from meshkit.service import ServiceRuntime
+
+log = structlog.get_logger("egov_gateway.applications")
+
+ORIGINS = frozenset({"portal", "mobile", "offer", "public_service_center", "api"})
+
+
+@dataclass
+class Applications:
+    """What the use cases need; ``runtime.extras["applications"]``."""
+
+    uows: Any  # Callable[[], ApplicationsUnitOfWork]
+    register: Any  # UnifiedRegister: ``await register.service(code)``
+    engine: ProcessEngine
+    clock: Clock
+
+    def new_uow(self) -> ApplicationsUnitOfWork:
+        return cast(ApplicationsUnitOfWork, self.uows())
+
+
+#: engines by session factory: an event handler (given only its unit of work) kicks the engine
+#: of the gateway whose consumer runs it
+_ENGINES: weakref.WeakValueDictionary[int, ProcessEngine] = weakref.WeakValueDictionary()
+
+
+def register_engine(session_factory: object, engine: ProcessEngine) -> None:
+    _ENGINES[id(session_factory)] = engine
+
+
+def applications_of(runtime: ServiceRuntime) -> Applications:
+    ctx = runtime.extras.get("applications")
+    if ctx is None:
+        raise RuntimeError("applications are not wired (start_applications)")
+    return cast(Applications, ctx)
+
+
+# -- plans from the register -----------------------------------------------------------------
+def plan_of(service: PublicService) -> ServicePlan:
+    if service.kind == "composite":
+        steps = [
+            StepPlan(
+                name=s.name,
+                operation=s.operation.id,
+                input=s.input,
+                completes_on=s.completes_on,
+                compensation=s.compensation.id if s.compensation else None,
+                compensation_input=s.compensation_input,
+            )
+            for s in service.steps
+        ]
+    else:
+        if not service.operations:
+            raise RuleViolation(f"{service.code} names no operation to run")
+        props = (service.input_schema or {}).get("properties") or {}
+        steps = [simple_step(service.operations[0].id, list(props))]
+    return ServicePlan(
+        code=service.code,
+        agency=service.agency,
+        kind=service.kind,
+        steps=steps,
+        sla_amount=service.sla.amount,
+        sla_unit=service.sla.unit,
+    )
+
+
+def validate_payload(schema: dict[str, Any], payload: dict[str, Any]) -> None:
+    validator = Draft202012Validator(schema or {"type": "object"}, format_checker=FormatChecker())
+    errors: dict[str, str] = {}
+    for err in sorted(validator.iter_errors(payload), key=lambda e: list(e.absolute_path)):
+        path = ".".join(str(p) for p in err.absolute_path)
+        if err.validator == "required" and isinstance(err.validator_value, list):
+            for name in err.validator_value:
+                if name not in (err.instance or {}):
+                    errors.setdefault(f"payload.{path + '.' if path else ''}{name}", "required")
+            continue
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            allowed = set((err.schema or {}).get("properties") or {})
+            for name in err.instance:
+                if name not in allowed:
+                    errors.setdefault(
+                        f"payload.{path + '.' if path else ''}{name}", "not a field of this service"
+                    )
+            continue
+        errors.setdefault(f"payload.{path}" if path else "payload", err.message[:300])
+    if errors:
+        raise RuleViolation("the application is not valid for this service", errors=errors)
+
+
+# -- use cases ---------------------------------------------------------------------------------
+async def submit_application(
+    runtime: ServiceRuntime,
+    applicant_iin: str,
+    service_code: str,
+    payload: dict[str, Any],
+    *,
+    origin: str = "portal",
+) -> ApplicationView:
+    """Submit an application on behalf of ``applicant_iin`` (the caller has authenticated
+    them); validates the payload against the service's input schema and starts the process."""
+    ctx = applications_of(runtime)
+    return await submit(ctx, applicant_iin, service_code, payload, origin=origin)
+
+
+async def submit(
+    ctx: Applications,
+    applicant_iin: str,
+    service_code: str,
+    payload: dict[str, Any],
+    *,
+    origin: str = "portal",
+) -> ApplicationView:
+    if origin not in ORIGINS:
+        raise RuleViolation(f"unknown origin {origin!r}", errors={"origin": "unknown"})
+    try:
+        service: PublicService = await ctx.register.service(service_code)
+    except NotFound:
+        raise RuleViolation(
+            f"there is no public service {service_code!r} in the register",
+            errors={"service_code": "unknown service"},
+        ) from None
+    if service.status != "active":
+        raise RuleViolation(
+            f"{service_code} is withdrawn", errors={"service_code": "withdrawn service"}
+        )
+    if not service.citizen_facing:
+        raise PermissionDenied(f"{service_code} is not a service citizens apply for")
+    validate_payload(service.input_schema, payload)
+    plan = plan_of(service)
+    app = Application.submit(
+        id=str(uuid.uuid4()),
+        plan=plan,
+        applicant_iin=applicant_iin,
+        payload=payload,
+        origin=origin,
+        now=ctx.clock(),
+    )
+    app.context["plan"] = plan_to_json(plan)
+    async with ctx.new_uow() as uow:
+        await uow.applications.add(app)
+        publish(uow, app)
+        await uow.commit()
+    log.info("application.submitted", application_id=app.id, service=service_code, origin=origin)
+    ctx.engine.kick(app.id)
+    return view(app)
+
+
+def _may_read(app: Application, principal: Principal) -> bool:
+    return principal.kind == "operator" or (
+        principal.kind == "citizen" and principal.subject == app.applicant_iin
+    )
+
+
+async def get_application(
+    ctx: Applications, application_id: str, principal: Principal
+) -> ApplicationView:
+    async with ctx.new_uow() as uow:
+        app = await uow.applications.get(application_id)
+    # someone else's application is as unknown as a missing one (no probing of ids)
+    if app is None or not _may_read(app, principal):
+        raise NotFound(f"you have no application {application_id}")
+    return view(app)
+
+
+async def list_applications(
+    ctx: Applications, applicant_iin: str, *, limit: int, offset: int
+) -> ApplicationList:
+    async with ctx.new_uow() as uow:
+        apps = await uow.applications.list_for(applicant_iin, limit=limit, offset=offset)
+    return ApplicationList(items=[summary(a) for a in apps], limit=limit, offset=offset)
+
+
+async def rate_application(
+    ctx: Applications, application_id: str, applicant_iin: str, stars: int, comment: str | None
+) -> ApplicationView:
+    now = ctx.clock()
+    async with ctx.new_uow() as uow:
+        app = await uow.applications.get(application_id)
+        if app is None or app.applicant_iin != applicant_iin:
+            raise NotFound(f"you have no application {application_id}")
+        app.rate(stars, comment, now)
+        await uow.applications.save(app)
+        publish(uow, app)
+        await uow.commit()
+    return view(app)
+
+
+# -- agency events complete waiting steps ---------------------------------------------------------
+def match_keys(event: TypedEvent[Any]) -> list[str]:
+    env = event.envelope
+    data = event.data.model_dump(mode="json")
+    keys = []
+    if env.correlationid:
+        keys.append(f"corr:{env.correlationid}")
+    ids = id_values(data)
+    if env.subject:
+        ids.append(str(env.subject))
+    keys += [f"id:{v}" for v in dict.fromkeys(ids)]
+    return keys
+
+
+async def on_agency_event(event: TypedEvent[Any], uow: UnitOfWork) -> None:
+    """Handler (inside the consumer's unit of work): complete or fail the steps waiting for it."""
+    env = event.envelope
+    repo = ApplicationRepository(uow.session)
+    matches = await repo.waiting_for(env.type, match_keys(event))
+    if not matches:
+        return
+    now = datetime.now(UTC)
+    actor = (env.source or "").removeprefix("/svc-") or "agency"
+    data = event.data.model_dump(mode="json")
+    kicked: list[str] = []
+    for application_id, seq in matches:
+        app = await repo.get(application_id, with_timeline=False)
+        if app is None:
+            continue
+        plan = plan_from_json(app.context["plan"])
+        app.bind_plan(plan)
+        if app.event_arrived(seq, env.type, data, actor, plan, now):
+            await repo.save(app)
+            publish(uow, app)
+            kicked.append(app.id)
+    if kicked:
+        engine = _ENGINES.get(id(getattr(uow, "_session_factory", None)))
+        if engine is not None:
+            session = uow.session.sync_session
+
+            def after_commit(_session: object) -> None:
+                for application_id in kicked:
+                    engine.kick(application_id)
+
+            sa_event.listen(session, "after_commit", after_commit, once=True)

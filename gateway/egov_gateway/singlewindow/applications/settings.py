@@ -1,0 +1,19 @@
+"""Settings of applications and the process engine (``GATEWAY_APPLICATIONS__<NAME>``)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class ApplicationsSettings(BaseModel):
+    engine: bool = Field(default=True, description="run the process engine in this instance")
+    step_retry_for_s: float = Field(
+        default=120.0,
+        ge=0,
+        description="a step whose agency is unavailable is retried this long, then fails",
+    )
+    step_retry_backoff_s: float = Field(default=1.0, gt=0)
+    sweep_interval_s: float = Field(
+        default=5.0, gt=0, description="resume stalled processes and detect overdue ones"
+    )
+    call_timeout_s: float = Field(default=30.0, gt=0)

@@ -1,0 +1,110 @@
+"""What the single window shows of an application (pydantic models at the boundary)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from egov_gateway.singlewindow.applications.domain import Application
+
+
+class TimelineItem(BaseModel):
+    at: datetime
+    actor: str = Field(description="who acted: gateway, an agency, or applicant:<IIN>")
+    kind: str = Field(description="submitted, status, step_started, step_done, step_failed, …")
+    step: str | None = None
+    status: str | None = None
+    reason: str | None = None
+
+
+class StepView(BaseModel):
+    name: str
+    operation: str
+    status: str
+    attempts: int
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    error: str | None = None
+    request: dict[str, Any] | None = Field(
+        default=None, description="the last call: agency, method, path, body, request id"
+    )
+    result: Any = None
+    event: dict[str, Any] | None = None
+
+
+class ApplicationSummary(BaseModel):
+    id: str
+    service_code: str
+    kind: str
+    status: str
+    origin: str
+    submitted_at: datetime
+    due_at: datetime
+    completed_at: datetime | None = None
+    overdue: bool = Field(description="the SLA term passed without a result (a term violation)")
+    failure_reason: str | None = None
+    rating: int | None = None
+
+
+class ApplicationView(ApplicationSummary):
+    applicant_iin: str
+    payload: dict[str, Any]
+    result: Any = None
+    rating_comment: str | None = None
+    steps: list[StepView]
+    timeline: list[TimelineItem]
+
+
+class ApplicationList(BaseModel):
+    items: list[ApplicationSummary]
+    limit: int
+    offset: int
+
+
+def summary(app: Application) -> ApplicationSummary:
+    return ApplicationSummary(
+        id=app.id,
+        service_code=app.service_code,
+        kind=app.kind,
+        status=app.status,
+        origin=app.origin,
+        submitted_at=app.submitted_at,
+        due_at=app.due_at,
+        completed_at=app.completed_at,
+        overdue=app.overdue_at is not None,
+        failure_reason=app.failure_reason,
+        rating=app.rating,
+    )
+
+
+def view(app: Application) -> ApplicationView:
+    return ApplicationView(
+        **summary(app).model_dump(),
+        applicant_iin=app.applicant_iin,
+        payload=app.payload,
+        result=app.result,
+        rating_comment=app.rating_comment,
+        steps=[
+            StepView(
+                name=s.name,
+                operation=s.operation,
+                status=s.status,
+                attempts=s.attempts,
+                started_at=s.started_at,
+                finished_at=s.finished_at,
+                error=s.error,
+                request=s.request,
+                result=s.result,
+                event=s.event,
+            )
+            for s in app.steps
+        ],
+        timeline=[
+            TimelineItem(
+                at=t.at, actor=t.actor, kind=t.kind, step=t.step, status=t.status, reason=t.reason
+            )
+            for t in app.timeline
+        ],
+    )

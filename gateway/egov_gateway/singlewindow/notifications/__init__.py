@@ -1,0 +1,1 @@
+"""The citizen's notification inbox, fed by events; SMS for the important ones."""

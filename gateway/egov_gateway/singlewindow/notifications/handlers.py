@@ -1,0 +1,79 @@
+"""Events that feed the citizens' inbox (one handler per message type)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from egov_gateway.singlewindow.notifications import model
+from egov_gateway.singlewindow.notifications.service import notify
+from meshkit.contracts.gateway import ApplicationOverdue as TermBreached
+from meshkit.contracts.gateway import ApplicationStatusChanged
+from meshkit.contracts.licensing import ApplicationDecided, ApplicationOverdue
+from meshkit.contracts.payments import InvoiceIssued, InvoicePaid, PayoutCompleted
+from meshkit.events import TypedEvent
+from meshkit.messaging import HandlerRegistry, UnitOfWork
+
+notification_handlers = HandlerRegistry()
+
+
+@notification_handlers.on(ApplicationStatusChanged)
+async def on_application_status(event: TypedEvent[Any], uow: UnitOfWork) -> None:
+    d: ApplicationStatusChanged = event.data
+    draft = model.application_status(
+        d.applicant_iin, d.application_id, d.service_code, d.status, d.reason
+    )
+    await notify(uow, draft, source_event_id=event.id)
+
+
+@notification_handlers.on(TermBreached)
+async def on_term_breached(event: TypedEvent[Any], uow: UnitOfWork) -> None:
+    d: TermBreached = event.data
+    draft = model.application_status(
+        d.applicant_iin,
+        d.application_id,
+        d.service_code,
+        "overdue",
+        f"the term ended at {d.due_at.isoformat(timespec='minutes')}",
+    )
+    await notify(uow, draft, source_event_id=event.id)
+
+
+@notification_handlers.on(InvoiceIssued)
+async def on_invoice_issued(event: TypedEvent[Any], uow: UnitOfWork) -> None:
+    d: InvoiceIssued = event.data
+    draft = model.invoice_issued(
+        d.payer, d.invoice_id, d.amount_tiyn, d.due_date.isoformat(), d.reference
+    )
+    await notify(uow, draft, source_event_id=event.id)
+
+
+@notification_handlers.on(InvoicePaid)
+async def on_invoice_paid(event: TypedEvent[Any], uow: UnitOfWork) -> None:
+    d: InvoicePaid = event.data
+    draft = model.invoice_paid(d.payer, d.invoice_id, d.amount_tiyn, d.reference)
+    await notify(uow, draft, source_event_id=event.id)
+
+
+@notification_handlers.on(PayoutCompleted)
+async def on_payout(event: TypedEvent[Any], uow: UnitOfWork) -> None:
+    d: PayoutCompleted = event.data
+    draft = model.payout_completed(d.recipient_iin, d.payout_id, d.amount_tiyn, d.purpose)
+    await notify(uow, draft, source_event_id=event.id)
+
+
+@notification_handlers.on(ApplicationDecided)
+async def on_license_decided(event: TypedEvent[Any], uow: UnitOfWork) -> None:
+    d: ApplicationDecided = event.data
+    iin = d.applicant_iin or d.applicant
+    detail = d.license_number if d.approved else d.reason
+    draft = model.license_decided(iin, d.application_id, d.license_type, d.approved, detail)
+    await notify(uow, draft, source_event_id=event.id)
+
+
+@notification_handlers.on(ApplicationOverdue)
+async def on_license_overdue(event: TypedEvent[Any], uow: UnitOfWork) -> None:
+    d: ApplicationOverdue = event.data
+    iin = d.applicant_iin or d.applicant
+    await notify(
+        uow, model.license_overdue(iin, d.application_id, d.license_type), source_event_id=event.id
+    )

@@ -1,0 +1,592 @@
+"""Applications and the durable process engine, in process: the real gateway (seeded Unified
+Register, SQLite and PostgreSQL), a scripted routed exchange for the agencies, and agency
+events handed to the gateway's handlers as its Kafka consumer would."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import func, select
+
+from egov_gateway.singlewindow.applications.adapters.tables import waits
+from egov_gateway.singlewindow.applications.domain import (
+    ServicePlan,
+    StepPlan,
+    build_request,
+    resolve,
+)
+from egov_gateway.singlewindow.applications.engine import CallOutcome
+from egov_gateway.singlewindow.applications.service import (
+    applications_of,
+    on_agency_event,
+    submit_application,
+)
+from egov_gateway.testkit import ISSUER, TestIdentity
+from meshkit.contracts.notary import ActRegistered
+from meshkit.contracts.payments import InvoicePaid, PayoutCompleted
+from meshkit.contracts.registry import BirthRegistered, LegalEntityRegistered
+from meshkit.events import EventData, TypedEvent, build_envelope
+from meshkit.messaging.tables import outbox
+from meshkit.testing.apps import running
+from meshkit.testing.polling import eventually
+from meshkit.testing.services import build_app
+
+MOTHER = "920308400210"
+FATHER = "900115300122"
+CHILD = "260101600017"
+BIRTH = {
+    "surname": "Сәрсенбаев",
+    "given_name": "Нұрсұлтан",
+    "patronymic": "Әлиханұлы",
+    "birth_date": "2026-01-01",
+    "sex": "male",
+    "place": "Алматы қ.",
+    "mother_iin": MOTHER,
+    "father_iin": FATHER,
+}
+LLP = {
+    "name_kk": "«Дала Софт» ЖШС",
+    "name_ru": "ТОО «Дала Софт»",
+    "founders": [{"iin": FATHER, "share": "1"}],
+    "address": "Алматы қ., Абай д., 1",
+}
+LEGAL_BIN = "260140000018"
+# progress must come from submissions and events, not from the periodic sweep
+SWEEP_S = 60.0
+
+
+@dataclass
+class ScriptedExchange:
+    """The routed exchange as the engine sees it: answers per operation, every call kept."""
+
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    answers: dict[str, Callable[[dict[str, Any]], CallOutcome]] = field(default_factory=dict)
+
+    async def call(
+        self,
+        request: Any,
+        *,
+        on_behalf_of: str,
+        purpose: str,
+        request_id: str,
+        idempotency_key: str,
+    ) -> CallOutcome:
+        key = f"{request.method} {request.agency}{request.path}"
+        seen = {
+            "key": key,
+            "body": request.body,
+            "user": on_behalf_of,
+            "purpose": purpose,
+            "request_id": request_id,
+            "idempotency_key": idempotency_key,
+        }
+        self.calls.append(seen)
+        for prefix, answer in self.answers.items():
+            if key.startswith(prefix):
+                return answer(seen)
+        return CallOutcome(False, 404, detail="no such operation in the script")
+
+
+class _Refuse(httpx.AsyncBaseTransport):
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("agencies are not part of this test")
+
+
+@dataclass
+class Harness:
+    client: httpx.AsyncClient
+    app: FastAPI
+    identity: TestIdentity
+    exchange: ScriptedExchange
+
+    def citizen(self, iin: str = MOTHER) -> dict[str, str]:
+        return self.identity.bearer("citizen", iin)
+
+    @property
+    def runtime(self) -> Any:
+        return self.app.state.runtime
+
+    async def deliver(self, data: EventData, *, subject: str, correlation: str | None) -> None:
+        """What the gateway's Kafka consumer does with an agency event (inbox aside)."""
+        env = build_envelope(
+            data, source=f"/svc-{data.producer()}", subject=subject, correlation_id=correlation
+        )
+        uow = self.runtime.uow_factory()
+        async with uow:
+            await on_agency_event(TypedEvent(envelope=env, data=data), uow)
+            await uow.commit()
+
+    async def app_json(self, app_id: str, iin: str = MOTHER) -> dict[str, Any]:
+        r = await self.client.get(f"/api/v1/applications/{app_id}", headers=self.citizen(iin))
+        assert r.status_code == 200, r.text
+        body: dict[str, Any] = r.json()
+        return body
+
+    async def until_status(self, app_id: str, *statuses: str, iin: str = MOTHER) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+
+        async def reached() -> bool:
+            found.update(await self.app_json(app_id, iin))
+            return found["status"] in statuses
+
+        await eventually(reached, within=15, what=f"application {app_id} {statuses}")
+        return found
+
+
+def person(iin: str) -> Callable[[dict[str, Any]], CallOutcome]:
+    return lambda _: CallOutcome(True, 200, {"iin": iin, "surname": "Сәрсенбаева"})
+
+
+async def _harness(
+    tmp_path: Path, db_url: str, exchange: ScriptedExchange
+) -> AsyncIterator[Harness]:
+    identity = TestIdentity(tmp_path)
+    app = build_app(
+        "gateway",
+        tmp_path / "gw",
+        kafka_enabled=False,
+        database_url=db_url,
+        identity_jwks_url=identity.jwks_url,
+        identity_issuer=ISSUER,
+        register_options={"background": False},
+        applications={
+            "sweep_interval_s": 0.2,
+            "step_retry_for_s": 0.5,
+            "step_retry_backoff_s": 0.05,
+        },
+    )
+    app.state.runtime.extras["register_transport"] = _Refuse()
+    app.state.runtime.extras["applications_caller"] = exchange
+    async with running(app) as client:
+        yield Harness(client, app, identity, exchange)
+
+
+@pytest.fixture
+async def sw(tmp_path: Path, db_url: str) -> AsyncIterator[Harness]:
+    async for h in _harness(tmp_path, db_url, ScriptedExchange()):
+        yield h
+
+
+# -- the domain, without I/O --------------------------------------------------------------------
+def test_input_mapping_reads_payload_applicant_and_earlier_steps() -> None:
+    scope = {
+        "payload": {"cadastral_number": "20:321:045:12", "buyers": [{"iin": FATHER}]},
+        "applicant": MOTHER,
+        "submitted_at": datetime(2026, 3, 20, 6, 0, tzinfo=UTC),
+        "steps": {"check": {"result": {"owners": [{"iin": "1"}]}, "event": None}},
+    }
+    assert resolve("$.applicant", scope) == MOTHER
+    assert resolve("$.steps.check.result.owners", scope) == [{"iin": "1"}]
+    assert resolve("$.today_plus_days.10", scope) == "2026-03-30"
+    assert resolve({"a": "$.payload.nothing", "b": "literal"}, scope) == {"b": "literal"}
+    req = build_request(
+        "registry:GET /properties/{cadastral_number}",
+        {"path": {"cadastral_number": "$.payload.cadastral_number"}},
+        scope,
+    )
+    assert (req.agency, req.method, req.path) == ("registry", "GET", "/properties/20:321:045:12")
+    with pytest.raises(Exception, match="not known yet"):
+        build_request(
+            "registry:GET /legal-entities/{bin}", {"path": {"bin": "$.steps.x.event.bin"}}, scope
+        )
+
+
+def test_due_time_counts_kazakh_working_days() -> None:
+    plan = ServicePlan(
+        "s", "registry", "simple", [StepPlan("run", "registry:GET /x")], 3, "working_days"
+    )
+    # Friday 20 March 2026, before Nauryz (21–23 March, Saturday moves to Wednesday 25 March)
+    due = plan.due_at(datetime(2026, 3, 20, 6, 0, tzinfo=UTC))
+    # Mon 23 Mar is Nauryz, Tue 24 — no: 21 (Sat) moves to 24 and 22 (Sun) to 25; so 26, 27, 30
+    assert due.astimezone(UTC).date() == date(2026, 3, 30)
+    minutes = ServicePlan("s", "registry", "simple", [], 15, "minutes")
+    assert minutes.due_at(datetime(2026, 3, 20, 6, 0, tzinfo=UTC)) == datetime(
+        2026, 3, 20, 6, 15, tzinfo=UTC
+    )
+
+
+# -- applications through the API ------------------------------------------------------------------
+async def test_birth_of_a_child_runs_three_agencies_and_is_audited_as_the_gateway(
+    sw: Harness,
+) -> None:
+    ex = sw.exchange
+    ex.answers["GET identity/persons/"] = lambda c: CallOutcome(
+        True, 200, {"iin": c["key"].rsplit("/", 1)[1], "surname": "Сәрсенбаева"}
+    )
+    ex.answers["POST registry/births"] = lambda _: CallOutcome(
+        True, 201, {"act_number": "B-2026-0000001", "child_iin": CHILD}
+    )
+    ex.answers["POST payments/payouts"] = lambda _: CallOutcome(
+        True, 201, {"id": "po-1", "status": "completed"}
+    )
+    r = await sw.client.post(
+        "/api/v1/applications",
+        json={"service_code": "cx-birth-of-child", "payload": BIRTH},
+        headers=sw.citizen(MOTHER),
+    )
+    assert r.status_code == 201, r.text
+    app_id = r.json()["id"]
+    assert r.json()["applicant_iin"] == MOTHER and r.json()["kind"] == "composite"
+    waiting = await sw.until_status(app_id, "waiting")
+    assert [s["status"] for s in waiting["steps"]][:2] == ["done", "waiting"]
+    # once-only: the applicant's record came from identity, on her behalf, for this application
+    first = ex.calls[0]
+    assert first["key"] == f"GET identity/persons/{MOTHER}" and first["user"] == MOTHER
+    assert app_id in first["purpose"]
+    births = [c for c in ex.calls if c["key"] == "POST registry/births"]
+    assert (
+        births[0]["body"]["mother_iin"] == MOTHER and births[0]["body"]["surname"] == "Сәрсенбаев"
+    )
+
+    # registry's event, correlated by the request id the gateway sent
+    await sw.deliver(
+        BirthRegistered(
+            act_number="B-2026-0000001",
+            child_iin=CHILD,
+            surname="Сәрсенбаев",
+            given_name="Нұрсұлтан",
+            birth_date=date(2026, 1, 1),
+            sex="male",
+            place="Алматы қ.",
+            mother_iin=MOTHER,
+            registered_at=datetime.now(UTC),
+        ),
+        subject=CHILD,
+        correlation=births[0]["request_id"],
+    )
+
+    async def payout_requested() -> bool:
+        return any(c["key"] == "POST payments/payouts" for c in ex.calls)
+
+    await eventually(payout_requested, within=10, what="the allowance payout")
+    payout = next(c for c in ex.calls if c["key"] == "POST payments/payouts")
+    assert payout["body"]["recipient_iin"] == MOTHER
+    assert payout["body"]["reference"] == "B-2026-0000001"  # from the registry's event
+    assert payout["idempotency_key"] == f"{app_id}:birth_allowance"
+    assert any(c["key"] == f"GET identity/persons/{CHILD}" for c in ex.calls)
+    await sw.until_status(app_id, "waiting")
+    # payments' event names the payout (its correlation id is not ours: matched by the id)
+    await sw.deliver(
+        PayoutCompleted(
+            payout_id="po-1",
+            agency="gateway",
+            recipient_iin=MOTHER,
+            amount_tiyn=38 * 393_200,
+            reference="B-2026-0000001",
+            purpose="childbirth allowance",
+        ),
+        subject="po-1",
+        correlation="some-other-request",
+    )
+    done = await sw.until_status(app_id, "completed")
+    assert done["result"]["payout_id"] == "po-1" and done["completed_at"]
+    kinds = [(t["kind"], t["step"]) for t in done["timeline"]]
+    assert ("submitted", None) in kinds and ("step_done", "birth_allowance") in kinds
+    assert all(t["at"] and t["actor"] for t in done["timeline"])
+
+    # my applications; someone else cannot read it; rating once, only after completion
+    mine = await sw.client.get("/api/v1/me/applications", headers=sw.citizen(MOTHER))
+    assert [a["id"] for a in mine.json()["items"]] == [app_id]
+    other = await sw.client.get(f"/api/v1/applications/{app_id}", headers=sw.citizen(FATHER))
+    assert other.status_code == 404
+    rate = {"rating": 5, "comment": "Бәрі жылдам!"}
+    r = await sw.client.post(
+        f"/api/v1/applications/{app_id}/rating", json=rate, headers=sw.citizen()
+    )
+    assert (
+        r.status_code == 200
+        and r.json()["rating"] == 5
+        and r.json()["rating_comment"] == "Бәрі жылдам!"
+    )
+    again = await sw.client.post(
+        f"/api/v1/applications/{app_id}/rating", json=rate, headers=sw.citizen()
+    )
+    assert again.status_code == 409
+    # submitted + status changes went to the outbox in the same transactions
+    async with sw.runtime.engine.connect() as conn:
+        types = list((await conn.execute(select(outbox.c.event_type))).scalars())
+        left = (await conn.execute(select(func.count()).select_from(waits))).scalar_one()
+    assert types.count("kz.egov.gateway.application.submitted.v1") == 1
+    assert types.count("kz.egov.gateway.application.status_changed.v1") >= 3
+    assert left == 0, "a finished application leaves no waits behind"
+
+
+async def test_invalid_payload_is_a_422_with_field_errors(sw: Harness) -> None:
+    bad = {**BIRTH, "sex": "unknown", "mother_iin": "12", "extra": 1}
+    del bad["surname"]
+    r = await sw.client.post(
+        "/api/v1/applications",
+        json={"service_code": "cx-birth-of-child", "payload": bad},
+        headers=sw.citizen(),
+    )
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+    errors = r.json()["errors"]
+    assert {"payload.surname", "payload.sex", "payload.mother_iin", "payload.extra"} <= set(errors)
+    unknown = await sw.client.post(
+        "/api/v1/applications",
+        json={"service_code": "no-such", "payload": {}},
+        headers=sw.citizen(),
+    )
+    assert unknown.status_code == 422 and "service_code" in unknown.json()["errors"]
+    anonymous = await sw.client.post(
+        "/api/v1/applications", json={"service_code": "cx-birth-of-child", "payload": BIRTH}
+    )
+    assert anonymous.status_code == 401
+
+
+async def test_a_failing_step_compensates_in_reverse_and_says_why(sw: Harness) -> None:
+    ex = sw.exchange
+    ex.answers["GET identity/persons/"] = person(FATHER)
+    ex.answers["POST registry/legal-entities/"] = lambda _: CallOutcome(
+        True, 200, {"bin": LEGAL_BIN}
+    )
+    ex.answers["POST registry/legal-entities"] = lambda _: CallOutcome(
+        True, 201, {"bin": LEGAL_BIN}
+    )
+    ex.answers["POST payments/invoices"] = lambda _: CallOutcome(
+        False, 422, detail="payments: the payer is not known", retryable=False
+    )
+    r = await sw.client.post(
+        "/api/v1/applications",
+        json={"service_code": "cx-open-business", "payload": LLP},
+        headers=sw.citizen(FATHER),
+    )
+    assert r.status_code == 201, r.text
+    app_id = r.json()["id"]
+    await sw.until_status(app_id, "waiting", iin=FATHER)
+    llp = next(c for c in ex.calls if c["key"] == "POST registry/legal-entities")
+    assert llp["body"]["director_iin"] == FATHER  # once-only: from the token, not the form
+    await sw.deliver(
+        LegalEntityRegistered(
+            bin=LEGAL_BIN,
+            name_kk=LLP["name_kk"],
+            name_ru=LLP["name_ru"],
+            legal_form="LLP",
+            director_iin=FATHER,
+            founders=[],
+            registered_at=datetime.now(UTC),
+        ),
+        subject=LEGAL_BIN,
+        correlation=llp["request_id"],
+    )
+    failed = await sw.until_status(app_id, "failed", iin=FATHER)
+    assert (
+        "duty_invoice" in failed["failure_reason"]
+        and "payer is not known" in failed["failure_reason"]
+    )
+    undo = [c for c in ex.calls if c["key"] == f"POST registry/legal-entities/{LEGAL_BIN}/status"]
+    assert len(undo) == 1 and undo[0]["body"]["status"] == "liquidated"
+    steps = {s["name"]: s["status"] for s in failed["steps"]}
+    assert steps == {
+        "applicant_record": "done",
+        "register_llp": "compensated",
+        "duty_invoice": "failed",
+        "confirm_registration": "pending",
+    }
+    kinds = [t["kind"] for t in failed["timeline"]]
+    assert kinds.index("step_failed") < kinds.index("compensated")
+    # a failed application cannot be rated
+    r = await sw.client.post(
+        f"/api/v1/applications/{app_id}/rating", json={"rating": 1}, headers=sw.citizen(FATHER)
+    )
+    assert r.status_code == 422
+
+
+async def test_an_unavailable_agency_is_retried_then_fails_the_step(sw: Harness) -> None:
+    ex = sw.exchange
+    ex.answers["GET identity/persons/"] = lambda _: CallOutcome(
+        False, 503, retryable=True, detail="identity: unavailable"
+    )
+    view = await submit_application(sw.runtime, MOTHER, "cx-birth-of-child", BIRTH, origin="offer")
+    assert view.origin == "offer"
+    failed = await sw.until_status(view.id, "failed")
+    assert failed["steps"][0]["attempts"] >= 2
+    assert "identity: unavailable" in failed["failure_reason"]
+
+
+async def test_waiting_paid_invoice_step_and_overdue_detection_once(sw: Harness) -> None:
+    ex = sw.exchange
+    ex.answers["GET identity/persons/"] = person(FATHER)
+    ex.answers["POST registry/legal-entities"] = lambda _: CallOutcome(
+        True, 201, {"bin": LEGAL_BIN}
+    )
+    ex.answers["POST payments/invoices"] = lambda _: CallOutcome(
+        True, 201, {"id": "inv-7", "status": "issued"}
+    )
+    ex.answers["GET registry/legal-entities/"] = lambda _: CallOutcome(
+        True, 200, {"bin": LEGAL_BIN, "status": "active"}
+    )
+    view = await submit_application(sw.runtime, FATHER, "cx-open-business", LLP)
+    await sw.until_status(view.id, "waiting", iin=FATHER)
+    llp = next(c for c in ex.calls if c["key"] == "POST registry/legal-entities")
+    await sw.deliver(
+        LegalEntityRegistered(
+            bin=LEGAL_BIN,
+            name_kk="a",
+            name_ru="b",
+            legal_form="LLP",
+            director_iin=FATHER,
+            founders=[],
+            registered_at=datetime.now(UTC),
+        ),
+        subject=LEGAL_BIN,
+        correlation=llp["request_id"],
+    )
+
+    async def invoiced() -> bool:
+        return any(c["key"] == "POST payments/invoices" for c in ex.calls)
+
+    await eventually(invoiced, within=10, what="the duty invoice")
+    invoice = next(c for c in ex.calls if c["key"] == "POST payments/invoices")
+    assert invoice["body"]["reference"] == LEGAL_BIN and invoice["body"]["payer"] == FATHER
+    assert date.fromisoformat(invoice["body"]["due_date"]) > date.today()
+    await sw.until_status(view.id, "waiting", iin=FATHER)
+    # the term passes while the citizen has not paid: one violation, one event
+    ctx = applications_of(sw.runtime)
+    ctx.engine.clock = lambda: datetime(2099, 1, 1, tzinfo=UTC)
+    await ctx.engine.sweep()
+    await ctx.engine.sweep()
+    ctx.engine.clock = lambda: datetime.now(UTC)
+    late = await sw.app_json(view.id, FATHER)
+    assert late["overdue"] is True
+    assert [t["kind"] for t in late["timeline"]].count("overdue") == 1
+    # the citizen pays (another request: matched by the invoice id)
+    await sw.deliver(
+        InvoicePaid(
+            invoice_id="inv-7",
+            payer=FATHER,
+            amount_tiyn=1,
+            beneficiary_agency="registry",
+            reference=LEGAL_BIN,
+            paid_at=datetime.now(UTC),
+        ),
+        subject="inv-7",
+        correlation="payment-callback-1",
+    )
+    done = await sw.until_status(view.id, "completed", iin=FATHER)
+    assert done["result"]["bin"] == LEGAL_BIN
+    async with sw.runtime.engine.connect() as conn:
+        overdue = (
+            await conn.execute(
+                select(func.count())
+                .select_from(outbox)
+                .where(outbox.c.event_type == "kz.egov.gateway.application.overdue.v1")
+            )
+        ).scalar_one()
+    assert overdue == 1
+
+
+async def test_a_restarted_gateway_resumes_a_step_it_was_calling(
+    tmp_path: Path, db_url: str
+) -> None:
+    """The gateway dies between marking a step 'calling' and the agency's answer: the next
+    gateway on the same database calls again (same idempotency key) and goes on."""
+    hang = asyncio.Event()
+    first = ScriptedExchange()
+    first.answers["GET identity/persons/"] = person(MOTHER)
+
+    async def never(_: dict[str, Any]) -> CallOutcome:  # pragma: no cover - cancelled
+        await hang.wait()
+        raise AssertionError
+
+    class Hanging(ScriptedExchange):
+        async def call(self, request: Any, **kw: Any) -> CallOutcome:
+            if request.path == "/births":
+                self.calls.append({"key": "POST registry/births", **kw})
+                await hang.wait()
+            return await super().call(request, **kw)
+
+    hanging = Hanging(answers=first.answers)
+    async for h in _harness(tmp_path, db_url, hanging):
+        view = await submit_application(h.runtime, MOTHER, "cx-birth-of-child", BIRTH)
+
+        async def calling() -> bool:
+            return any(c["key"] == "POST registry/births" for c in hanging.calls)
+
+        await eventually(calling, within=10, what="the birth registration call")
+        state = await h.app_json(view.id)
+        assert state["steps"][1]["status"] == "calling"
+    second = ScriptedExchange()
+    second.answers["GET identity/persons/"] = person(MOTHER)
+    second.answers["POST registry/births"] = lambda _: CallOutcome(
+        True, 201, {"act_number": "B-2026-0000002", "child_iin": CHILD}
+    )
+    async for h in _harness(tmp_path, db_url, second):
+
+        async def re_called() -> bool:
+            return any(c["key"] == "POST registry/births" for c in second.calls)
+
+        await eventually(re_called, within=10, what="the resumed call")
+        again = next(c for c in second.calls if c["key"] == "POST registry/births")
+        assert again["idempotency_key"] == f"{view.id}:register_birth"
+        assert again["request_id"].endswith(".1.2")  # second attempt of step 1
+        await h.until_status(view.id, "waiting")
+
+
+async def test_buy_a_home_waits_for_the_act_and_the_fee_then_checks_ownership(sw: Harness) -> None:
+    ex = sw.exchange
+    cad = "20:321:045:12"
+    seller = {"id": "780430400520", "share": {"num": 1, "den": 1}}
+    owners = [seller]
+    ex.answers["GET identity/persons/"] = person(FATHER)
+    ex.answers[f"GET registry/properties/{cad}"] = lambda _: CallOutcome(
+        True, 200, {"cadastral_number": cad, "owners": owners}
+    )
+    ex.answers["POST notary/acts"] = lambda _: CallOutcome(
+        True, 201, {"id": "act-1", "number": "N-2026-0000042", "status": "checks_passed"}
+    )
+    ex.answers["POST payments/invoices"] = lambda _: CallOutcome(True, 201, {"id": "inv-9"})
+    payload = {
+        "cadastral_number": cad,
+        "notary_iin": "851123300454",
+        "buyers": [{"id": FATHER, "share": {"num": 1, "den": 1}}],
+        "price_tiyn": 3_500_000_000,
+    }
+    view = await submit_application(sw.runtime, FATHER, "cx-buy-home", payload)
+    await sw.until_status(view.id, "waiting", iin=FATHER)
+    act_call = next(c for c in ex.calls if c["key"] == "POST notary/acts")
+    assert act_call["body"]["sellers"] == [seller] and act_call["body"]["kind"] == "property_sale"
+    # the parties sign in their own requests: the act is matched by its id/number
+    await sw.deliver(
+        ActRegistered(
+            act_number="N-2026-0000042",
+            kind="property_sale",
+            notary_iin="851123300454",
+            registered_at=datetime.now(UTC),
+            parties=["780430400520", FATHER],
+            cadastral_number=cad,
+        ),
+        subject="N-2026-0000042",
+        correlation="signature-request-3",
+    )
+
+    async def fee_invoiced() -> bool:
+        return any(c["key"] == "POST payments/invoices" for c in ex.calls)
+
+    await eventually(fee_invoiced, within=10, what="the notarial fee invoice")
+    fee = next(c for c in ex.calls if c["key"] == "POST payments/invoices")
+    assert fee["body"]["reference"] == "N-2026-0000042" and fee["body"]["payer"] == FATHER
+    await sw.until_status(view.id, "waiting", iin=FATHER)
+    owners = [{"id": FATHER, "share": {"num": 1, "den": 1}}]  # registry transferred ownership
+    await sw.deliver(
+        InvoicePaid(
+            invoice_id="inv-9",
+            payer=FATHER,
+            amount_tiyn=393_200,
+            beneficiary_agency="notary",
+            reference="N-2026-0000042",
+            paid_at=datetime.now(UTC),
+        ),
+        subject="inv-9",
+        correlation="payment-callback-9",
+    )
+    done = await sw.until_status(view.id, "completed", iin=FATHER)
+    assert done["result"]["owners"] == owners
