@@ -39,7 +39,8 @@ typecheck: bootstrap
 browsers:
 	@[ -x /usr/bin/chromium ] || { \
 	  echo "installing chromium (apt-get)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	  s=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$s apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$s apt-get install -y -qq chromium >/dev/null; }
 
 test: lint typecheck browsers
 	@$(UV) run --frozen pytest $(PYTEST_ARGS)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -70,6 +71,11 @@ def run(port_base: int, check: bool, data_dir: Path) -> int:
     for _name, prefix, offset in SERVICES:
         env[f"{prefix}_PORT"] = str(port_base + offset)
         env.setdefault(f"{prefix}_PUBLIC_URL", f"http://127.0.0.1:{port_base + offset}")
+    # the gateway routes to the agencies on this run's ports, not the default 8001..8005
+    env.setdefault(
+        "GATEWAY_AGENCY_URLS",
+        json.dumps({n: f"http://127.0.0.1:{port_base + off}" for n, _, off in SERVICES if off}),
+    )
     external_kafka = "KAFKA_BOOTSTRAP_SERVERS" in os.environ
     print(f"egov-mesh: starting Kafka ({'external' if external_kafka else 'local process'}) …")
     _kafka("start", env)

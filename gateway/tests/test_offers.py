@@ -310,8 +310,11 @@ async def test_accept_runs_the_offered_service_with_the_states_data(
 
     await eventually(payout_requested, within=20, what="the allowance payout step")
     payout = next(c for c in sw.agencies.calls if c["path"] == "/payouts")
+    # the register maps the form onto the payout: paid to the applicant, for this child, the
+    # allowance's amount from the benefits budget line
     assert payout["body"]["recipient_iin"] == MOTHER
-    assert payout["body"]["child_iin"] == CHILD
+    assert payout["body"]["reference"] == CHILD
+    assert payout["body"]["amount_tiyn"] > 0 and payout["body"]["kbk"] == "213050"
 
     # one allowance per child: the father's alternative offer is withdrawn
     statuses = {o["id"]: o["status"] for o in await offers_of(sw, FATHER, status="all")}

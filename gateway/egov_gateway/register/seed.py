@@ -249,6 +249,25 @@ ONLINE_CSC = ["portal", "mobile", "public_service_center"]
 INTERAGENCY = ["api"]
 
 
+def _payout_step(amount_mrp: int, purpose: str, reference: str) -> CompositeStep:
+    """A state benefit paid to the applicant (never to an IIN typed into the form), from the
+    social benefits budget line, completed when payments reports the payout made."""
+    return CompositeStep(
+        "payout",
+        OperationKey.of("payments", "POST /payouts"),
+        {
+            "body": {
+                "recipient_iin": "$.applicant",
+                "amount_tiyn": amount_mrp * MRP_TIYN,
+                "kbk": "213050",
+                "purpose": purpose,
+                "reference": reference,
+            }
+        },
+        completes_on="kz.egov.payments.payout.completed.v1",
+    )
+
+
 def _svc(
     code: str,
     agency: str,
@@ -264,11 +283,13 @@ def _svc(
     public: bool = False,
     subject: str | None = None,
     recipients: list[str] | None = None,
+    steps: list[CompositeStep] | None = None,
 ) -> PublicService:
     return PublicService(
         code=code,
         agency=agency,
         kind="simple",
+        steps=steps or [],
         name=Localized(*name),
         description=Localized(*description),
         operations=[OperationKey.of(agency, o) for o in ops],
@@ -1233,6 +1254,7 @@ def simple_services() -> list[PublicService]:
             _schema(["recipient_iin", "child_iin"], recipient_iin=IIN_S, child_iin=IIN_S),
             sla=(8, "working_days"),
             channels=ONLINE_CSC,
+            steps=[_payout_step(38, "childbirth allowance", "$.payload.child_iin")],
         ),
         _svc(
             "pm-funeral-allowance",
@@ -1251,6 +1273,7 @@ def simple_services() -> list[PublicService]:
             _schema(["recipient_iin", "deceased_iin"], recipient_iin=IIN_S, deceased_iin=IIN_S),
             sla=(5, "working_days"),
             channels=ONLINE_CSC,
+            steps=[_payout_step(52, "funeral allowance", "$.payload.deceased_iin")],
         ),
         _svc(
             "pm-payout-status",

@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("agency", sa.String(length=50), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("applicant_iin", sa.String(length=12), nullable=False),
-        sa.Column("origin", sa.String(length=20), nullable=False),
+        sa.Column("origin", sa.String(length=32), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("context", sa.JSON(), nullable=False),

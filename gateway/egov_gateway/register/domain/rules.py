@@ -63,8 +63,14 @@ def validate_service(
     if service.kind == "simple":
         if not service.operations:
             errors["operations"] = "a simple service runs at least one operation"
-        if service.steps:
-            errors["steps"] = "only a composite service has steps"
+        # a simple service may map the form onto its one operation (fixed amounts, the
+        # applicant's IIN) with a single step
+        if len(service.steps) > 1:
+            errors["steps"] = "a simple service has at most one step (its operation's mapping)"
+        elif service.steps:
+            if service.steps[0].operation not in service.operations:
+                errors["steps.0.operation"] = "must be one of the service's operations"
+            errors.update(_step_errors(service.steps, register, event_types))
     else:
         if len(service.steps) < 2:
             errors["steps"] = "a composite service has at least two steps"

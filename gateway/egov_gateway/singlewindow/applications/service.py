@@ -82,7 +82,7 @@ def applications_of(runtime: ServiceRuntime) -> Applications:
 
 # -- plans from the register -----------------------------------------------------------------
 def plan_of(service: PublicService) -> ServicePlan:
-    if service.kind == "composite":
+    if service.steps:  # a composite, or a simple service with an explicit mapping
         steps = [
             StepPlan(
                 name=s.name,
