@@ -10,9 +10,9 @@
 3. nginx      wrk → nginx (Debian's, plain process, own config, keep-alive upstream) → agency
 
 Fairness: the agency endpoint verifies an X-Mesh-Assertion on every path. Through the gateway
-it is a fresh one per call; on the direct and nginx paths wrk sends one valid assertion
-pre-signed by the same gateway key with a one-hour lifetime (and its matching X-Request-Id),
-so the agency does the same signature check on all three paths. The agency and the gateway
+it is a fresh one per call; on the direct and nginx paths a wrk script sends, per request, one
+of a list of assertions pre-signed by the same gateway key (each with its X-Request-Id: agencies
+refuse a replayed one), so the agency does the same checks on all three paths. The agency and the gateway
 are separate uvicorn processes with the same log level (WARNING); wrk uses one thread and a few
 keep-alive connections for ``--duration`` seconds per path after a short warm-up, then one
 connection for ``--latency-duration`` seconds (latency without queueing).
@@ -35,6 +35,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -127,10 +129,42 @@ _LAT = re.compile(r"^\s*(50|75|90|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 _UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def wrk(url: str, headers: dict[str, str], *, duration: int, connections: int) -> dict[str, Any]:
+Signer = Callable[[int], list[tuple[str, str]]]
+
+
+def _lua_script(path: Path, signed: list[tuple[str, str]]) -> Path:
+    """A wrk script sending each pre-signed (assertion, request id) once: agencies refuse a
+    replayed assertion, so the direct and nginx legs need a fresh one per request too."""
+    rows = ",\n".join(f'{{"{a}","{r}"}}' for a, r in signed)
+    path.write_text(
+        f"local signed = {{\n{rows}\n}}\nlocal i = 0\n"
+        "request = function()\n"
+        "  i = i % #signed + 1\n"
+        '  wrk.headers["X-Mesh-Assertion"] = signed[i][1]\n'
+        '  wrk.headers["X-Request-Id"] = signed[i][2]\n'
+        "  return wrk.format()\n"
+        "end\n"
+    )
+    return path
+
+
+def wrk(
+    url: str,
+    headers: dict[str, str],
+    *,
+    duration: int,
+    connections: int,
+    signer: Signer | None = None,
+    script_dir: Path | None = None,
+) -> dict[str, Any]:
     cmd = [_which("wrk") or "wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency"]
     for k, v in headers.items():
         cmd += ["-H", f"{k}: {v}"]
+    if signer is not None:
+        assert script_dir is not None
+        # enough for the fastest leg seen here (~3,000 req/s) with room to spare
+        script = _lua_script(script_dir / f"signed-{time.time_ns()}.lua", signer(duration * 4000))
+        cmd += ["-s", str(script)]
     out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
@@ -243,37 +277,53 @@ def main() -> None:
         for url, proc in zip((agency_url, gw_url, gw_fsync_url, nginx_url), procs, strict=True):
             wait_live(url, proc, log)
 
-        rid = "bench-presigned-0001"
-        assertion = sign_assertion(
-            gw_key,
-            agency="registry",
-            method="GET",
-            path="/mesh/whoami",
-            client="licensing",
-            user=None,
-            request_id=rid,
-            purpose="benchmark",
-            ttl_s=3600,
-        )
-        direct_headers = {"X-Mesh-Assertion": assertion, "X-Request-Id": rid}
+        def signer(n: int) -> list[tuple[str, str]]:
+            out = []
+            for _ in range(n):
+                rid = f"bench-{uuid.uuid4().hex}"
+                out.append(
+                    (
+                        sign_assertion(
+                            gw_key,
+                            agency="registry",
+                            method="GET",
+                            path="/mesh/whoami",
+                            client="licensing",
+                            user=None,
+                            request_id=rid,
+                            purpose="benchmark",
+                            ttl_s=3600,
+                        ),
+                        rid,
+                    )
+                )
+            return out
+
+        first_assertion, first_rid = signer(1)[0]
+        direct_headers = {"X-Mesh-Assertion": first_assertion, "X-Request-Id": first_rid}
         gw_headers = {
             "Authorization": f"Bearer {identity.token('agency', 'licensing', ttl=3600)}",
             "X-Mesh-Purpose": "benchmark",
         }
-        paths = {
-            "direct": (f"{agency_url}/mesh/whoami", direct_headers),
-            "gateway": (f"{gw_url}/x/registry/mesh/whoami", gw_headers),
-            "gateway-fsync": (f"{gw_fsync_url}/x/registry/mesh/whoami", gw_headers),
-            "nginx": (f"{nginx_url}/mesh/whoami", direct_headers),
+        paths: dict[str, tuple[str, dict[str, str], Signer | None]] = {
+            "direct": (f"{agency_url}/mesh/whoami", {}, signer),
+            "gateway": (f"{gw_url}/x/registry/mesh/whoami", gw_headers, None),
+            "gateway-fsync": (f"{gw_fsync_url}/x/registry/mesh/whoami", gw_headers, None),
+            "nginx": (f"{nginx_url}/mesh/whoami", {}, signer),
         }
-        for url, headers in paths.values():
-            check(url, headers)
+        check(paths["direct"][0], direct_headers)
+        for url, headers, sign in paths.values():
+            if sign is None:
+                check(url, headers)
         results: dict[str, Any] = {}
-        for name, (url, headers) in paths.items():
-            wrk(url, headers, duration=args.warmup, connections=args.connections)
-            results[name] = wrk(url, headers, duration=args.duration, connections=args.connections)
+        for name, (url, headers, sign) in paths.items():
+            kw: dict[str, Any] = {"signer": sign, "script_dir": tmp}
+            wrk(url, headers, duration=args.warmup, connections=args.connections, **kw)
+            results[name] = wrk(
+                url, headers, duration=args.duration, connections=args.connections, **kw
+            )
             # latency without queueing: one connection, one request at a time
-            single = wrk(url, headers, duration=args.latency_duration, connections=1)
+            single = wrk(url, headers, duration=args.latency_duration, connections=1, **kw)
             results[name]["c1_p50_ms"] = single["p50_ms"]
             results[name]["c1_p99_ms"] = single["p99_ms"]
         # every call through the gateway left a durable audit record
