@@ -7,6 +7,7 @@ data so the order does not matter.
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -15,8 +16,11 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography import x509
 
 from meshkit import calendar
+from meshkit.documents import DocumentSigner, load_pem_chain
+from meshkit.testing.ca import make_csr, sign_content
 from meshkit.testing.polling import eventually
 from meshkit.testing.processes import ProcessMesh, process_mesh
 
@@ -227,3 +231,220 @@ async def test_a_gateway_killed_mid_process_resumes_and_completes(
         allowance = done["steps"][-1]
         assert allowance["attempts"] >= 2  # called again by the new gateway
         await audited_as_gateway(gw, tokens[OPERATOR], done, MOTHER)
+
+
+# -- Buy a home --------------------------------------------------------------------------------
+# demo citizens of identity (svc-identity/egov_identity/seed.py) none of the other e2e tests use
+SELLER, SELLER_PHONE = "851123300454", "+77051234569"
+BUYER, BUYER_PHONE = "780430400520", "+77071234570"
+NOTARY, NOTARY_PHONE = "680211300740", "+77751234572"
+
+
+def routed(token: str, purpose: str) -> dict[str, str]:
+    return {**bearer(token), "X-Mesh-Purpose": purpose}
+
+
+async def certify(
+    gw: httpx.AsyncClient, token: str, iin: str, *, holder_iin: str | None = None
+) -> DocumentSigner:
+    """A signing key certified by the national CA (identity) from a CSR, through the gateway:
+    a citizen for themselves, or the notary agency for one of its notaries (``holder_iin``)."""
+    key, csr = make_csr(cn="whoever", serial=iin)
+    body: dict[str, Any] = {"csr_pem": csr, "usage": "signing"}
+    if holder_iin:
+        body["holder_iin"] = holder_iin
+    r = await gw.post(
+        "/x/identity/ca/certificates", json=body, headers=routed(token, "e2e: signing key")
+    )
+    assert r.status_code == 201, r.text
+    chain: list[x509.Certificate] = load_pem_chain(r.json()["certificate_pem"])
+    return DocumentSigner(key, chain)
+
+
+async def pay(mesh: ProcessMesh, gw: httpx.AsyncClient, token: str, invoice_id: str) -> str:
+    """The payer opens a payment session (routed); returns the sandbox bank's payment id."""
+    r = await gw.post(f"/x/payments/invoices/{invoice_id}/payments", headers=bearer(token))
+    assert r.status_code == 201, r.text
+    return str(r.json()["acquirer_payment_id"])
+
+
+def approve_at_the_bank(mesh: ProcessMesh, acquirer_payment_id: str) -> None:
+    """The payer approves at the sandbox acquirer's own (public) site — not via the gateway."""
+    r = httpx.post(
+        f"{mesh.url('payments')}/sandbox-acquirer/pay/{acquirer_payment_id}",
+        json={"decision": "approve"},
+        timeout=30,
+    )
+    assert r.status_code == 200 and r.json()["status"] == "captured", r.text
+
+
+async def step_waiting(gw: httpx.AsyncClient, token: str, app_id: str, name: str) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+
+    async def waiting() -> bool:
+        r = await gw.get(f"/api/v1/applications/{app_id}", headers=bearer(token))
+        assert r.status_code == 200, r.text
+        app = r.json()
+        assert app["status"] != "failed", app["failure_reason"]
+        step = {s["name"]: s for s in app["steps"]}[name]
+        seen.update(step)
+        return bool(step["status"] == "waiting" and step["result"])
+
+    await eventually(waiting, within=90, what=f"step {name} waiting for its event")
+    return seen
+
+
+async def test_buy_a_home_survives_a_gateway_killed_mid_process(
+    mesh: ProcessMesh, tokens: dict[str, str]
+) -> None:
+    """*Buy a home* with every precondition built through the services' real APIs (through
+    the gateway): the operator grants two agencies what they need (admin ACL API), a flat
+    owned by a demo citizen (registry), a licensed notary who is a demo citizen with a notary
+    certificate of the national CA (notary + identity CA), the parties' signing certificates
+    from CSRs (identity CA), every party signing the act's canonical content, the fees paid at
+    the sandbox acquirer. The gateway is SIGKILLed while the application waits for the act's
+    registration, which happens while it is down; restarted, it completes the process once."""
+    tokens = {
+        **tokens,
+        **{
+            iin: mesh.login(iin, phone)
+            for iin, phone in ((SELLER, SELLER_PHONE), (BUYER, BUYER_PHONE), (NOTARY, NOTARY_PHONE))
+        },
+    }
+    licensing, notary_agency = mesh.agency_token("licensing"), mesh.agency_token("notary")
+    rnd = random.Random()
+    cadastral = f"21:{rnd.randrange(100, 999)}:{rnd.randrange(100, 999)}:{rnd.randrange(1, 99999)}"
+    gw = httpx.AsyncClient(base_url=mesh.url("gateway"), timeout=30)
+    try:
+        # -- the operator grants what the preconditions need (the register's admin API)
+        admin = bearer(mesh.dev_secret("gateway-admin"))
+        for client, operation in (
+            ("licensing", "registry:POST /properties"),
+            ("licensing", "notary:POST /notaries"),
+            ("notary", "identity:POST /ca/certificates"),
+        ):
+            r = await gw.post(
+                "/api/v1/admin/grants",
+                json={"client": client, "operation_id": operation},
+                headers=admin,
+            )
+            assert r.status_code in (200, 201), r.text
+
+        # -- a flat owned by the seller (registry)
+        async def property_registered() -> bool:
+            r = await gw.post(
+                "/x/registry/properties",
+                json={
+                    "cadastral_number": cadastral,
+                    "kind": "apartment",
+                    "address": "Астана қ., Қабанбай батыр д., 11, 42 п.",
+                    "area_m2": "64.20",
+                    "owners": [{"id": SELLER, "share": {"num": 1, "den": 1}}],
+                },
+                headers=routed(licensing, "e2e: a flat for sale"),
+            )
+            assert r.status_code in (201, 403), r.text  # 403 until the grant is loaded
+            return r.status_code == 201
+
+        await eventually(property_registered, within=30, what="the property registered")
+
+        # -- a licensed notary (notary registrar: licensing) with a notary certificate
+        r = await gw.post(
+            "/x/notary/notaries",
+            json={
+                "iin": NOTARY,
+                "full_name": "Жаһанов Ғалым Өтегенұлы",
+                "license_number": f"E2E{rnd.randrange(10**6)}",
+                "region": "Астана",
+            },
+            headers=routed(licensing, "e2e: license a notary"),
+        )
+        assert r.status_code == 201, r.text
+        notary_signer = await certify(gw, notary_agency, NOTARY, holder_iin=NOTARY)
+        signers = {iin: await certify(gw, tokens[iin], iin) for iin in (SELLER, BUYER)}
+
+        # -- the buyer applies
+        app_id = await apply(
+            gw,
+            tokens[BUYER],
+            "cx-buy-home",
+            {
+                "cadastral_number": cadastral,
+                "notary_iin": NOTARY,
+                "buyers": [{"iin": BUYER, "share": {"num": 1, "den": 1}}],
+                "price_tiyn": 3_200_000_000,
+            },
+        )
+        contract = await step_waiting(gw, tokens[BUYER], app_id, "sale_contract")
+        act_id = contract["result"]["id"]
+        # the sellers are the registry's owners of the flat (the step before)
+        parties = contract["result"]["parties"]
+        assert [p["iin"] for p in parties if p["role"] == "seller"] == [SELLER]
+
+        # -- the parties, then the notary, sign the act's canonical content
+        async def sign(iin: str, signer: DocumentSigner, path: str) -> None:
+            r = await gw.get(f"/x/notary/acts/{act_id}/content", headers=bearer(tokens[iin]))
+            assert r.status_code == 200, r.text
+            jws = sign_content(signer, r.json())
+            r = await gw.post(
+                f"/x/notary/acts/{act_id}/{path}", json={"jws": jws}, headers=bearer(tokens[iin])
+            )
+            assert r.status_code == 200, r.text
+
+        await sign(SELLER, signers[SELLER], "signatures")
+        await sign(BUYER, signers[BUYER], "signatures")
+        await sign(NOTARY, notary_signer, "notary-signature")
+        r = await gw.get(f"/x/notary/acts/{act_id}", headers=bearer(tokens[BUYER]))
+        assert r.status_code == 200, r.text
+        act = r.json()
+        # signed by all, registration waits for the fee only
+        assert act["status"] == "checks_passed" and len(act["signatures"]) == 3, act
+        assert all(p["signed"] for p in act["parties"] if p["signs"]), act["parties"]
+        assert len(act["awaiting"]) == 1 and "fee" in act["awaiting"][0], act["awaiting"]
+        # the notary's fee: the buyer opens the payment now ...
+        bank_payment = await pay(mesh, gw, tokens[BUYER], act["fee"]["invoice_id"])
+    finally:
+        await gw.aclose()
+
+    # ... the gateway dies (SIGKILL) while the application waits for the act's registration,
+    # and the fee is paid at the bank meanwhile: the act is registered (and the ownership
+    # transferred) while no gateway is there to hear of it
+    mesh.kill("gateway")
+    approve_at_the_bank(mesh, bank_payment)
+    mesh.start("gateway")
+
+    async with httpx.AsyncClient(base_url=mesh.url("gateway"), timeout=30) as gw:
+        fee_step = await step_waiting(gw, tokens[BUYER], app_id, "notary_fee")
+        approve_at_the_bank(mesh, await pay(mesh, gw, tokens[BUYER], fee_step["result"]["id"]))
+        done = await until(gw, tokens[BUYER], app_id, "completed", within=120)
+
+        steps = {s["name"]: s for s in done["steps"]}
+        assert [s["status"] for s in done["steps"]] == ["done"] * len(done["steps"])
+        act_number = steps["sale_contract"]["event"]["act_number"]
+        assert steps["notary_fee"]["result"]["reference"] == act_number
+        # the certificate of ownership: the register names the buyer as the sole owner
+        owners = steps["ownership_registered"]["result"]["owners"]
+        assert owners == [{"id": BUYER, "share": {"num": 1, "den": 1}}]
+        await audited_as_gateway(gw, tokens[OPERATOR], done, BUYER)
+
+        # exactly once: the act drafted by one call, registered and executed once; the
+        # flat transferred once (a second transfer would have been refused: the seller no
+        # longer owns it)
+        assert steps["sale_contract"]["attempts"] == 1
+        assert steps["sale_contract"]["result"]["id"] == act_id
+
+        async def executed() -> bool:
+            r = await gw.get(f"/x/notary/acts/{act_id}", headers=bearer(tokens[BUYER]))
+            assert r.status_code == 200 and r.json()["status"] != "rejected", r.text
+            return bool(r.json()["status"] == "executed")
+
+        await eventually(executed, within=30, what="the sale executed by the registry")
+        for holder, count in ((SELLER, 0), (BUYER, 1)):
+            r = await gw.get(
+                "/x/registry/properties",
+                params={"holder": holder},
+                headers=routed(notary_agency, "e2e: who holds the flat"),
+            )
+            assert r.status_code == 200, r.text
+            held = [p["cadastral_number"] for p in r.json()["items"]]
+            assert held.count(cadastral) == count, (holder, held)

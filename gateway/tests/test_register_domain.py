@@ -109,6 +109,33 @@ def test_document_operations_join_the_declared_ones() -> None:
     assert snap.unregistered_operations("identity") == ["identity:GET /persons/{iin}/documents"]
 
 
+def test_a_published_template_with_other_parameter_names_is_the_declared_operation() -> None:
+    """payments publishes ``/invoices/{invoice_id}/payments``; the register (services, grants)
+    names it ``/invoices/{id}/payments``: one operation, citizen-facing, granted as declared."""
+    doc = {
+        "openapi": "3.1.0",
+        "paths": {
+            "/invoices/{invoice_id}": {"get": {"summary": "An invoice"}},
+            "/invoices/{invoice_id}/payments": {"post": {"summary": "Pay"}},
+            "/invoices/{invoice_id}/cancel": {"post": {"summary": "Cancel"}},
+        },
+    }
+    now = datetime.now(UTC)
+    snap = seeded({"payments": StoredDocument("payments", doc, "x", now)})
+    pay = snap.resolve("payments", "POST", "/invoices/inv_1/payments", {})
+    assert pay is not None and pay.citizen_facing, pay
+    assert (pay.operation_id, pay.path_params) == (
+        "payments:POST /invoices/{id}/payments",
+        {"id": "inv_1"},
+    )
+    cancel = snap.resolve("payments", "POST", "/invoices/inv_1/cancel", {})
+    assert cancel is not None and snap.is_granted("gateway", cancel.operation_id)
+    info = snap.operation(OperationKey.of("payments", "GET /invoices/{id}"))
+    assert info is not None and info.published and info.summary == "An invoice"
+    assert snap.unregistered_operations("payments") == []
+    assert "payments:POST /invoices/{id}/payments" not in snap.unmapped_operations("payments")
+
+
 def test_grants_and_suspension() -> None:
     snap = seeded()
     assert snap.is_granted("registry", "identity:POST /persons")

@@ -17,27 +17,11 @@ from cryptography.x509.oid import NameOID
 
 from meshkit.documents import DocumentSigner, load_pem_chain, verify_document
 from meshkit.gateway_client import GatewayClient
+from meshkit.testing.ca import make_csr
 from meshkit.testing.mesh import transport_for
 from meshkit.trust import DocumentKeys, NationalTrust
 
 ALIKHAN, GULNUR = "900115300122", "920308400210"
-
-
-def make_csr(cn: str = "Somebody Else", serial: str = "111111111111") -> tuple[Any, str]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    csr = (
-        x509.CertificateSigningRequestBuilder()
-        .subject_name(
-            x509.Name(
-                [
-                    x509.NameAttribute(NameOID.COMMON_NAME, cn),
-                    x509.NameAttribute(NameOID.SERIAL_NUMBER, serial),
-                ]
-            )
-        )
-        .sign(key, hashes.SHA256())
-    )
-    return key, csr.public_bytes(serialization.Encoding.PEM).decode()
 
 
 async def certify(

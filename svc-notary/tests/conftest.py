@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import random
 import sys
-import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -34,6 +33,7 @@ from meshkit.gateway_client import GatewayClient
 from meshkit.ids import random_iin
 from meshkit.messaging.tables import outbox
 from meshkit.testing.apps import FakeGateway, running
+from meshkit.testing.ca import sign_content
 from meshkit.testing.mesh import transport_for
 from meshkit.testing.services import build_app
 
@@ -111,9 +111,7 @@ class Notary:
         user: str | None = None,
     ) -> httpx.Response:
         c = await self.content(act_id)
-        payload: dict[str, Any] = dict(c["content"]) if whole_content else {"sha256": c["sha256"]}
-        payload["iat"] = int(time.time())
-        jws = (signer or self.mesh.signer(iin)).sign(payload)
+        jws = sign_content(signer or self.mesh.signer(iin), c, whole_content=whole_content)
         path = f"/acts/{act_id}/notary-signature" if as_notary else f"/acts/{act_id}/signatures"
         return await self.call("POST", path, user=user or iin, json={"jws": jws})
 

@@ -50,6 +50,20 @@ async def signed_sale(notary: Notary) -> str:
 
 
 # -- the full sale ---------------------------------------------------------------------------
+async def test_sellers_may_be_the_registry_owners_as_they_are(notary: Notary) -> None:
+    """*Buy a home* passes registry's ``PropertyOut.owners`` (``Holder``: ``id`` + share) as
+    the sellers: the act takes that shape as well as ``iin``."""
+    body = sale_draft()
+    body["sellers"] = [
+        Holder(id=SELLER_A, share=Share(num=2, den=3)).model_dump(),
+        Holder(id=SELLER_B, share=Share(num=1, den=3)).model_dump(),
+    ]
+    act = await draft(notary, body)
+    assert act["status"] == "checks_passed", act
+    sellers = {p["iin"] for p in act["parties"] if p["role"] == "seller"}
+    assert sellers == {SELLER_A, SELLER_B}
+
+
 async def test_full_sale_is_executed_only_after_the_registry_event(notary: Notary) -> None:
     act = await draft(notary, sale_draft())
     act_id = act["id"]
@@ -92,6 +106,8 @@ async def test_full_sale_is_executed_only_after_the_registry_event(notary: Notar
     [registered] = await notary.outbox(REGISTERED)
     data = ActRegistered.model_validate(registered["data"])
     assert data.act_number == act["number"] and data.kind == "property_sale"
+    # the id the drafter got: a composite step waiting on the act matches the event by it
+    assert data.act_id == act_id
     assert data.cadastral_number == CADASTRAL and data.price_tiyn == 4_250_000_000
     assert data.sellers == [
         Holder(id=SELLER_A, share=Share(num=2, den=3)),

@@ -16,6 +16,10 @@ ActKind = Literal["power_of_attorney", "property_sale", "copy_certification"]
 @event_type("kz.egov.notary.act.registered.v1", description="a notarial act was registered")
 class ActRegistered(EventData):
     act_number: str
+    act_id: str | None = Field(
+        default=None,
+        description="the act's id as drafting answered it (what a waiting caller knows it by)",
+    )
     kind: ActKind
     notary_iin: str
     registered_at: datetime

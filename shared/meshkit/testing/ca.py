@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
@@ -59,3 +61,36 @@ class TestCA:
     def signer(self, serial_number: str) -> DocumentSigner:
         key, cert = self.issue(serial_number)
         return DocumentSigner(key, [cert])
+
+
+def make_csr(
+    cn: str = "Somebody Else", serial: str = "111111111111"
+) -> tuple[ec.EllipticCurvePrivateKey, str]:
+    """A fresh P-256 key and a PEM CSR for it (the national CA decides the real subject)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(
+            x509.Name(
+                [
+                    x509.NameAttribute(NameOID.COMMON_NAME, cn),
+                    x509.NameAttribute(NameOID.SERIAL_NUMBER, serial),
+                ]
+            )
+        )
+        .sign(key, hashes.SHA256())
+    )
+    return key, csr.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def sign_content(
+    signer: DocumentSigner, content: dict[str, Any], *, whole_content: bool = False
+) -> str:
+    """A signature over a document's canonical content as e.g. svc-notary's
+    ``GET /acts/{id}/content`` answers it (``{content, sha256, ...}``): a compact JWS whose
+    payload is the content itself or ``{"sha256": <digest>}``, with ``iat``."""
+    payload: dict[str, Any] = (
+        dict(content["content"]) if whole_content else {"sha256": content["sha256"]}
+    )
+    payload["iat"] = int(time.time())
+    return signer.sign(payload)

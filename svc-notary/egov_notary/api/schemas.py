@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field
 
 from egov_notary.domain.acts import NotarialAct
 from egov_notary.domain.notaries import Notary, NotaryStatus
@@ -99,7 +99,11 @@ class PowerOfAttorneyDraft(_Draft):
 
 
 class HolderIn(BaseModel):
-    iin: IIN
+    """A seller or buyer. Also accepts the mesh's ``Holder`` shape (``id`` for the IIN), so
+    the owners from registry's ``PropertyOut`` can be passed as they are (as *Buy a home*
+    does: its sellers are the property's owners)."""
+
+    iin: IIN = Field(validation_alias=AliasChoices("iin", "id"))
     share: Share
 
 

@@ -554,6 +554,7 @@ def _contract_event(event: DomainEvent) -> EventData:
         sale = act.terms if isinstance(act.terms, PropertySaleTerms) else None
         return ActRegistered(
             act_number=act.number,
+            act_id=act.id,
             kind=act.terms.kind,
             notary_iin=act.notary_iin,
             registered_at=act.registered_at,

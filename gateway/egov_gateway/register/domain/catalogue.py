@@ -24,6 +24,8 @@ from egov_gateway.register.domain.templates import (
     HTTP_METHODS,
     InvalidTemplate,
     TemplateIndex,
+    param_name,
+    split_path,
     template_params,
     validate_template,
 )
@@ -96,6 +98,22 @@ def _primary_order(key: OperationKey) -> Callable[[PublicService], tuple[int, st
     return order
 
 
+def _shape(path: str) -> tuple[str, ...]:
+    return tuple("{}" if param_name(seg) is not None else seg for seg in split_path(path))
+
+
+def _as_declared(
+    published: dict[tuple[str, str], str | None], declared: set[tuple[str, str]]
+) -> dict[tuple[str, str], str | None]:
+    """A published operation that differs from a declared one only in its parameters' names
+    (``/invoices/{invoice_id}`` vs ``/invoices/{id}``) is that operation: it keeps the
+    declared template, which the register's services and grants name. (Two templates of one
+    shape would be two operations, and the published one — claimed by no service, granted to
+    nobody — would shadow the declared one.)"""
+    by_shape = {(m, _shape(p)): (m, p) for m, p in declared}
+    return {by_shape.get((m, _shape(p)), (m, p)): summary for (m, p), summary in published.items()}
+
+
 class RegisterSnapshot:
     def __init__(
         self,
@@ -125,8 +143,8 @@ class RegisterSnapshot:
             if not member.provider:
                 continue
             doc = documents.get(member.code)
-            published = document_operations(doc.document if doc else None)
             declared = {(k.method, k.path) for k in member.declared_keys()}
+            published = _as_declared(document_operations(doc.document if doc else None), declared)
             ops: dict[str, OperationInfo] = {}
             for method, path in sorted(declared | set(published)):
                 key = OperationKey(member.code, method, path)
@@ -226,12 +244,14 @@ class RegisterSnapshot:
         doc = self.documents.get(agency)
         if doc is None or doc.document is None:
             return []
-        published = document_operations(doc.document)
         needed = {k for k in self.members[agency].declared_keys()}
         for s in self.services.values():
             for op in s.operations:
                 if op.agency == agency:
                     needed.add(op)
+        published = _as_declared(
+            document_operations(doc.document), {(k.method, k.path) for k in needed}
+        )
         return sorted(k.id for k in needed if (k.method, k.path) not in published)
 
     def unregistered_operations(self, agency: str) -> list[str]:
