@@ -139,8 +139,22 @@ def log_tail(path: Path, lines: int = 60) -> str:
 # --------------------------------------------------------------------------- ports
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port that is free right now (the OS picks it)."""
+def free_port(host: str = "127.0.0.1", avoid: frozenset[int] = frozenset()) -> int:
+    """A TCP port that is free right now, below Linux's ephemeral range (32768+): a port the OS
+    hands out would be as likely taken by some client's outgoing connection before the
+    service that was promised it binds it."""
+    import random
+
+    for _ in range(200):
+        port = random.randint(20000, 32000)
+        if port in avoid:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])

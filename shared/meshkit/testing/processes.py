@@ -14,7 +14,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -33,14 +32,12 @@ PREFIX = {name: name.upper() for name in SERVICES}
 
 
 def free_ports(n: int) -> list[int]:
-    socks, ports = [], []
-    for _ in range(n):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        socks.append(s)
-        ports.append(s.getsockname()[1])
-    for s in socks:
-        s.close()
+    """``n`` distinct free ports (outside the ephemeral range, see ``free_port``)."""
+    from meshkit.devinfra import free_port
+
+    ports: list[int] = []
+    while len(ports) < n:
+        ports.append(free_port(avoid=frozenset(ports)))
     return ports
 
 
