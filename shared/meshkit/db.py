@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import BigInteger, Integer, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -67,3 +67,8 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+
+
+#: a surrogate key column type: BIGINT on PostgreSQL, INTEGER on SQLite (which only
+#: auto-increments an INTEGER PRIMARY KEY)
+ROW_ID = BigInteger().with_variant(Integer(), "sqlite")

@@ -15,10 +15,12 @@ from sqlalchemy import (
     Text,
 )
 
+from meshkit.db import ROW_ID
+
 messaging_metadata = MetaData()
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY
-_ID = BigInteger().with_variant(Integer(), "sqlite")
+_ID = ROW_ID
 
 outbox = Table(
     "outbox",

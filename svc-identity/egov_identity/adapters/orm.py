@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     Column,
     Date,
@@ -22,9 +21,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
+from meshkit.db import ROW_ID
+
 metadata = MetaData()
 
-_ID = BigInteger().with_variant(Integer(), "sqlite")
+_ID = ROW_ID
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -18,10 +18,12 @@ from sqlalchemy import (
     true,
 )
 
+from meshkit.db import ROW_ID
+
 metadata = MetaData()
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY
-_ID = BigInteger().with_variant(Integer(), "sqlite")
+_ID = ROW_ID
 TS = DateTime(timezone=True)
 
 license_types = Table(

@@ -22,10 +22,12 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from meshkit.db import ROW_ID
+
 metadata = MetaData()
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY
-_ID = BigInteger().with_variant(Integer(), "sqlite")
+_ID = ROW_ID
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -17,9 +17,11 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from meshkit.db import ROW_ID
+
 metadata = MetaData()
 
-_ID = BigInteger().with_variant(Integer(), "sqlite")  # SQLite only auto-increments INTEGER
+_ID = ROW_ID
 _TS = DateTime(timezone=True)
 
 invoices = Table(

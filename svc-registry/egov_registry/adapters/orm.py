@@ -18,9 +18,11 @@ from sqlalchemy import (
     Text,
 )
 
+from meshkit.db import ROW_ID
+
 metadata = MetaData()
 
-_ID = BigInteger().with_variant(Integer(), "sqlite")
+_ID = ROW_ID
 
 # named counters: act numbers per year, BIN serials per YYMM+type+kind, certificate numbers
 counters = Table(

@@ -18,8 +18,9 @@ from sqlalchemy import (
 )
 
 from egov_gateway.adapters.orm import metadata
+from meshkit.db import ROW_ID
 
-_ID = BigInteger().with_variant(Integer(), "sqlite")
+_ID = ROW_ID
 
 members = Table(
     "register_members",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -17,8 +16,9 @@ from sqlalchemy import (
 )
 
 from egov_gateway.adapters.orm import metadata
+from meshkit.db import ROW_ID
 
-_ID = BigInteger().with_variant(Integer(), "sqlite")
+_ID = ROW_ID
 
 notifications = Table(
     "notifications",
