@@ -5,6 +5,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from egov_gateway.api import routers
+from egov_gateway.api.exchange import fast_routes
 from egov_gateway.handlers import handlers
 from egov_gateway.register.bootstrap import start_register, stop_register
 from egov_gateway.routing.wiring import start_exchange, stop_exchange
@@ -51,6 +52,7 @@ def definition(settings: GatewaySettings | None = None) -> ServiceDefinition:
         ],
         on_shutdown=[stop_applications, stop_exchange, stop_register],
         verify_gateway_assertion=False,
+        fast_routes=fast_routes,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import AsyncIterator
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -12,7 +13,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import StreamingResponse
 
-from egov_gateway.adapters.agency_transport import AgencyTransport
+from egov_gateway.adapters.agency_transport import AgencyTransport, Origin
 from meshkit.devinfra import free_port
 from meshkit.testing.polling import eventually
 
@@ -27,7 +28,12 @@ def _app() -> FastAPI:
     @app.post("/echo")
     async def echo(request: Request) -> dict[str, object]:
         body = await request.body()
-        return {"sha256": hashlib.sha256(body).hexdigest(), "x": request.headers.get("x-test")}
+        return {
+            "sha256": hashlib.sha256(body).hexdigest(),
+            "x": request.headers.get("x-test"),
+            "host": request.headers.get("host"),
+            "raw_x": [v.decode("latin-1") for k, v in request.headers.raw if k == b"x-test"],
+        }
 
     @app.get("/big")
     async def big() -> StreamingResponse:
@@ -85,10 +91,8 @@ async def test_keep_alive_requests_bodies_and_streamed_answers(agency_url: str) 
         resp, body = await _send(
             t, "POST", f"{agency_url}/echo", content=payload, headers={"x-test": "1"}
         )
-        assert httpx.Response(200, content=body).json() == {
-            "sha256": hashlib.sha256(payload).hexdigest(),
-            "x": "1",
-        }
+        answer = httpx.Response(200, content=body).json()
+        assert answer["sha256"] == hashlib.sha256(payload).hexdigest() and answer["x"] == "1"
         resp, body = await _send(t, "GET", f"{agency_url}/big")  # chunked, 2 MB, back-pressure
         assert resp.headers.get("transfer-encoding") == "chunked" and len(body) == 2_000_000
         results = await asyncio.gather(
@@ -109,5 +113,45 @@ async def test_refused_and_slow_agencies_raise_httpx_errors(agency_url: str) -> 
             await _send(t, "GET", f"{agency_url}/slow", timeout=httpx.Timeout(0.3))
         resp, _ = await _send(t, "GET", f"{agency_url}/hello/after")  # still usable
         assert resp.status_code == 200
+    finally:
+        await t.aclose()
+
+
+async def test_lean_send_speaks_the_same_http_and_shares_the_pool(agency_url: str) -> None:
+    """``send`` (the gateway's hot path, no httpx.Request) frames requests exactly as the
+    httpx path does: Host, Content-Length, header bytes unchanged; same keep-alive pool."""
+    t = AgencyTransport(max_connections=4)
+    origin = Origin.of(httpx.URL(agency_url))
+    assert origin is not None and Origin.of(httpx.URL("https://agency.example")) is None
+    timeouts = httpx.Timeout(5.0).as_dict()
+    try:
+        payload = "Қазақстан".encode() * 500
+        # a header value as Starlette hands it over: latin-1 text of the bytes on the wire
+        raw_value = "Әлия".encode().decode("latin-1")
+        for _ in range(3):
+            resp = await t.send(
+                origin, "POST", b"/echo", [("x-test", raw_value)], payload, timeouts
+            )
+            body = b"".join([c async for c in resp.aiter_raw()])
+            await resp.aclose()
+            answer = httpx.Response(200, content=body).json()
+            assert resp.status_code == 200
+            assert answer["sha256"] == hashlib.sha256(payload).hexdigest()
+            assert answer["host"] == f"127.0.0.1:{origin.port}"
+            assert answer["raw_x"] == [raw_value]  # the same bytes arrived
+        # the target goes out byte for byte: the gateway passes the caller's encoded path
+        target = b"/hello/" + quote("Әлия").encode() + b"?q=7"
+        resp = await t.send(origin, "GET", target, [], None, timeouts)
+        body = b"".join([c async for c in resp.aiter_raw()])
+        await resp.aclose()
+        assert httpx.Response(200, content=body).json() == {"hello": "Әлия", "q": "7"}
+        # the httpx path reuses the connection the lean one left idle
+        resp, _ = await _send(t, "GET", f"{agency_url}/hello/x")
+        assert resp.status_code == 200
+        assert sum(len(v) for v in t._idle.values()) == 1
+        with pytest.raises(httpx.ConnectError):
+            dead = Origin.of(httpx.URL(f"http://127.0.0.1:{free_port()}"))
+            assert dead is not None
+            await t.send(dead, "GET", b"/x", [], None, timeouts)
     finally:
         await t.aclose()

@@ -19,11 +19,13 @@ import httpx
 import structlog
 from fastapi import APIRouter, FastAPI, Request
 from sqlalchemy import text
+from starlette.routing import Route
 
 from meshkit.auth.assertion import AssertionVerifier
 from meshkit.auth.jwks import JWKSClient
 from meshkit.db import create_engine, session_factory
 from meshkit.echo import echo_handlers, echo_router
+from meshkit.fastlane import install_fast_lanes
 from meshkit.gateway_client import ClientCredentials, GatewayClient, TokenProvider
 from meshkit.limits import RequestLimitsMiddleware
 from meshkit.messaging.consumer import EventConsumer
@@ -60,6 +62,9 @@ class ServiceDefinition:
     # the gateway verifies its own callers; agencies verify the gateway's assertion
     verify_gateway_assertion: bool = True
     openapi_tags: list[dict[str, Any]] | None = None
+    # hot routes served in front of FastAPI's middleware stack (meshkit.fastlane); they must
+    # also be in a router, which serves them when tracing is on and documents them
+    fast_routes: Sequence[Route] = ()
 
 
 class ServiceRuntime:
@@ -246,6 +251,13 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         app.include_router(echo_router(s.service_name))
     if s.otel_enabled:
         enable_tracing(app, s.service_name)
+    elif definition.fast_routes:  # (tracing wraps the full stack: no lanes around it)
+        install_fast_lanes(
+            app,
+            definition.fast_routes,
+            service=s.service_name,
+            max_body_bytes=getattr(s, "max_body_bytes", 1_048_576),
+        )
     return app
 
 

@@ -31,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from egov_gateway.adapters.agency_transport import AgencyTransport, Origin
 from egov_gateway.audit.writer import AuditUnavailable, AuditWriter
 from egov_gateway.auth.tokens import TokenVerifier
 from egov_gateway.domain.access import ANONYMOUS_CLIENT, client_of, decide
@@ -132,7 +133,7 @@ class RoutedExchange:
         # the pooled httpx transport itself: no client-side cookie jar (an agency's cookies
         # must never reach another agency), no redirects, no auth hooks — and far less work
         self.transport = transport
-        self._bases: dict[str, tuple[httpx.URL, bytes]] = {}
+        self._bases: dict[str, tuple[httpx.URL, bytes, Origin | None]] = {}
         self.breakers = breakers
         self.buckets = buckets
 
@@ -450,10 +451,19 @@ class RoutedExchange:
         headers = self._upstream_headers(call)
         retryable = call.method in IDEMPOTENT and not isinstance(body, AsyncIterator)
         attempts = 1 + (self.settings.upstream_retries if retryable else 0)
-        base, base_path = self._base(op.base_url)
-        url = base.copy_with(raw_path=base_path + call.raw_target)
-        timeout = httpx.Timeout(
+        base, base_path, origin = self._base(op.base_url)
+        target = base_path + call.raw_target
+        timeouts = httpx.Timeout(
             op.timeout_s, connect=min(self.settings.upstream_connect_timeout_s, op.timeout_s)
+        ).as_dict()
+        # the lean transport's own entry when it can take the call (Origin.of / send)
+        lean = (
+            self.transport
+            if isinstance(self.transport, AgencyTransport)
+            and origin is not None
+            and call.method != "HEAD"
+            and not isinstance(body, AsyncIterator)
+            else None
         )
         upstream: httpx.Response | None = None
         failure: tuple[int, str, str] | None = None
@@ -464,17 +474,28 @@ class RoutedExchange:
                     if not allowed:
                         break
                     await asyncio.sleep(self.settings.upstream_retry_backoff_s * attempt)
-                req = httpx.Request(
-                    call.method,
-                    url,
-                    headers=[*headers, self._assertion(call)],
-                    content=body,
-                    extensions={"timeout": timeout.as_dict()},
-                )
                 try:
                     # the overall deadline for the answer's head, whatever the transport
                     async with asyncio.timeout(op.timeout_s):
-                        upstream = await self.transport.handle_async_request(req)
+                        if lean is not None:
+                            assert origin is not None and not isinstance(body, AsyncIterator)
+                            upstream = await lean.send(
+                                origin,
+                                call.method,
+                                target,
+                                [*headers, self._assertion(call)],
+                                body,
+                                timeouts,
+                            )
+                        else:
+                            req = httpx.Request(
+                                call.method,
+                                base.copy_with(raw_path=target),
+                                headers=[*headers, self._assertion(call)],
+                                content=body,
+                                extensions={"timeout": timeouts},
+                            )
+                            upstream = await self.transport.handle_async_request(req)
                 except RequestTooLarge:
                     call.body_too_large = True
                 except (httpx.TimeoutException, TimeoutError):
@@ -533,11 +554,11 @@ class RoutedExchange:
             return await self.refuse(call, status, code, title, detail, outcome="upstream-failed")
         return AuditedUpstreamResponse(self, call, upstream)
 
-    def _base(self, base_url: str) -> tuple[httpx.URL, bytes]:
+    def _base(self, base_url: str) -> tuple[httpx.URL, bytes, Origin | None]:
         cached = self._bases.get(base_url)
         if cached is None:
             url = httpx.URL(base_url)
-            cached = (url, url.raw_path.split(b"?", 1)[0].rstrip(b"/"))
+            cached = (url, url.raw_path.split(b"?", 1)[0].rstrip(b"/"), Origin.of(url))
             self._bases[base_url] = cached
         return cached
 

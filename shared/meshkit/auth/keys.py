@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -29,6 +30,7 @@ class SigningKey:
         self.private_key = private_key
         self.alg: Alg = "EdDSA" if isinstance(private_key, ed25519.Ed25519PrivateKey) else "ES256"
         self.kid = kid or self.thumbprint()
+        self._eddsa_header: tuple[str, str] | None = None  # (kid, encoded header)
 
     @classmethod
     def generate(cls, alg: Alg = "EdDSA") -> SigningKey:
@@ -76,8 +78,21 @@ class SigningKey:
         return _b64(hashlib.sha256(("{" + canonical + "}").encode()).digest())[:16]
 
     def sign(self, claims: dict[str, Any], *, headers: dict[str, Any] | None = None) -> str:
-        hdrs = {"kid": self.kid, **(headers or {})}
-        return jwt.encode(claims, self.private_key, algorithm=self.alg, headers=hdrs)
+        key = self.private_key
+        if headers or not isinstance(key, ed25519.Ed25519PrivateKey):
+            hdrs = {"kid": self.kid, **(headers or {})}
+            return jwt.encode(claims, key, algorithm=self.alg, headers=hdrs)
+        # EdDSA compact JWS by hand: the gateway signs one per routed call, and PyJWT's
+        # generic path costs twice the signature itself (same bytes a verifier expects)
+        if self._eddsa_header is None or self._eddsa_header[0] != self.kid:
+            header = {"alg": "EdDSA", "kid": self.kid, "typ": "JWT"}
+            self._eddsa_header = (
+                self.kid,
+                _b64(json.dumps(header, separators=(",", ":")).encode()),
+            )
+        payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
+        signing_input = f"{self._eddsa_header[1]}.{payload}"
+        return f"{signing_input}.{_b64(key.sign(signing_input.encode()))}"
 
 
 class KeyRing:

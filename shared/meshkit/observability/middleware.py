@@ -23,6 +23,7 @@ class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, *, service: str) -> None:
         self.app = app
         self.service = service
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -57,8 +58,17 @@ class RequestContextMiddleware:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             method = scope.get("method", "")
-            metrics.HTTP_REQUESTS.labels(self.service, method, template, str(status)).inc()
-            metrics.HTTP_LATENCY.labels(self.service, method, template).observe(elapsed)
+            key = (method, template, status)
+            children = self._children.get(key)
+            if children is None:  # (labels() costs more than the observation itself)
+                children = (
+                    metrics.HTTP_REQUESTS.labels(self.service, method, template, str(status)),
+                    metrics.HTTP_LATENCY.labels(self.service, method, template),
+                )
+                if len(self._children) < 10_000:
+                    self._children[key] = children
+            children[0].inc()
+            children[1].observe(elapsed)
             path = scope.get("path", "")
             if not path.startswith(_QUIET):
                 log.info(
