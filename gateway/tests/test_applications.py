@@ -32,7 +32,11 @@ from egov_gateway.singlewindow.applications.service import (
 from egov_gateway.testkit import ISSUER, TestIdentity
 from meshkit.contracts.notary import ActRegistered
 from meshkit.contracts.payments import InvoicePaid, PayoutCompleted
-from meshkit.contracts.registry import BirthRegistered, LegalEntityRegistered
+from meshkit.contracts.registry import (
+    BirthRegistered,
+    LegalEntityRegistered,
+    PropertyTransferred,
+)
 from meshkit.events import EventData, TypedEvent, build_envelope
 from meshkit.messaging.tables import outbox
 from meshkit.testing.apps import running
@@ -83,6 +87,7 @@ class ScriptedExchange:
         seen = {
             "key": key,
             "body": request.body,
+            "query": request.query,
             "user": on_behalf_of,
             "purpose": purpose,
             "request_id": request_id,
@@ -351,7 +356,7 @@ async def test_a_failing_step_compensates_in_reverse_and_says_why(sw: Harness) -
     ex.answers["POST registry/legal-entities"] = lambda _: CallOutcome(
         True, 201, {"bin": LEGAL_BIN}
     )
-    ex.answers["POST payments/invoices"] = lambda _: CallOutcome(
+    ex.answers["GET payments/invoices"] = lambda _: CallOutcome(
         False, 422, detail="payments: the payer is not known", retryable=False
     )
     r = await sw.client.post(
@@ -379,7 +384,7 @@ async def test_a_failing_step_compensates_in_reverse_and_says_why(sw: Harness) -
     )
     failed = await sw.until_status(app_id, "failed", iin=FATHER)
     assert (
-        "duty_invoice" in failed["failure_reason"]
+        "state_duty" in failed["failure_reason"]
         and "payer is not known" in failed["failure_reason"]
     )
     undo = [c for c in ex.calls if c["key"] == f"POST registry/legal-entities/{LEGAL_BIN}/status"]
@@ -388,8 +393,9 @@ async def test_a_failing_step_compensates_in_reverse_and_says_why(sw: Harness) -
     assert steps == {
         "applicant_record": "done",
         "register_llp": "compensated",
-        "duty_invoice": "failed",
-        "confirm_registration": "pending",
+        "state_duty": "failed",
+        "license_application": "pending",
+        "registration_certificate": "pending",
     }
     kinds = [t["kind"] for t in failed["timeline"]]
     assert kinds.index("step_failed") < kinds.index("compensated")
@@ -412,42 +418,57 @@ async def test_an_unavailable_agency_is_retried_then_fails_the_step(sw: Harness)
     assert "identity: unavailable" in failed["failure_reason"]
 
 
+def llp_registered() -> LegalEntityRegistered:
+    return LegalEntityRegistered(
+        bin=LEGAL_BIN,
+        name_kk="a",
+        name_ru="b",
+        legal_form="LLP",
+        director_iin=FATHER,
+        founders=[],
+        registered_at=datetime.now(UTC),
+    )
+
+
+def certificate(kind: str, subject: str) -> Callable[[dict[str, Any]], CallOutcome]:
+    return lambda seen: CallOutcome(
+        True,
+        201,
+        {"number": "RC-2026-0000042-K7M2Q9XD", "kind": kind, "subject": subject, "document": "x"},
+    )
+
+
 async def test_waiting_paid_invoice_step_and_overdue_detection_once(sw: Harness) -> None:
+    """Open a business with a license: payments issues the duty itself (reference: the
+    application), the step reads the entity's invoices (none yet) and waits; the citizen pays
+    in another request; the license application and the registration certificate follow."""
     ex = sw.exchange
     ex.answers["GET identity/persons/"] = person(FATHER)
     ex.answers["POST registry/legal-entities"] = lambda _: CallOutcome(
         True, 201, {"bin": LEGAL_BIN}
     )
-    ex.answers["POST payments/invoices"] = lambda _: CallOutcome(
-        True, 201, {"id": "inv-7", "status": "issued"}
+    ex.answers["GET payments/invoices"] = lambda _: CallOutcome(True, 200, [])
+    ex.answers["POST licensing/applications"] = lambda _: CallOutcome(
+        True, 201, {"id": "lic-app-1", "status": "awaiting_payment"}
     )
-    ex.answers["GET registry/legal-entities/"] = lambda _: CallOutcome(
-        True, 200, {"bin": LEGAL_BIN, "status": "active"}
+    ex.answers["POST registry/certificates"] = certificate("legal_entity_registration", LEGAL_BIN)
+    license = {"license_type": "EXPORT_IMPORT_ONEOFF", "details": {"hs_code": "0901"}}
+    view = await submit_application(
+        sw.runtime, FATHER, "cx-open-business", {**LLP, "license": license}
     )
-    view = await submit_application(sw.runtime, FATHER, "cx-open-business", LLP)
     await sw.until_status(view.id, "waiting", iin=FATHER)
     llp = next(c for c in ex.calls if c["key"] == "POST registry/legal-entities")
-    await sw.deliver(
-        LegalEntityRegistered(
-            bin=LEGAL_BIN,
-            name_kk="a",
-            name_ru="b",
-            legal_form="LLP",
-            director_iin=FATHER,
-            founders=[],
-            registered_at=datetime.now(UTC),
-        ),
-        subject=LEGAL_BIN,
-        correlation=llp["request_id"],
-    )
+    assert llp["body"]["application_ref"] == view.id  # the duty's reference
+    await sw.deliver(llp_registered(), subject=LEGAL_BIN, correlation=llp["request_id"])
 
-    async def invoiced() -> bool:
-        return any(c["key"] == "POST payments/invoices" for c in ex.calls)
+    async def duty_read() -> bool:
+        return any(c["key"] == "GET payments/invoices" for c in ex.calls)
 
-    await eventually(invoiced, within=10, what="the duty invoice")
-    invoice = next(c for c in ex.calls if c["key"] == "POST payments/invoices")
-    assert invoice["body"]["reference"] == LEGAL_BIN and invoice["body"]["payer"] == FATHER
-    assert date.fromisoformat(invoice["body"]["due_date"]) > date.today()
+    await eventually(duty_read, within=10, what="the duty invoice read")
+    read = next(c for c in ex.calls if c["key"] == "GET payments/invoices")
+    assert read["query"] == {"payer": LEGAL_BIN}
+    # nobody issues a second duty: payments issued it on the registry's event
+    assert not any(c["key"].startswith("POST payments/invoices") for c in ex.calls)
     await sw.until_status(view.id, "waiting", iin=FATHER)
     # the term passes while the citizen has not paid: one violation, one event
     ctx = applications_of(sw.runtime)
@@ -458,21 +479,33 @@ async def test_waiting_paid_invoice_step_and_overdue_detection_once(sw: Harness)
     late = await sw.app_json(view.id, FATHER)
     assert late["overdue"] is True
     assert [t["kind"] for t in late["timeline"]].count("overdue") == 1
-    # the citizen pays (another request: matched by the invoice id)
+    # the director pays (another request: matched by the invoice's reference, this application)
     await sw.deliver(
         InvoicePaid(
             invoice_id="inv-7",
-            payer=FATHER,
+            payer=LEGAL_BIN,
             amount_tiyn=1,
             beneficiary_agency="registry",
-            reference=LEGAL_BIN,
+            reference=view.id,
             paid_at=datetime.now(UTC),
         ),
         subject="inv-7",
         correlation="payment-callback-1",
     )
     done = await sw.until_status(view.id, "completed", iin=FATHER)
-    assert done["result"]["bin"] == LEGAL_BIN
+    steps = {s["name"]: s for s in done["steps"]}
+    assert steps["state_duty"]["event"]["invoice_id"] == "inv-7"
+    lic = next(c for c in ex.calls if c["key"] == "POST licensing/applications")
+    assert lic["body"] == {
+        "license_type": "EXPORT_IMPORT_ONEOFF",
+        "applicant_iin": FATHER,
+        "applicant_bin": LEGAL_BIN,
+        "details": {"hs_code": "0901"},
+    }
+    assert steps["license_application"]["result"]["id"] == "lic-app-1"
+    cert = next(c for c in ex.calls if c["key"] == "POST registry/certificates")
+    assert cert["body"] == {"kind": "legal_entity_registration", "subject": LEGAL_BIN}
+    assert done["result"]["kind"] == "legal_entity_registration"
     async with sw.runtime.engine.connect() as conn:
         overdue = (
             await conn.execute(
@@ -482,6 +515,40 @@ async def test_waiting_paid_invoice_step_and_overdue_detection_once(sw: Harness)
             )
         ).scalar_one()
     assert overdue == 1
+
+
+async def test_an_optional_step_is_skipped_and_a_paid_duty_needs_no_event(sw: Harness) -> None:
+    """No license asked for: that step is skipped (and said so). The duty was paid before the
+    step read it: the read shows it paid, so the step does not wait for an event that passed."""
+    ex = sw.exchange
+    ex.answers["GET identity/persons/"] = person(FATHER)
+    ex.answers["POST registry/legal-entities"] = lambda _: CallOutcome(
+        True, 201, {"bin": LEGAL_BIN}
+    )
+    ex.answers["GET payments/invoices"] = lambda _: CallOutcome(
+        True, 200, [{"id": "inv-8", "status": "paid", "reference": "elsewhere"}]
+    )
+    ex.answers["POST registry/certificates"] = certificate("legal_entity_registration", LEGAL_BIN)
+    view = await submit_application(sw.runtime, FATHER, "cx-open-business", LLP)
+    await sw.until_status(view.id, "waiting", iin=FATHER)
+    llp = next(c for c in ex.calls if c["key"] == "POST registry/legal-entities")
+    await sw.deliver(llp_registered(), subject=LEGAL_BIN, correlation=llp["request_id"])
+    done = await sw.until_status(view.id, "completed", iin=FATHER)
+    steps = {s["name"]: s for s in done["steps"]}
+    assert steps["state_duty"]["status"] == "done" and steps["state_duty"]["event"] is None
+    assert steps["license_application"]["status"] == "skipped"
+    assert steps["license_application"]["request"] is None
+    assert not any(c["key"].startswith("POST licensing") for c in ex.calls)
+    skipped = [t for t in done["timeline"] if t["kind"] == "step_skipped"]
+    assert len(skipped) == 1 and "$.payload.license" in skipped[0]["reason"]
+    assert done["result"]["subject"] == LEGAL_BIN
+    async with sw.runtime.engine.connect() as conn:  # nothing left waiting
+        left = (
+            await conn.execute(
+                select(func.count()).select_from(waits).where(waits.c.application_id == view.id)
+            )
+        ).scalar_one()
+    assert left == 0
 
 
 async def test_a_restarted_gateway_resumes_a_step_it_was_calling(
@@ -531,19 +598,30 @@ async def test_a_restarted_gateway_resumes_a_step_it_was_calling(
         await h.until_status(view.id, "waiting")
 
 
-async def test_buy_a_home_waits_for_the_act_and_the_fee_then_checks_ownership(sw: Harness) -> None:
+async def test_buy_a_home_pays_the_notarys_own_fee_then_waits_for_signatures_and_transfer(
+    sw: Harness,
+) -> None:
     ex = sw.exchange
     cad = "20:321:045:12"
+    number = "N-2026-0000042"
     seller = {"id": "780430400520", "share": {"num": 1, "den": 1}}
-    owners = [seller]
     ex.answers["GET identity/persons/"] = person(FATHER)
     ex.answers[f"GET registry/properties/{cad}"] = lambda _: CallOutcome(
-        True, 200, {"cadastral_number": cad, "owners": owners}
+        True, 200, {"cadastral_number": cad, "owners": [seller]}
     )
-    ex.answers["POST notary/acts"] = lambda _: CallOutcome(
-        True, 201, {"id": "act-1", "number": "N-2026-0000042", "status": "checks_passed"}
+    act: dict[str, Any] = {
+        "id": "act-1",
+        "number": None,
+        "status": "checks_passed",
+        "fee": {"amount_tiyn": 393_200, "invoice_id": "inv-9", "paid_at": None},
+        "awaiting": ["the fee is not paid", "the seller 780430400520 has not signed"],
+    }
+    ex.answers["POST notary/acts"] = lambda _: CallOutcome(True, 201, dict(act))
+    ex.answers["GET payments/invoices/inv-9"] = lambda _: CallOutcome(
+        True, 200, {"id": "inv-9", "status": "issued", "reference": "act-1"}
     )
-    ex.answers["POST payments/invoices"] = lambda _: CallOutcome(True, 201, {"id": "inv-9"})
+    ex.answers["GET notary/acts/act-1"] = lambda _: CallOutcome(True, 200, dict(act))
+    ex.answers["POST registry/certificates"] = certificate("property_ownership", FATHER)
     payload = {
         "cadastral_number": cad,
         "notary_iin": "851123300454",
@@ -551,42 +629,85 @@ async def test_buy_a_home_waits_for_the_act_and_the_fee_then_checks_ownership(sw
         "price_tiyn": 3_500_000_000,
     }
     view = await submit_application(sw.runtime, FATHER, "cx-buy-home", payload)
-    await sw.until_status(view.id, "waiting", iin=FATHER)
+
+    async def at(step: str, status: str) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+
+        async def reached() -> bool:
+            app = await sw.app_json(view.id, FATHER)
+            found.update({s["name"]: s for s in app["steps"]}[step])
+            return bool(found["status"] == status)
+
+        await eventually(reached, within=15, what=f"{step} {status}")
+        return found
+
+    fee = await at("notary_fee", "waiting")
     act_call = next(c for c in ex.calls if c["key"] == "POST notary/acts")
     assert act_call["body"]["sellers"] == [seller] and act_call["body"]["kind"] == "property_sale"
-    # the parties sign in their own requests: the act is matched by its id/number
-    await sw.deliver(
-        ActRegistered(
-            act_number="N-2026-0000042",
-            kind="property_sale",
-            notary_iin="851123300454",
-            registered_at=datetime.now(UTC),
-            parties=["780430400520", FATHER],
-            cadastral_number=cad,
-        ),
-        subject="N-2026-0000042",
-        correlation="signature-request-3",
-    )
-
-    async def fee_invoiced() -> bool:
-        return any(c["key"] == "POST payments/invoices" for c in ex.calls)
-
-    await eventually(fee_invoiced, within=10, what="the notarial fee invoice")
-    fee = next(c for c in ex.calls if c["key"] == "POST payments/invoices")
-    assert fee["body"]["reference"] == "N-2026-0000042" and fee["body"]["payer"] == FATHER
-    await sw.until_status(view.id, "waiting", iin=FATHER)
-    owners = [{"id": FATHER, "share": {"num": 1, "den": 1}}]  # registry transferred ownership
+    # the notary's own invoice, read — never a second one
+    assert fee["request"]["path"] == "/invoices/inv-9"
+    assert not any(c["key"].startswith("POST payments") for c in ex.calls)
+    act.update(status="fee_paid", awaiting=["the seller 780430400520 has not signed"])
     await sw.deliver(
         InvoicePaid(
             invoice_id="inv-9",
             payer=FATHER,
             amount_tiyn=393_200,
             beneficiary_agency="notary",
-            reference="N-2026-0000042",
+            reference="act-1",
             paid_at=datetime.now(UTC),
         ),
         subject="inv-9",
         correlation="payment-callback-9",
     )
+    await at("signatures", "waiting")
+    # the parties and the notary sign in their own requests: the act registers itself
+    act.update(status="registered", number=number, awaiting=[])
+    await sw.deliver(
+        ActRegistered(
+            act_number=number,
+            act_id="act-1",
+            kind="property_sale",
+            notary_iin="851123300454",
+            registered_at=datetime.now(UTC),
+            parties=["780430400520", FATHER],
+            cadastral_number=cad,
+        ),
+        subject=number,
+        correlation="signature-request-3",
+    )
+    registration = await at("registration", "done")
+    assert registration["result"]["number"] == number and registration["event"] is None
+    await at("ownership_transferred", "waiting")
+    await sw.deliver(
+        PropertyTransferred(
+            cadastral_number=cad,
+            act_number=number,
+            sellers=[seller],
+            buyers=payload["buyers"],
+            owners_after=payload["buyers"],
+        ),
+        subject=cad,
+        correlation="notary-event-7",
+    )
     done = await sw.until_status(view.id, "completed", iin=FATHER)
-    assert done["result"]["owners"] == owners
+    steps = {s["name"]: s for s in done["steps"]}
+    assert steps["signatures"]["event"]["act_number"] == number
+    assert steps["ownership_transferred"]["event"]["owners_after"] == payload["buyers"]
+    cert = next(c for c in ex.calls if c["key"] == "POST registry/certificates")
+    assert cert["body"] == {
+        "kind": "property_ownership",
+        "subject": FATHER,
+        "cadastral_number": cad,
+    }
+    assert done["result"]["kind"] == "property_ownership"
+    assert list(steps) == [
+        "applicant_record",
+        "check_property",
+        "sale_contract",
+        "notary_fee",
+        "signatures",
+        "registration",
+        "ownership_transferred",
+        "ownership_certificate",
+    ]

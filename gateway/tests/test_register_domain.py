@@ -129,7 +129,11 @@ def test_a_published_template_with_other_parameter_names_is_the_declared_operati
         {"id": "inv_1"},
     )
     cancel = snap.resolve("payments", "POST", "/invoices/inv_1/cancel", {})
-    assert cancel is not None and snap.is_granted("gateway", cancel.operation_id)
+    assert cancel is not None and snap.is_granted("licensing", cancel.operation_id)
+    read = snap.resolve("payments", "GET", "/invoices/inv_1", {})
+    # the gateway reads the notary's fee invoice in *Buy a home*
+    assert read is not None and snap.is_granted("gateway", read.operation_id)
+    assert read.operation_id == "payments:GET /invoices/{id}"
     info = snap.operation(OperationKey.of("payments", "GET /invoices/{id}"))
     assert info is not None and info.published and info.summary == "An invoice"
     assert snap.unregistered_operations("payments") == []
@@ -216,6 +220,44 @@ def test_composite_steps_are_validated() -> None:
     assert "parameters ['id']" in errors["steps.1.compensation_input"]
     assert "named twice" in errors["steps.2.name"]
     assert "parameters ['act_number']" in errors["steps.2.input"]
+
+
+def test_optional_and_read_then_wait_steps_are_validated() -> None:
+    """``when`` and ``wait_for`` name only what is known before the step runs;
+    ``completes_when`` maps answer fields to values and needs an event to wait for."""
+    snap = seeded()
+    good = next(s for s in composite_services() if s.code == "cx-buy-home")
+    validate_service(good, snap, EVENT_TYPES)
+    read = OperationKey.of("payments", "GET /invoices/{id}")
+    bad_steps = [
+        CompositeStep(
+            "fee",
+            read,
+            {"path": {"id": "$.payload.invoice"}},
+            when="$.steps.fee.result.id",
+            completes_on="kz.egov.payments.invoice.paid.v1",
+            wait_for=["$.payload.invoice", "$.nowhere"],
+            completes_when={"status": []},
+        ),
+        CompositeStep(
+            "again",
+            read,
+            {"path": {"id": "$.payload.invoice"}},
+            when="$.payload.optional",
+            completes_when={"status": ["paid"]},
+        ),
+    ]
+    from dataclasses import replace
+
+    bad = replace(good, steps=bad_steps, operations=[s.operation for s in bad_steps])
+    with pytest.raises(RuleViolation) as err:
+        validate_service(bad, snap, EVENT_TYPES)
+    errors = err.value.errors
+    assert "does not run before" in errors["steps.0.when"]
+    assert "steps.0.wait_for.0" not in errors and "$.nowhere" in errors["steps.0.wait_for.1"]
+    assert "non-empty list" in errors["steps.0.completes_when"]
+    assert "need an event" in errors["steps.1.completes_on"]
+    assert "steps.1.when" not in errors
 
 
 def test_a_public_service_may_only_run_public_operations() -> None:

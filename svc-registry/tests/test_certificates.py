@@ -193,6 +193,62 @@ async def test_absence_address_and_registration_certificates(registry: Registry)
     assert missing.status_code == 404
 
 
+async def test_certificate_of_ownership_of_one_object(registry: Registry) -> None:
+    await with_flat(registry)
+    r = await registry.citizen(
+        "POST",
+        "/certificates",
+        MOTHER,
+        json={"kind": "property_ownership", "subject": MOTHER, "cadastral_number": FLAT},
+    )
+    assert r.status_code == 201, r.text
+    body = claims(r.json()["document"])
+    assert body["kind"] == "property_ownership"
+    assert body["title"]["ru"] == "Справка о праве собственности на недвижимое имущество"
+    data = body["data"]
+    assert data["cadastral_number"] == FLAT and data["share"] == "1/1"
+    assert data["owners"] == [{"id": MOTHER, "share": "1/1"}] and data["encumbrances"] == []
+    assert data["holder_name"]
+    assert (await verify(registry, r.json()["document"]))["valid"] is True
+    # an agency (the single window) asks on behalf of the owner
+    by_agency = await registry.call(
+        "POST",
+        "/certificates",
+        json={"kind": "property_ownership", "subject": MOTHER, "cadastral_number": FLAT},
+    )
+    assert by_agency.status_code == 201, by_agency.text
+
+
+async def test_certificate_of_ownership_is_refused_with_the_reason(registry: Registry) -> None:
+    await with_flat(registry)
+    not_owner = await registry.call(
+        "POST",
+        "/certificates",
+        json={"kind": "property_ownership", "subject": FATHER, "cadastral_number": FLAT},
+    )
+    assert not_owner.status_code == 422
+    assert not_owner.json()["errors"] == {"subject": "not an owner of this property"}
+    unnamed = await registry.call(
+        "POST", "/certificates", json={"kind": "property_ownership", "subject": MOTHER}
+    )
+    assert unnamed.status_code == 422
+    assert "cadastral_number" in unnamed.json()["errors"]
+    unknown = await registry.call(
+        "POST",
+        "/certificates",
+        json={"kind": "property_ownership", "subject": MOTHER, "cadastral_number": "21:1:1:1"},
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"] == {"cadastral_number": "not in the register"}
+    someone_else = await registry.citizen(
+        "POST",
+        "/certificates",
+        FATHER,
+        json={"kind": "property_ownership", "subject": MOTHER, "cadastral_number": FLAT},
+    )
+    assert someone_else.status_code == 403
+
+
 async def test_no_signing_key_yet_is_503_not_500(registry: Registry) -> None:
     registry.components.keys = DocumentKeys(subject="registry")
     await with_flat(registry)

@@ -74,6 +74,23 @@ class Step(BaseModel):
     )
     compensation: str | None = None
     compensation_input: dict[str, Any] = Field(default_factory=dict)
+    when: str | None = Field(
+        default=None,
+        max_length=200,
+        description="an expression: the step is skipped when its value is absent or empty",
+        examples=["$.payload.license"],
+    )
+    completes_when: dict[str, list[Any]] = Field(
+        default_factory=dict,
+        description="answer fields → values meaning the awaited fact already happened",
+        examples=[{"status": ["paid"]}],
+    )
+    wait_for: list[str] = Field(
+        default_factory=list,
+        max_length=10,
+        description="expressions identifying the awaited event, registered before the call",
+        examples=[["$.steps.sale_contract.result.fee.invoice_id"]],
+    )
 
     @classmethod
     def of(cls, st: CompositeStep) -> Step:
@@ -84,6 +101,9 @@ class Step(BaseModel):
             completes_on=st.completes_on,
             compensation=st.compensation.id if st.compensation else None,
             compensation_input=st.compensation_input,
+            when=st.when,
+            completes_when=st.completes_when,
+            wait_for=st.wait_for,
         )
 
     def domain(self) -> CompositeStep:
@@ -94,6 +114,9 @@ class Step(BaseModel):
             completes_on=self.completes_on,
             compensation=OperationKey.parse(self.compensation) if self.compensation else None,
             compensation_input=self.compensation_input,
+            when=self.when,
+            completes_when=self.completes_when,
+            wait_for=self.wait_for,
         )
 
 

@@ -1581,9 +1581,12 @@ def composite_services() -> list[PublicService]:
             "registry",
             ("Бизнес ашу", "Открытие бизнеса", "Open a business"),
             (
-                "ЖШС тіркеу, мемлекеттік баж шоты және оны төлеу бір өтінішпен.",
-                "Регистрация ТОО, счёт на госпошлину и её оплата одним заявлением.",
-                "LLP registration, the state duty invoice and its payment in one application.",
+                "ЖШС тіркеу, мемлекеттік бажды төлеу, тіркеу туралы анықтама; қажет болса — "
+                "лицензияға өтініш, бәрі бір өтінішпен.",
+                "Регистрация ТОО, оплата госпошлины, справка о регистрации; при желании — "
+                "заявление на лицензию, всё одним заявлением.",
+                "LLP registration, the state duty paid, the registration certificate; optionally "
+                "a license application — all in one application.",
             ),
             [
                 CompositeStep(
@@ -1597,6 +1600,9 @@ def composite_services() -> list[PublicService]:
                             "director_iin": "$.applicant",
                             "founders": "$.payload.founders",
                             "address": "$.payload.address",
+                            "activity_codes": "$.payload.activity_codes",
+                            # payments issues the state duty with this reference
+                            "application_ref": "$.application_id",
                         }
                     },
                     completes_on="kz.egov.registry.legal_entity.registered.v1",
@@ -1609,31 +1615,39 @@ def composite_services() -> list[PublicService]:
                         },
                     },
                 ),
+                # payments itself issues the duty on registry.legal_entity.registered (payer:
+                # the BIN, the director may pay it, reference: this application); the step
+                # reads the entity's invoices and waits until that invoice is paid
                 CompositeStep(
-                    "duty_invoice",
-                    _op("payments", "POST /invoices"),
-                    {
-                        "body": {
-                            "payer": "$.applicant",
-                            "amount_tiyn": 26 * MRP_TIYN // 4,
-                            "kbk": "108114",
-                            "due_date": "$.today_plus_days.10",
-                            "purpose": "State duty: LLP registration",
-                            "beneficiary_agency": "registry",
-                            "reference": "$.steps.register_llp.event.bin",
-                        }
-                    },
+                    "state_duty",
+                    _op("payments", "GET /invoices"),
+                    {"query": {"payer": "$.steps.register_llp.event.bin"}},
                     completes_on="kz.egov.payments.invoice.paid.v1",
-                    compensation=_op("payments", "POST /invoices/{id}/cancel"),
-                    compensation_input={
-                        "path": {"id": "$.steps.duty_invoice.result.id"},
-                        "body": {"reason": "composite service compensated"},
-                    },
+                    completes_when={"0.status": ["paid"]},
+                    wait_for=["$.application_id"],
                 ),
                 CompositeStep(
-                    "confirm_registration",
-                    _op("registry", "GET /legal-entities/{bin}"),
-                    {"path": {"bin": "$.steps.register_llp.event.bin"}},
+                    "license_application",
+                    _op("licensing", "POST /applications"),
+                    {
+                        "body": {
+                            "license_type": "$.payload.license.license_type",
+                            "applicant_iin": "$.applicant",
+                            "applicant_bin": "$.steps.register_llp.event.bin",
+                            "details": "$.payload.license.details",
+                        }
+                    },
+                    when="$.payload.license",
+                ),
+                CompositeStep(
+                    "registration_certificate",
+                    _op("registry", "POST /certificates"),
+                    {
+                        "body": {
+                            "kind": "legal_entity_registration",
+                            "subject": "$.steps.register_llp.event.bin",
+                        }
+                    },
                 ),
             ],
             _schema(
@@ -1642,6 +1656,17 @@ def composite_services() -> list[PublicService]:
                 name_ru=TEXT_S,
                 founders=_list_of({"type": "object"}),
                 address=TEXT_S,
+                activity_codes=_list_of({"type": "string", "pattern": "^[0-9]{2,5}$"}),
+                license={
+                    "type": "object",
+                    "description": "optional: apply for a license for the new LLP at once",
+                    "required": ["license_type"],
+                    "properties": {
+                        "license_type": {"type": "string", "pattern": "^[A-Z][A-Z0-9_]{1,39}$"},
+                        "details": {"type": "object"},
+                    },
+                    "additionalProperties": False,
+                },
             ),
             (1, "working_days"),
             fee_tiyn=26 * MRP_TIYN // 4,
@@ -1651,9 +1676,12 @@ def composite_services() -> list[PublicService]:
             "notary",
             ("Үй сатып алу", "Покупка жилья", "Buy a home"),
             (
-                "Мүлікті тексеру, нотариаттық шарт, алымды төлеу және меншікті тіркеу.",
-                "Проверка объекта, нотариальный договор, оплата сбора и регистрация права собственности.",
-                "Property check, notarial contract, fee payment and registration of ownership.",
+                "Нотариаттық сатып алу-сату шарты, алымды төлеу, қолтаңбалар, шартты тіркеу, "
+                "меншікті тіркеу және меншік туралы анықтама.",
+                "Нотариальный договор купли-продажи, оплата сбора, подписи, регистрация "
+                "договора, переход права собственности и справка о собственности.",
+                "Notarial sale contract, fee payment, signatures, registration of the act, "
+                "transfer of ownership and the certificate of ownership.",
             ),
             [
                 CompositeStep(
@@ -1661,6 +1689,7 @@ def composite_services() -> list[PublicService]:
                     _op("registry", "GET /properties/{cadastral_number}"),
                     {"path": {"cadastral_number": "$.payload.cadastral_number"}},
                 ),
+                # the act is drafted, checked, and the notary bills its own fee (payments)
                 CompositeStep(
                     "sale_contract",
                     _op("notary", "POST /acts"),
@@ -1674,38 +1703,59 @@ def composite_services() -> list[PublicService]:
                             "price_tiyn": "$.payload.price_tiyn",
                         }
                     },
-                    completes_on="kz.egov.notary.act.registered.v1",
                     compensation=_op("notary", "POST /acts/{id}/revoke"),
                     compensation_input={
                         "path": {"id": "$.steps.sale_contract.result.id"},
                         "body": {"reason": "composite service compensated"},
                     },
                 ),
+                # that invoice, paid (not a second one)
                 CompositeStep(
                     "notary_fee",
-                    _op("payments", "POST /invoices"),
-                    {
-                        "body": {
-                            "payer": "$.applicant",
-                            "amount_tiyn": MRP_TIYN,
-                            "kbk": "108106",
-                            "due_date": "$.today_plus_days.10",
-                            "purpose": "Notarial fee: property sale",
-                            "beneficiary_agency": "notary",
-                            "reference": "$.steps.sale_contract.event.act_number",
-                        }
-                    },
+                    _op("payments", "GET /invoices/{id}"),
+                    {"path": {"id": "$.steps.sale_contract.result.fee.invoice_id"}},
                     completes_on="kz.egov.payments.invoice.paid.v1",
-                    compensation=_op("payments", "POST /invoices/{id}/cancel"),
-                    compensation_input={
-                        "path": {"id": "$.steps.notary_fee.result.id"},
-                        "body": {"reason": "composite service compensated"},
-                    },
+                    completes_when={"status": ["paid"]},
+                    wait_for=["$.steps.sale_contract.result.fee.invoice_id"],
+                ),
+                # the parties, then the notary, sign; nothing else is awaited (the act registers
+                # itself on the last signature of a paid act)
+                CompositeStep(
+                    "signatures",
+                    _op("notary", "GET /acts/{id_or_number}"),
+                    {"path": {"id_or_number": "$.steps.sale_contract.result.id"}},
+                    completes_on="kz.egov.notary.act.registered.v1",
+                    completes_when={"awaiting": [[]]},
+                    wait_for=["$.steps.sale_contract.result.id"],
                 ),
                 CompositeStep(
-                    "ownership_registered",
-                    _op("registry", "GET /properties/{cadastral_number}"),
-                    {"path": {"cadastral_number": "$.payload.cadastral_number"}},
+                    "registration",
+                    _op("notary", "GET /acts/{id_or_number}"),
+                    {"path": {"id_or_number": "$.steps.sale_contract.result.id"}},
+                    completes_on="kz.egov.notary.act.registered.v1",
+                    completes_when={"status": ["registered", "executed"]},
+                    wait_for=["$.steps.sale_contract.result.id"],
+                ),
+                # the registry transfers the ownership on the registered act (and the notary
+                # marks the act executed on the registry's event)
+                CompositeStep(
+                    "ownership_transferred",
+                    _op("notary", "GET /acts/{id_or_number}"),
+                    {"path": {"id_or_number": "$.steps.sale_contract.result.id"}},
+                    completes_on="kz.egov.registry.property.transferred.v1",
+                    completes_when={"status": ["executed"]},
+                    wait_for=["$.steps.registration.result.number"],
+                ),
+                CompositeStep(
+                    "ownership_certificate",
+                    _op("registry", "POST /certificates"),
+                    {
+                        "body": {
+                            "kind": "property_ownership",
+                            "subject": "$.applicant",
+                            "cadastral_number": "$.payload.cadastral_number",
+                        }
+                    },
                 ),
             ],
             _schema(

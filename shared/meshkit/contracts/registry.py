@@ -15,7 +15,11 @@ LegalForm = Literal["LLP", "JSC", "SOLE_PROPRIETOR"]
 EntityStatus = Literal["active", "suspended", "liquidated"]
 EncumbranceKind = Literal["mortgage", "arrest"]
 CertificateKind = Literal[
-    "real_estate_presence", "real_estate_absence", "address", "legal_entity_registration"
+    "real_estate_presence",
+    "real_estate_absence",
+    "address",
+    "legal_entity_registration",
+    "property_ownership",
 ]
 
 
@@ -144,6 +148,12 @@ class PropertyOut(BaseModel):
 class CertificateRequest(BaseModel):
     kind: CertificateKind
     subject: IINOrBIN
+    cadastral_number: str | None = Field(
+        default=None,
+        max_length=30,
+        description="property_ownership: the object whose ownership by the subject is certified",
+        examples=["21:320:101:4521"],
+    )
 
 
 class CertificateOut(BaseModel):

@@ -53,6 +53,7 @@ async def issue(
         kind=body.kind,
         subject=body.subject,
         validity=components.certificate_validity,
+        cadastral_number=body.cadastral_number,
     )
     return certificate_out(cert)
 

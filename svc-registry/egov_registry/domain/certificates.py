@@ -16,7 +16,11 @@ from meshkit.errors import RuleViolation
 from meshkit.ids import is_valid_bin, is_valid_iin
 
 CertificateKind = Literal[
-    "real_estate_presence", "real_estate_absence", "address", "legal_entity_registration"
+    "real_estate_presence",
+    "real_estate_absence",
+    "address",
+    "legal_entity_registration",
+    "property_ownership",
 ]
 
 TITLES: dict[str, dict[str, str]] = {
@@ -35,6 +39,10 @@ TITLES: dict[str, dict[str, str]] = {
     "legal_entity_registration": {
         "kk": "Заңды тұлғаны мемлекеттік тіркеу туралы анықтама",
         "ru": "Справка о государственной регистрации юридического лица",
+    },
+    "property_ownership": {
+        "kk": "Жылжымайтын мүлікке меншік құқығы туралы анықтама",
+        "ru": "Справка о праве собственности на недвижимое имущество",
     },
 }
 
@@ -80,6 +88,44 @@ def real_estate_content(
                 ],
             }
             for p in properties
+        ],
+    }
+
+
+def ownership_content(
+    subject: str, cadastral_number: str | None, prop: Property | None, now: datetime
+) -> dict[str, Any]:
+    """The certificate of ownership of one object: the subject's share, every co-owner, and
+    the encumbrances in force."""
+    if cadastral_number is None:
+        raise RuleViolation(
+            "a certificate of ownership names the object",
+            errors={"cadastral_number": "required for property_ownership"},
+        )
+    if prop is None:
+        raise RuleViolation(
+            f"there is no property {cadastral_number} in the register",
+            errors={"cadastral_number": "not in the register"},
+        )
+    share = prop.share_of(subject)
+    if share == 0:
+        raise RuleViolation(
+            f"{subject} does not own {cadastral_number}",
+            errors={"subject": "not an owner of this property"},
+        )
+    return {
+        "holder": subject,
+        "cadastral_number": prop.cadastral_number,
+        "kind": prop.kind,
+        "address": prop.address,
+        "area_m2": str(prop.area_m2),
+        "share": f"{share.numerator}/{share.denominator}",
+        "owners": [
+            {"id": holder, "share": f"{s.numerator}/{s.denominator}"}
+            for holder, s in sorted(prop.owners.items())
+        ],
+        "encumbrances": [
+            {"kind": e.kind, "imposed_by": e.imposed_by} for e in prop.active_encumbrances(now)
         ],
     }
 

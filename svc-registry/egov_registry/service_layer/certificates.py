@@ -16,6 +16,7 @@ from egov_registry.domain.certificates import (
     address_of_person,
     certificate_number,
     digest,
+    ownership_content,
     real_estate_content,
     registration_content,
     require_subject_fits,
@@ -40,6 +41,7 @@ async def issue_certificate(
     kind: CertificateKind,
     subject: str,
     validity: timedelta,
+    cadastral_number: str | None = None,
 ) -> Certificate:
     require_subject_fits(kind, subject)
     subject_is_entity = is_valid_bin(subject)
@@ -73,6 +75,12 @@ async def issue_certificate(
         content: dict[str, Any]
         if kind in ("real_estate_presence", "real_estate_absence"):
             content = real_estate_content(kind, subject, await uow.properties.held_by(subject), now)
+            content["holder_name"] = (
+                entity.name_kk if entity is not None else person.full_name if person else None
+            )
+        elif kind == "property_ownership":
+            prop = await uow.properties.get(cadastral_number) if cadastral_number else None
+            content = ownership_content(subject, cadastral_number, prop, now)
             content["holder_name"] = (
                 entity.name_kk if entity is not None else person.full_name if person else None
             )

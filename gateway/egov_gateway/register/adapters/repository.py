@@ -88,6 +88,9 @@ def step_to_json(step: CompositeStep) -> dict[str, Any]:
         "completes_on": step.completes_on,
         "compensation": step.compensation.id if step.compensation else None,
         "compensation_input": step.compensation_input,
+        "when": step.when,
+        "completes_when": step.completes_when,
+        "wait_for": step.wait_for,
     }
 
 
@@ -100,6 +103,9 @@ def step_from_json(data: Mapping[str, Any]) -> CompositeStep:
         completes_on=data.get("completes_on"),
         compensation=OperationKey.parse(comp) if comp else None,
         compensation_input=dict(data.get("compensation_input") or {}),
+        when=data.get("when"),
+        completes_when=dict(data.get("completes_when") or {}),
+        wait_for=list(data.get("wait_for") or []),
     )
 
 

@@ -172,6 +172,15 @@ class CompositeStep:
     anything else is a literal. The step is complete when ``completes_on`` (an event type)
     arrives, or at once on a successful response when it is None. ``compensation`` undoes
     the step when a later step fails.
+
+    ``when`` (an expression) makes the step optional: it is skipped when the value is absent,
+    empty or false (e.g. ``$.payload.license``). ``completes_when`` maps fields of the answer
+    (dotted, list indexes allowed) to the values that mean the awaited fact has already
+    happened — the step is then done without waiting for ``completes_on`` (a read of state
+    the agency may have reached before the step began). ``wait_for`` lists expressions whose
+    values identify the awaited event (e.g. an invoice id known from an earlier step); the
+    wait is registered *before* the call, so an event that lands between the read and the
+    answer is not lost.
     """
 
     name: str
@@ -180,6 +189,9 @@ class CompositeStep:
     completes_on: str | None = None
     compensation: OperationKey | None = None
     compensation_input: dict[str, Any] = field(default_factory=dict)
+    when: str | None = None
+    completes_when: dict[str, list[Any]] = field(default_factory=dict)
+    wait_for: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -24,7 +24,10 @@ MAPPING_PARTS = {"path", "query", "body"}
 _STEP_REF = re.compile(r"^\$\.steps\.([A-Za-z_][A-Za-z0-9_]*)\.(result|event)(\.[A-Za-z0-9_]+)*$")
 _PAYLOAD_REF = re.compile(r"^\$\.payload(\.[A-Za-z0-9_]+)+$")
 # computed by the process engine: a date n days after submission, the applicant's own record
-_DERIVED_REF = re.compile(r"^\$\.(today_plus_days\.[0-9]{1,3}|person\.[A-Za-z0-9_.]+)$")
+_DERIVED_REF = re.compile(
+    r"^\$\.(today_plus_days\.[0-9]{1,3}|person\.[A-Za-z0-9_.]+|application_id)$"
+)
+_FIELD_PATH = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$")
 
 
 def validate_service(
@@ -104,6 +107,23 @@ def _step_errors(
                 errors[f"{where}.input"] = err
         if step.completes_on is not None and step.completes_on not in event_types:
             errors[f"{where}.completes_on"] = f"{step.completes_on!r} is not a known event type"
+        if step.when is not None:
+            err = _expression_error(step.when, seen)
+            if err:
+                errors[f"{where}.when"] = err
+        for j, expr in enumerate(step.wait_for):
+            err = _expression_error(expr, seen)
+            if err:
+                errors[f"{where}.wait_for.{j}"] = err
+        if (step.wait_for or step.completes_when) and step.completes_on is None:
+            errors[f"{where}.completes_on"] = (
+                "wait_for and completes_when need an event to wait for"
+            )
+        for path, values in step.completes_when.items():
+            if not _FIELD_PATH.match(path) or not isinstance(values, list) or not values:
+                errors[f"{where}.completes_when"] = (
+                    "map dotted fields of the answer to a non-empty list of values"
+                )
         if step.compensation is not None:
             if not register.knows(step.compensation):
                 errors[f"{where}.compensation"] = f"{step.compensation.id} is not a known operation"
@@ -131,15 +151,21 @@ def _mapping_error(
         return f"path must map exactly the parameters {sorted(wanted)} of {op.path}"
     for expr in _expressions(mapping):
         if expr.startswith("$."):
-            m = _STEP_REF.match(expr)
-            if m:
-                if m.group(1) not in earlier:
-                    return f"{expr} refers to a step that does not run before this one"
-            elif not (
-                _PAYLOAD_REF.match(expr) or expr == "$.applicant" or _DERIVED_REF.match(expr)
-            ):
-                return f"{expr} is not $.payload.<field>, $.applicant or $.steps.<step>.result|event.<field>"
+            err = _expression_error(expr, earlier)
+            if err:
+                return err
     return None
+
+
+def _expression_error(expr: str, earlier: set[str]) -> str | None:
+    m = _STEP_REF.match(expr)
+    if m:
+        if m.group(1) not in earlier:
+            return f"{expr} refers to a step that does not run before this one"
+        return None
+    if _PAYLOAD_REF.match(expr) or expr == "$.applicant" or _DERIVED_REF.match(expr):
+        return None
+    return f"{expr} is not $.payload.<field>, $.applicant or $.steps.<step>.result|event.<field>"
 
 
 def _expressions(value: Any) -> list[str]:

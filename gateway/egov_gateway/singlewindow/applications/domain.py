@@ -42,6 +42,7 @@ StepStatus = Literal[
     "compensating",
     "compensated",
     "compensation_failed",
+    "skipped",
 ]
 FINAL: frozenset[str] = frozenset({"completed", "failed"})
 APPLICANT_STEP = "applicant_record"
@@ -64,7 +65,11 @@ FAILS_ON: dict[str, tuple[str, ...]] = {
         "kz.egov.payments.invoice.expired.v1",
     ),
     "kz.egov.notary.act.registered.v1": ("kz.egov.notary.act.revoked.v1",),
+    "kz.egov.registry.property.transferred.v1": ("kz.egov.registry.property.transfer_rejected.v1",),
 }
+#: fields of an event's data that also identify what it is about (an invoice's reference: the
+#: act or application it was issued for)
+EVENT_ONLY_ID_FIELDS: tuple[str, ...] = ("reference",)
 _EXPR = re.compile(r"^\$\.[A-Za-z0-9_.]+$")
 
 
@@ -81,6 +86,12 @@ class StepPlan:
     completes_on: str | None = None
     compensation: str | None = None
     compensation_input: Mapping[str, Any] = field(default_factory=dict)
+    #: the step runs only when this expression has a value (optional steps)
+    when: str | None = None
+    #: answer fields → values meaning the awaited event's fact has already happened
+    completes_when: Mapping[str, Sequence[Any]] = field(default_factory=dict)
+    #: expressions identifying the awaited event, registered as waits before the call
+    wait_for: Sequence[str] = ()
 
     @property
     def agency(self) -> str:
@@ -182,6 +193,8 @@ def resolve(expr: Any, scope: Mapping[str, Any]) -> Any:
     if head == "payload_or_applicant":
         found = _dig(scope.get("payload"), parts[1:])
         return found if found is not None else scope.get("applicant")
+    if head == "application_id":
+        return scope.get("application_id")
     if head == "person":
         return _dig(scope.get("steps", {}).get(APPLICANT_STEP, {}).get("result"), parts[1:])
     return _dig(scope.get(head), parts[1:])
@@ -229,6 +242,20 @@ def build_request(
     return StepRequest(agency, method, path, query, body)
 
 
+def is_set(value: Any) -> bool:
+    """What a ``when`` expression needs: a value that is there and not empty or false."""
+    return value is not None and value is not False and value not in ("", [], {})
+
+
+def already_happened(conditions: Mapping[str, Sequence[Any]], result: Any) -> bool:
+    """Whether an answer shows the awaited fact (every ``completes_when`` condition holds)."""
+    if not conditions:
+        return False
+    return all(
+        _dig(result, path.split(".")) in list(accepted) for path, accepted in conditions.items()
+    )
+
+
 def id_values(data: Any) -> list[str]:
     """The identifiers a result or an event carries (for correlating steps and events)."""
     if not isinstance(data, Mapping):
@@ -253,7 +280,7 @@ class Step:
 
     @property
     def settled(self) -> bool:
-        return self.status in ("done", "compensated", "compensation_failed")
+        return self.status in ("done", "compensated", "compensation_failed", "skipped")
 
 
 @dataclass(frozen=True)
@@ -370,6 +397,7 @@ class Application:
 
     def scope(self) -> dict[str, Any]:
         return {
+            "application_id": self.id,
             "payload": self.payload,
             "applicant": self.applicant_iin,
             "submitted_at": self.submitted_at,
@@ -409,6 +437,11 @@ class Application:
             self._wait(plan.completes_on, f"corr:{request_id}", step.seq)
             for failing in FAILS_ON.get(plan.completes_on, ()):
                 self._wait(failing, f"corr:{request_id}", step.seq)
+            scope = self.scope()
+            for expr in plan.wait_for:
+                value = resolve(expr, scope)
+                if isinstance(value, str | int) and str(value):
+                    self._wait_for_id(plan.completes_on, str(value), step.seq)
         self._log(
             now,
             "gateway",
@@ -424,12 +457,14 @@ class Application:
             return  # answered twice (a resumed call): the first answer stands
         step.result = result
         step.error = None
-        if plan.completes_on and step.event is None:
+        if (
+            plan.completes_on
+            and step.event is None
+            and not already_happened(plan.completes_when, result)
+        ):
             step.status = "waiting"
             for value in id_values(result):
-                self._wait(plan.completes_on, f"id:{value}", step.seq)
-                for failing in FAILS_ON.get(plan.completes_on, ()):
-                    self._wait(failing, f"id:{value}", step.seq)
+                self._wait_for_id(plan.completes_on, value, step.seq)
             self._log(
                 now,
                 plan.agency,
@@ -443,6 +478,16 @@ class Application:
             )
         else:
             self._finish_step(step, now, actor=plan.agency)
+        self.updated_at = now
+
+    def skip(self, step: Step, reason: str, now: datetime) -> None:
+        """An optional step whose condition does not hold: nothing to do, nothing to undo."""
+        if step.status != "pending":
+            return
+        step.status = "skipped"
+        step.finished_at = now
+        self._log(now, "gateway", "step_skipped", step=step.name, status="skipped", reason=reason)
+        self._complete_if_all_done(now)
         self.updated_at = now
 
     def call_failed(self, step: Step, error: str, *, retry: bool, now: datetime) -> None:
@@ -552,18 +597,27 @@ class Application:
         if w not in self.new_waits:
             self.new_waits.append(w)
 
+    def _wait_for_id(self, event_type: str, value: str, seq: int) -> None:
+        self._wait(event_type, f"id:{value}", seq)
+        for failing in FAILS_ON.get(event_type, ()):
+            self._wait(failing, f"id:{value}", seq)
+
     def _finish_step(self, step: Step, now: datetime, *, actor: str) -> None:
         step.status = "done"
         step.finished_at = now
         self.done_waits.add(step.seq)
         self._log(now, actor, "step_done", step=step.name, status="done")
-        if all(s.status == "done" for s in self.steps):
-            self.status_completed(now)
-        elif self.status != "in_progress":
+        if not self._complete_if_all_done(now) and self.status != "in_progress":
             self._set_status("in_progress", now, f"{step.name} done")
 
+    def _complete_if_all_done(self, now: datetime) -> bool:
+        if all(s.status in ("done", "skipped") for s in self.steps):
+            self.status_completed(now)
+            return True
+        return False
+
     def status_completed(self, now: datetime) -> None:
-        last = self.steps[-1]
+        last = [s for s in self.steps if s.status == "done"][-1]
         self.result = last.event or last.result
         self.completed_at = now
         self._set_status("completed", now, "all steps done")
@@ -651,6 +705,9 @@ def plan_to_json(plan: ServicePlan) -> dict[str, Any]:
                 "completes_on": s.completes_on,
                 "compensation": s.compensation,
                 "compensation_input": dict(s.compensation_input),
+                "when": s.when,
+                "completes_when": {k: list(v) for k, v in s.completes_when.items()},
+                "wait_for": list(s.wait_for),
             }
             for s in plan.steps
         ],
@@ -672,6 +729,9 @@ def plan_from_json(data: Mapping[str, Any]) -> ServicePlan:
                 completes_on=s.get("completes_on"),
                 compensation=s.get("compensation"),
                 compensation_input=s.get("compensation_input") or {},
+                when=s.get("when"),
+                completes_when=s.get("completes_when") or {},
+                wait_for=tuple(s.get("wait_for") or ()),
             )
             for s in data["steps"]
         ],

@@ -27,7 +27,9 @@ from egov_gateway.singlewindow.applications.domain import (
     ConcurrentUpdate,
     StepRequest,
     build_request,
+    is_set,
     plan_from_json,
+    resolve,
 )
 from egov_gateway.singlewindow.applications.settings import ApplicationsSettings
 from meshkit.errors import RuleViolation
@@ -206,6 +208,10 @@ class ProcessEngine:
                 await self.mutate(application_id, lambda a: self._refuse(a, seq, error))
                 return True
             await asyncio.sleep(self.settings.step_retry_backoff_s)
+        if step_plan.when and not is_set(resolve(step_plan.when, app.scope())):
+            reason = f"not requested ({step_plan.when} is not given)"
+            await self.mutate(application_id, lambda a: a.skip(a.steps[seq], reason, self.clock()))
+            return True
         try:
             request = build_request(step_plan.operation, step_plan.input, app.scope())
         except RuleViolation as exc:

@@ -10,7 +10,13 @@ from meshkit.contracts.payments import (
     InvoicePaid,
     PayoutCompleted,
 )
-from meshkit.contracts.registry import BirthRegistered, DeathRegistered, LegalEntityRegistered
+from meshkit.contracts.registry import (
+    BirthRegistered,
+    DeathRegistered,
+    LegalEntityRegistered,
+    PropertyTransferred,
+    PropertyTransferRejected,
+)
 from meshkit.messaging import HandlerRegistry
 
 handlers = HandlerRegistry()
@@ -26,4 +32,6 @@ handlers.on(
     PayoutCompleted,
     ActRegistered,
     ActRevoked,
+    PropertyTransferred,
+    PropertyTransferRejected,
 )(on_agency_event)

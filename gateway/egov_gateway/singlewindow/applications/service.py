@@ -20,6 +20,7 @@ from sqlalchemy import event as sa_event
 from egov_gateway.register.domain.model import PublicService
 from egov_gateway.singlewindow.applications.adapters.repository import ApplicationRepository
 from egov_gateway.singlewindow.applications.domain import (
+    EVENT_ONLY_ID_FIELDS,
     Application,
     ServicePlan,
     StepPlan,
@@ -91,6 +92,9 @@ def plan_of(service: PublicService) -> ServicePlan:
                 completes_on=s.completes_on,
                 compensation=s.compensation.id if s.compensation else None,
                 compensation_input=s.compensation_input,
+                when=s.when,
+                completes_when=s.completes_when,
+                wait_for=tuple(s.wait_for),
             )
             for s in service.steps
         ]
@@ -238,6 +242,7 @@ def match_keys(event: TypedEvent[Any]) -> list[str]:
     if env.correlationid:
         keys.append(f"corr:{env.correlationid}")
     ids = id_values(data)
+    ids += [str(data[k]) for k in EVENT_ONLY_ID_FIELDS if isinstance(data.get(k), str) and data[k]]
     if env.subject:
         ids.append(str(env.subject))
     keys += [f"id:{v}" for v in dict.fromkeys(ids)]
