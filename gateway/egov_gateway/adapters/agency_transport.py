@@ -24,6 +24,8 @@ import httpx
 _PAUSE_AT = 1 << 20  # stop reading from the agency while this much body waits unread
 _RESUME_AT = 1 << 18
 _EOF = object()
+# headers ``send`` writes itself: a caller's copy would make a second, conflicting one
+_FRAMING = frozenset({"host", "content-length", "transfer-encoding"})
 
 
 class _Connection(asyncio.Protocol):
@@ -239,6 +241,8 @@ class AgencyTransport(httpx.AsyncBaseTransport):
         Only for plain-HTTP origins, a buffered body (or none) and methods other than HEAD."""
         lines = [method.encode(), b" ", target, b" HTTP/1.1\r\nhost: ", origin.host_header, b"\r\n"]
         for name, value in headers:
+            if name.lower() in _FRAMING:  # framed here, from the body actually sent
+                continue
             lines += [name.encode("latin-1"), b": ", value.encode("latin-1"), b"\r\n"]
         if body is not None:
             lines += [b"content-length: ", str(len(body)).encode(), b"\r\n\r\n", body]
