@@ -121,7 +121,7 @@ class Mesh:
         hook = gateway_hook()
         if hook is None:
             pytest.skip(
-                "the gateway routes /x/ but provides no egov_gateway.testing."
+                "the gateway routes /x/ but provides no egov_gateway.testkit."
                 "wire_routed_exchange hook (see meshkit.testing.fuzzing.GATEWAY_HOOK)"
             )
         if "gateway-mesh" not in self._live:
@@ -282,3 +282,31 @@ def test_the_fuzzer_finds_a_flawed_operation(tmp_path: Path, flaw: str) -> None:
     finally:
         fuzzing._SCHEMAS.pop("selftest", None)
     assert contract.AGENCIES  # the module is importable alongside (no side effects)
+
+
+@pytest.mark.skipif(not gateway_routes_exchange(), reason=NO_EXCHANGE)
+def test_the_gateway_variant_goes_through_the_whole_routed_path(mesh: Mesh) -> None:
+    """Not vacuous: a call of the gateway variant is authenticated, routed to the agency app,
+    answered by it (its request id comes back) and audited as forwarded."""
+    target = mesh.through_gateway("registry")
+    assert target.sign is not None
+    request = target.live.build("GET", f"{target.prefix}/health/live")
+    request.headers.update(target.sign(request, "licensing", None))
+    response = target.live.send(request)
+    assert response.status_code == 200, response.text
+    writer = target.live.app.state.runtime.extras["audit_writer"]
+    exchange = target.live.app.state.runtime.extras["exchange"]
+    request_id = response.headers["x-request-id"]
+
+    async def audited() -> list[Any]:
+        async with writer.engine.connect() as conn:
+            rows = await conn.exec_driver_sql(
+                "SELECT agency, outcome, client FROM audit_log WHERE request_id = ?",
+                (request_id,),
+            )
+            return list(rows)
+
+    assert target.live.run(audited()) == [("registry", "forwarded", "licensing")]
+    unsigned = target.live.build("GET", f"{target.prefix}/health/live")
+    assert target.live.send(unsigned).status_code == 401  # no token: the gateway refuses
+    assert exchange.register.operation_ids()  # the agencies' documented operations

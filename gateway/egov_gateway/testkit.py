@@ -10,7 +10,7 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,10 +22,14 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from egov_gateway.adapters.register_memory import InMemoryRegister, MemberSpec, OperationSpec
+from egov_gateway.auth.tokens import TokenVerifier
+from egov_gateway.routing.exchange import RoutedExchange
+from egov_gateway.routing.ratelimit import TokenBuckets
 from meshkit.auth.assertion import AssertionVerifier, RoutedCall, routed_call
 from meshkit.auth.jwks import JWKSClient
 from meshkit.auth.keys import KeyRing, SigningKey
 from meshkit.testing.apps import running
+from meshkit.testing.contract import operations as contract_operations
 from meshkit.testing.services import build_app
 
 ISSUER = "http://identity.test"
@@ -348,3 +352,59 @@ class ProcessMeshKit:
             "GATEWAY_LOG_LEVEL": "WARNING",
             **extra,
         }
+
+
+def wire_routed_exchange(
+    gateway: FastAPI, agencies: Mapping[str, FastAPI]
+) -> Callable[[str, str | None], dict[str, str]]:
+    """The contract-fuzzing hook (``meshkit.testing.fuzzing.GATEWAY_HOOK``), on a running
+    gateway and running agency apps of one event loop: the routed exchange reaches the
+    in-process agencies, every operation they document is in the register and granted to every
+    agency caller (and citizen-facing), the agencies trust this gateway's assertions, and the
+    returned function gives a caller's credentials (client = agency code or "citizen").
+
+    What is fuzzed through it is the whole routed path — token check, register lookup, ACL,
+    purpose, assertion signing, forwarding, audit — against each agency's own contract."""
+    runtime = gateway.state.runtime
+    extras = runtime.extras
+    exchange: RoutedExchange = extras["exchange"]
+    wiring = Path(runtime.settings.data_dir) / "routed-fuzz"
+    wiring.mkdir(parents=True, exist_ok=True)
+    identity = TestIdentity(wiring)
+    gateway_jwks = extras["keyring"].jwks()
+    for name, app in agencies.items():
+        app.state.assertion_verifier = AssertionVerifier(JWKSClient(gateway_jwks), agency=name)
+    members = [
+        MemberSpec(
+            agency=name,
+            member_code=BINS[name],
+            base_url=f"http://{name}.fuzz",
+            operations=[
+                OperationSpec(op.method, op.path, citizen_facing=True)
+                for op in contract_operations(name)
+            ],
+        )
+        for name in agencies
+    ]
+    register = InMemoryRegister(members)
+    for operation_id in register.operation_ids():
+        for client in ("gateway", *agencies):
+            register.grant(client, operation_id)
+    extras["register"] = register
+    exchange.transport = MultiASGI({f"{name}.fuzz": app for name, app in agencies.items()})
+    exchange.verifier = TokenVerifier(
+        identity.jwks_url, issuer=ISSUER, audience=AUDIENCE, http=runtime.http
+    )
+    exchange.buckets = TokenBuckets({})  # the fuzzer's bursts are not what is under test
+
+    def credentials(client: str, user: str | None) -> dict[str, str]:
+        if client == "citizen":
+            headers = identity.bearer("citizen", user or CITIZEN, ttl=3600)
+        else:
+            headers = identity.bearer("agency", client, ttl=3600)
+            if user:
+                headers["X-Mesh-User"] = user
+        headers["X-Mesh-Purpose"] = "contract fuzzing"
+        return headers
+
+    return credentials

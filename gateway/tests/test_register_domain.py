@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -313,3 +314,17 @@ def test_sla_term_in_working_days_skips_weekends() -> None:
     assert SlaTerm(1, "working_days").due_at(friday) == friday + timedelta(days=3)
     assert SlaTerm(15, "minutes").due_at(friday) == friday + timedelta(minutes=15)
     assert SlaTerm(5, "working_days").due_at(friday).weekday() == 4
+
+
+def test_agencies_that_certify_their_signing_key_are_granted_the_ca() -> None:
+    """registry and licensing sign documents with a key the national CA certifies through the
+    gateway at startup (meshkit.trust.DocumentKeys.obtain_from_ca): without the grant they
+    retried a 403 forever and never signed."""
+    root = Path(__file__).resolve().parents[2]
+    certifying = set()
+    for app in root.glob("svc-*/egov_*/app.py"):
+        if "obtain_from_ca" in app.read_text():
+            certifying.add(app.parent.name.removeprefix("egov_"))
+    assert certifying >= {"registry", "licensing"}
+    granted = {client for client, op in seed_grants() if op == "identity:POST /ca/certificates"}
+    assert certifying <= granted, certifying - granted

@@ -203,10 +203,12 @@ DEFAULT_GRANTS: dict[str, list[str]] = {
         "PATCH /persons/{iin}",
         "GET /persons/{iin}/family",
         "GET /consents/check",
+        # its document-signing key is certified by the national CA (meshkit.trust)
+        "POST /ca/certificates",
     ),
     "licensing": [
         *_ops("registry", "GET /legal-entities/{bin}", "GET /legal-entities"),
-        *_ops("identity", "GET /persons/{iin}"),
+        *_ops("identity", "GET /persons/{iin}", "POST /ca/certificates"),
         *_ops("payments", "POST /invoices", "GET /invoices/{id}", "POST /invoices/{id}/cancel"),
     ],
     "notary": [

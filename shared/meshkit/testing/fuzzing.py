@@ -180,7 +180,7 @@ def fuzz_operation(
 # --- the gateway-routed variant ---------------------------------------------------------------
 #: The gateway's test hook, looked up when the gateway publishes ``/x/{agency}/{path}``:
 #:
-#:   ``egov_gateway.testing.wire_routed_exchange(gateway: FastAPI,
+#:   ``egov_gateway.testkit.wire_routed_exchange(gateway: FastAPI,
 #:        agencies: Mapping[str, FastAPI]) -> Callable[[str, str | None], dict[str, str]]``
 #:
 #: called on the running gateway (its lifespan and the agencies' already started on the same
@@ -191,7 +191,7 @@ def fuzz_operation(
 #: also makes their assertion verifiers trust this gateway's keys (e.g. a JWKS client over
 #: an ASGI transport to the gateway app: no URL reaches an in-process app). It may be sync
 #: or async.
-GATEWAY_HOOK = ("egov_gateway.testing", "wire_routed_exchange")
+GATEWAY_HOOK = ("egov_gateway.testkit", "wire_routed_exchange")
 
 CallerCredentials = Callable[[str, str | None], dict[str, str]]
 
