@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from cryptography import x509
 
@@ -177,8 +178,8 @@ async def test_a_failing_step_compensates_and_the_citizen_sees_why(
             failed = await until(gw, tokens[FATHER], app_id, "failed", within=120)
             steps = {s["name"]: s for s in failed["steps"]}
             assert steps["register_llp"]["status"] == "compensated"
-            assert steps["duty_invoice"]["status"] == "failed"
-            assert failed["failure_reason"].startswith("duty_invoice:")
+            assert steps["state_duty"]["status"] == "failed"
+            assert failed["failure_reason"].startswith("state_duty:")
             assert "payments" in failed["failure_reason"]
             kinds = [t["kind"] for t in failed["timeline"]]
             assert kinds.index("step_failed") < kinds.index("compensated")
@@ -194,6 +195,63 @@ async def test_a_failing_step_compensates_and_the_citizen_sees_why(
             assert r.status_code == 200 and r.json()["status"] == "liquidated", r.text
     finally:
         mesh.start("payments")
+
+
+async def test_open_a_business_with_a_license_ends_with_the_registration_certificate(
+    mesh: ProcessMesh, tokens: dict[str, str]
+) -> None:
+    """*Open a business*: the LLP registered, the state duty payments issued on the registry's
+    event paid by the director at the sandbox bank, the license application filed in the same
+    application, the registration certificate issued (and valid); every call audited."""
+    token = tokens[FATHER]
+    payload = {
+        "name_kk": f"«Сауда {uuid.uuid4().hex[:6]}» ЖШС",
+        "name_ru": "ТОО «Сауда»",
+        "founders": [{"id": FATHER, "share": {"num": 1, "den": 1}}],
+        "address": "Астана қ., Мәңгілік Ел д., 8",
+        "license": {
+            "license_type": "EXPORT_IMPORT_ONEOFF",
+            "details": {"contract_number": "EX-2026-17", "hs_code": "090111"},
+        },
+    }
+    async with httpx.AsyncClient(base_url=mesh.url("gateway"), timeout=30) as gw:
+        app_id = await apply(gw, token, "cx-open-business", payload)
+        # the director finds the duty among their invoices (payments issued it for the BIN)
+        duty: dict[str, Any] = {}
+
+        async def duty_issued() -> bool:
+            r = await gw.get("/x/payments/invoices", headers=bearer(token))
+            assert r.status_code == 200, r.text
+            found = [i for i in r.json() if i["reference"] == app_id]
+            duty.update(found[0] if found else {})
+            return bool(found)
+
+        await eventually(duty_issued, within=90, what="the state duty invoice")
+        assert duty["status"] == "issued" and duty["kbk"] == "108114"
+        approve_at_the_bank(mesh, await pay(mesh, gw, token, duty["id"]))
+        done = await until(gw, token, app_id, "completed", within=120)
+
+        steps = {s["name"]: s for s in done["steps"]}
+        assert [s["status"] for s in done["steps"]] == ["done"] * 5, done["steps"]
+        bin_ = steps["register_llp"]["event"]["bin"]
+        assert duty["payer"] == bin_
+        assert steps["state_duty"]["event"]["invoice_id"] == duty["id"]
+        lic = steps["license_application"]["result"]
+        assert lic["applicant_bin"] == bin_ and lic["license_type"] == "EXPORT_IMPORT_ONEOFF"
+        assert lic["status"] != "rejected", lic
+        cert = done["result"]
+        assert cert == steps["registration_certificate"]["result"]
+        assert cert["kind"] == "legal_entity_registration" and cert["subject"] == bin_
+        r = await gw.get(f"/x/registry/public/certificates/{cert['number']}")
+        assert r.status_code == 200 and r.json()["valid"] is True, r.text
+        # one duty, not two: the composite pays the invoice payments issued
+        r = await gw.get("/x/payments/invoices", headers=bearer(token))
+        assert [i["id"] for i in r.json() if i["payer"] == bin_] == [duty["id"]]
+        done_steps = [t["step"] for t in done["timeline"] if t["kind"] == "step_done"]
+        assert done_steps == [s["name"] for s in done["steps"]]
+        await audited_as_gateway(gw, tokens[OPERATOR], done, FATHER)
+        r = await gw.get("/api/v1/audit/verify", headers=bearer(tokens[OPERATOR]))
+        assert r.status_code == 200 and r.json()["ok"] is True, r.text
 
 
 async def test_a_gateway_killed_mid_process_resumes_and_completes(
@@ -371,15 +429,34 @@ async def test_buy_a_home_survives_a_gateway_killed_mid_process(
             {
                 "cadastral_number": cadastral,
                 "notary_iin": NOTARY,
-                "buyers": [{"iin": BUYER, "share": {"num": 1, "den": 1}}],
+                "buyers": [{"id": BUYER, "share": {"num": 1, "den": 1}}],
                 "price_tiyn": 3_200_000_000,
             },
         )
-        contract = await step_waiting(gw, tokens[BUYER], app_id, "sale_contract")
+        # the act is drafted (the sellers are the registry's owners) and the notary has
+        # billed its fee: the application waits for that invoice to be paid
+        fee_step = await step_waiting(gw, tokens[BUYER], app_id, "notary_fee")
+        r = await gw.get(f"/api/v1/applications/{app_id}", headers=bearer(tokens[BUYER]))
+        contract = {s["name"]: s for s in r.json()["steps"]}["sale_contract"]
         act_id = contract["result"]["id"]
-        # the sellers are the registry's owners of the flat (the step before)
         parties = contract["result"]["parties"]
         assert [p["iin"] for p in parties if p["role"] == "seller"] == [SELLER]
+        assert fee_step["result"]["id"] == contract["result"]["fee"]["invoice_id"]
+        assert fee_step["result"]["beneficiary_agency"] == "notary"
+        # the buyer opens the payment of the notary's fee ...
+        bank_payment = await pay(mesh, gw, tokens[BUYER], fee_step["result"]["id"])
+    finally:
+        await gw.aclose()
+
+    # ... the gateway dies (SIGKILL) while the application waits for the fee, which is paid at
+    # the bank meanwhile: no gateway is there to hear of it
+    mesh.kill("gateway")
+    approve_at_the_bank(mesh, bank_payment)
+    mesh.start("gateway")
+
+    async with httpx.AsyncClient(base_url=mesh.url("gateway"), timeout=30) as gw:
+        # restarted, it learns of the payment and waits for the signatures
+        await step_waiting(gw, tokens[BUYER], app_id, "signatures")
 
         # -- the parties, then the notary, sign the act's canonical content
         async def sign(iin: str, signer: DocumentSigner, path: str) -> None:
@@ -394,44 +471,42 @@ async def test_buy_a_home_survives_a_gateway_killed_mid_process(
         await sign(SELLER, signers[SELLER], "signatures")
         await sign(BUYER, signers[BUYER], "signatures")
         await sign(NOTARY, notary_signer, "notary-signature")
-        r = await gw.get(f"/x/notary/acts/{act_id}", headers=bearer(tokens[BUYER]))
-        assert r.status_code == 200, r.text
-        act = r.json()
-        # signed by all, registration waits for the fee only
-        assert act["status"] == "checks_passed" and len(act["signatures"]) == 3, act
-        assert all(p["signed"] for p in act["parties"] if p["signs"]), act["parties"]
-        assert len(act["awaiting"]) == 1 and "fee" in act["awaiting"][0], act["awaiting"]
-        # the notary's fee: the buyer opens the payment now ...
-        bank_payment = await pay(mesh, gw, tokens[BUYER], act["fee"]["invoice_id"])
-    finally:
-        await gw.aclose()
-
-    # ... the gateway dies (SIGKILL) while the application waits for the act's registration,
-    # and the fee is paid at the bank meanwhile: the act is registered (and the ownership
-    # transferred) while no gateway is there to hear of it
-    mesh.kill("gateway")
-    approve_at_the_bank(mesh, bank_payment)
-    mesh.start("gateway")
-
-    async with httpx.AsyncClient(base_url=mesh.url("gateway"), timeout=30) as gw:
-        fee_step = await step_waiting(gw, tokens[BUYER], app_id, "notary_fee")
-        approve_at_the_bank(mesh, await pay(mesh, gw, tokens[BUYER], fee_step["result"]["id"]))
         done = await until(gw, tokens[BUYER], app_id, "completed", within=120)
 
         steps = {s["name"]: s for s in done["steps"]}
+        assert list(steps) == [
+            "applicant_record",
+            "check_property",
+            "sale_contract",
+            "notary_fee",
+            "signatures",
+            "registration",
+            "ownership_transferred",
+            "ownership_certificate",
+        ]
         assert [s["status"] for s in done["steps"]] == ["done"] * len(done["steps"])
-        act_number = steps["sale_contract"]["event"]["act_number"]
-        assert steps["notary_fee"]["result"]["reference"] == act_number
-        # the certificate of ownership: the register names the buyer as the sole owner
-        owners = steps["ownership_registered"]["result"]["owners"]
-        assert owners == [{"id": BUYER, "share": {"num": 1, "den": 1}}]
+        act_number = steps["registration"]["result"]["number"]
+        assert steps["ownership_transferred"]["result"]["status"] == "executed" or (
+            steps["ownership_transferred"]["event"]["act_number"] == act_number
+        )
+        # the certificate of ownership: the registry names the buyer as the sole owner
+        cert = done["result"]
+        assert cert["kind"] == "property_ownership" and cert["subject"] == BUYER
+        data = jwt.decode(cert["document"], options={"verify_signature": False})["data"]
+        assert data["cadastral_number"] == cadastral
+        assert data["owners"] == [{"id": BUYER, "share": "1/1"}]
+        r = await gw.get(f"/x/registry/public/certificates/{cert['number']}")
+        assert r.status_code == 200 and r.json()["valid"] is True, r.text
         await audited_as_gateway(gw, tokens[OPERATOR], done, BUYER)
+        r = await gw.get("/api/v1/audit/verify", headers=bearer(tokens[OPERATOR]))
+        assert r.status_code == 200 and r.json()["ok"] is True, r.text
 
-        # exactly once: the act drafted by one call, registered and executed once; the
-        # flat transferred once (a second transfer would have been refused: the seller no
-        # longer owns it)
+        # exactly once: the act drafted by one call, one fee (the notary's), registered and
+        # executed once; the flat transferred once (a second transfer would have been
+        # refused: the seller no longer owns it)
         assert steps["sale_contract"]["attempts"] == 1
-        assert steps["sale_contract"]["result"]["id"] == act_id
+        r = await gw.get("/x/payments/invoices", headers=bearer(tokens[BUYER]))
+        assert [i["id"] for i in r.json()] == [steps["notary_fee"]["result"]["id"]], r.json()
 
         async def executed() -> bool:
             r = await gw.get(f"/x/notary/acts/{act_id}", headers=bearer(tokens[BUYER]))
