@@ -602,7 +602,9 @@ async def test_govstack_directory_services_shapes(gw: Gateway) -> None:
         (e["method"], e["path"]) for s in r.json()["member"] for e in s["endpointList"]["member"]
     }
     assert ("POST", "/persons") in allowed and ("POST", "/ca/verify") in allowed
-    assert ("POST", "/ca/certificates") not in allowed
+    # registry's signing key is certified by the national CA; revoking is the CA's business
+    assert ("POST", "/ca/certificates") in allowed
+    assert ("POST", "/ca/certificates/{serial}/revoke") not in allowed
     r2 = await c.get(
         f"/r1/KZ/GOV/{identity.member_code}/identity/allowedMethods",
         headers={"X-Road-Client": "registry"},
