@@ -6,12 +6,14 @@ test-artifacts/screenshots/."""
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import date, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from meshkit.devsecrets import dev_secret
 from meshkit.testing.polling import eventually
 
 from .conftest import DESKTOP, PHONE, SCREENSHOTS, LiveMesh, PageProblems, Shots, new_page
@@ -258,4 +260,75 @@ async def test_keyboard_only_use_and_a_visible_focus(
             assert await page.get_by_role(role).count() >= 1, role
         assert await page.locator("[aria-live=polite]").count() == 1
         await shots.take(page, "keyboard")
+        assert real_errors(problems) == []
+
+
+async def issue_invoice(mesh: LiveMesh, payer: str) -> str:
+    """A licence fee billed by svc-licensing through the gateway (as an agency would)."""
+    secret = dev_secret("client:licensing", mesh.data_dir)
+    async with httpx.AsyncClient(timeout=20) as c:
+        r = await c.post(
+            f"{mesh.identity}/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=("licensing", secret),
+        )
+        assert r.status_code == 200, r.text
+        token = r.json()["access_token"]
+        r = await c.post(
+            f"{mesh.gateway}/x/payments/invoices",
+            headers={
+                "Authorization": f"Bearer {token}",
+                "X-Mesh-Purpose": "licence fee",
+                "Idempotency-Key": uuid.uuid4().hex,
+            },
+            json={
+                "payer": payer,
+                "amount_tiyn": 1_534_000,
+                "currency": "KZT",
+                "purpose": "Лицензиялық алым / Licence fee",
+                "kbk": "108114",
+                "beneficiary_agency": "licensing",
+                "due_date": (date.today() + timedelta(days=10)).isoformat(),
+                "reference": f"LIC-{uuid.uuid4().hex[:8]}",
+            },
+        )
+        assert r.status_code == 201, r.text
+        invoice_id: str = r.json()["id"]
+        return invoice_id
+
+
+async def test_a_citizen_pays_an_invoice_at_the_sandbox_bank(
+    live_mesh: LiveMesh, browser: Any, shots: Shots
+) -> None:
+    mesh = live_mesh
+    invoice_id = await issue_invoice(mesh, FATHER[0])
+    async with new_page(browser, DESKTOP) as (page, problems):
+        await sign_in(page, mesh, FATHER)
+        await nav(page, "Payments").click()
+        card = page.locator(f'li.card[data-invoice="{invoice_id}"]')
+        await card.wait_for()
+        assert await card.locator('[data-status="issued"]').count() == 1
+        due = await card.locator("time").inner_text()  # a due date: no time of day shown
+        assert ":" not in due and due.strip(), due
+        await shots.take(page, "invoice-issued")
+        # the portal opens the bank's own page in a new tab (the portal never sees the card)
+        async with page.context.expect_page() as opened:
+            await card.get_by_role("button", name="Pay", exact=True).click()
+        bank = await opened.value
+        await bank.wait_for_load_state()
+        assert "/sandbox-acquirer/pay/" in bank.url, bank.url
+        await shots.take(bank, "sandbox-bank")
+        await bank.get_by_role("button", name=re.compile("^Approve")).click()
+        await bank.wait_for_load_state()
+        await bank.close()
+        await card.locator("#bank-" + invoice_id).wait_for()  # the link back to the bank
+        # the bank's signed callback marks the invoice paid; the portal shows it on refresh
+        await reload_until(
+            page,
+            page.locator(f'li.card[data-invoice="{invoice_id}"] [data-status="paid"]'),
+            within=60,
+            what="the invoice shown as paid",
+        )
+        await shots.take(page, "invoice-paid")
+        assert await page.locator(f'li.card[data-invoice="{invoice_id}"] button.pay').count() == 0
         assert real_errors(problems) == []

@@ -97,10 +97,13 @@ export function money(tiyn, lang) {
 
 export function when(value, lang) {
   if (!value) return "—";
-  const d = new Date(value);
+  const locale = lang === "en" ? "en-GB" : lang === "ru" ? "ru-RU" : "kk-KZ";
+  // a calendar date (a due date) has no time of day: show none, and read it as that date
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(String(value));
+  const d = new Date(dateOnly ? `${value}T00:00:00` : value);
   if (Number.isNaN(d.getTime())) return String(value);
-  return d.toLocaleString(lang === "en" ? "en-GB" : lang === "ru" ? "ru-RU" : "kk-KZ",
-    { dateStyle: "medium", timeStyle: "short" });
+  return dateOnly ? d.toLocaleDateString(locale, { dateStyle: "medium" })
+    : d.toLocaleString(locale, { dateStyle: "medium", timeStyle: "short" });
 }
 
 export function timeEl(value, lang) {
