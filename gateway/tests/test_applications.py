@@ -711,3 +711,34 @@ async def test_buy_a_home_pays_the_notarys_own_fee_then_waits_for_signatures_and
         "ownership_transferred",
         "ownership_certificate",
     ]
+
+
+async def test_buy_a_home_refused_by_the_notarys_checks_says_why(sw: Harness) -> None:
+    """The act is drafted but blocked by its checks (the flat is under arrest): the step fails
+    with the notary's reason, nothing is paid or waited for."""
+    ex = sw.exchange
+    cad = "20:321:045:13"
+    reason = "property 20:321:045:13 is under arrest imposed by Бостандық аудандық соты"
+    ex.answers["GET identity/persons/"] = person(FATHER)
+    ex.answers[f"GET registry/properties/{cad}"] = lambda _: CallOutcome(
+        True, 200, {"cadastral_number": cad, "owners": [{"id": MOTHER, "share": "1"}]}
+    )
+    ex.answers["POST notary/acts"] = lambda _: CallOutcome(
+        True,
+        201,
+        {"id": "act-2", "status": "blocked", "status_reason": reason, "fee": None},
+    )
+    payload = {
+        "cadastral_number": cad,
+        "notary_iin": "851123300454",
+        "buyers": [{"id": FATHER, "share": {"num": 1, "den": 1}}],
+        "price_tiyn": 1_000,
+    }
+    view = await submit_application(sw.runtime, FATHER, "cx-buy-home", payload)
+    failed = await sw.until_status(view.id, "failed", iin=FATHER)
+    assert failed["failure_reason"] == f"sale_contract: notary: {reason}"
+    steps = {s["name"]: s for s in failed["steps"]}
+    assert steps["sale_contract"]["status"] == "failed"
+    assert steps["sale_contract"]["result"]["status"] == "blocked"
+    assert steps["notary_fee"]["status"] == "pending"
+    assert not any(c["key"].startswith("GET payments") for c in ex.calls)

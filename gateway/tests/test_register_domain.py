@@ -239,6 +239,7 @@ def test_optional_and_read_then_wait_steps_are_validated() -> None:
             completes_on="kz.egov.payments.invoice.paid.v1",
             wait_for=["$.payload.invoice", "$.nowhere"],
             completes_when={"status": []},
+            fails_when={"status": "blocked"},  # not a list
         ),
         CompositeStep(
             "again",
@@ -257,6 +258,7 @@ def test_optional_and_read_then_wait_steps_are_validated() -> None:
     assert "does not run before" in errors["steps.0.when"]
     assert "steps.0.wait_for.0" not in errors and "$.nowhere" in errors["steps.0.wait_for.1"]
     assert "non-empty list" in errors["steps.0.completes_when"]
+    assert "non-empty list" in errors["steps.0.fails_when"]
     assert "need an event" in errors["steps.1.completes_on"]
     assert "steps.1.when" not in errors
 

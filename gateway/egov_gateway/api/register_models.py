@@ -91,6 +91,11 @@ class Step(BaseModel):
         description="expressions identifying the awaited event, registered before the call",
         examples=[["$.steps.sale_contract.result.fee.invoice_id"]],
     )
+    fails_when: dict[str, list[Any]] = Field(
+        default_factory=dict,
+        description="answer fields → values meaning the agency refused: the step fails",
+        examples=[{"status": ["blocked"]}],
+    )
 
     @classmethod
     def of(cls, st: CompositeStep) -> Step:
@@ -104,6 +109,7 @@ class Step(BaseModel):
             when=st.when,
             completes_when=st.completes_when,
             wait_for=st.wait_for,
+            fails_when=st.fails_when,
         )
 
     def domain(self) -> CompositeStep:
@@ -117,6 +123,7 @@ class Step(BaseModel):
             when=self.when,
             completes_when=self.completes_when,
             wait_for=self.wait_for,
+            fails_when=self.fails_when,
         )
 
 

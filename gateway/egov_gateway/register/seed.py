@@ -1705,6 +1705,8 @@ def composite_services() -> list[PublicService]:
                             "price_tiyn": "$.payload.price_tiyn",
                         }
                     },
+                    # a failed check (arrest, a seller who does not own the share…) blocks it
+                    fails_when={"status": ["blocked"]},
                     compensation=_op("notary", "POST /acts/{id}/revoke"),
                     compensation_input={
                         "path": {"id": "$.steps.sale_contract.result.id"},
@@ -1728,6 +1730,7 @@ def composite_services() -> list[PublicService]:
                     {"path": {"id_or_number": "$.steps.sale_contract.result.id"}},
                     completes_on="kz.egov.notary.act.registered.v1",
                     completes_when={"awaiting": [[]]},
+                    fails_when={"status": ["blocked", "revoked"]},
                     wait_for=["$.steps.sale_contract.result.id"],
                 ),
                 CompositeStep(
@@ -1736,6 +1739,7 @@ def composite_services() -> list[PublicService]:
                     {"path": {"id_or_number": "$.steps.sale_contract.result.id"}},
                     completes_on="kz.egov.notary.act.registered.v1",
                     completes_when={"status": ["registered", "executed"]},
+                    fails_when={"status": ["blocked", "revoked"]},
                     wait_for=["$.steps.sale_contract.result.id"],
                 ),
                 # the registry transfers the ownership on the registered act (and the notary
@@ -1746,6 +1750,7 @@ def composite_services() -> list[PublicService]:
                     {"path": {"id_or_number": "$.steps.sale_contract.result.id"}},
                     completes_on="kz.egov.registry.property.transferred.v1",
                     completes_when={"status": ["executed"]},
+                    fails_when={"status": ["rejected"]},
                     wait_for=["$.steps.registration.result.number"],
                 ),
                 CompositeStep(

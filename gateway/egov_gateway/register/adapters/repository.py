@@ -91,6 +91,7 @@ def step_to_json(step: CompositeStep) -> dict[str, Any]:
         "when": step.when,
         "completes_when": step.completes_when,
         "wait_for": step.wait_for,
+        "fails_when": step.fails_when,
     }
 
 
@@ -106,6 +107,7 @@ def step_from_json(data: Mapping[str, Any]) -> CompositeStep:
         when=data.get("when"),
         completes_when=dict(data.get("completes_when") or {}),
         wait_for=list(data.get("wait_for") or []),
+        fails_when=dict(data.get("fails_when") or {}),
     )
 
 

@@ -180,7 +180,9 @@ class CompositeStep:
     the agency may have reached before the step began). ``wait_for`` lists expressions whose
     values identify the awaited event (e.g. an invoice id known from an earlier step); the
     wait is registered *before* the call, so an event that lands between the read and the
-    answer is not lost.
+    answer is not lost. ``fails_when`` (same shape as ``completes_when``) fails the step on an
+    answer that shows the agency refused the matter (e.g. an act ``blocked`` by its checks);
+    the citizen sees the agency's ``status_reason``.
     """
 
     name: str
@@ -192,6 +194,7 @@ class CompositeStep:
     when: str | None = None
     completes_when: dict[str, list[Any]] = field(default_factory=dict)
     wait_for: list[str] = field(default_factory=list)
+    fails_when: dict[str, list[Any]] = field(default_factory=dict)
 
 
 @dataclass

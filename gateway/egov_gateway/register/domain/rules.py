@@ -119,11 +119,12 @@ def _step_errors(
             errors[f"{where}.completes_on"] = (
                 "wait_for and completes_when need an event to wait for"
             )
-        for path, values in step.completes_when.items():
-            if not _FIELD_PATH.match(path) or not isinstance(values, list) or not values:
-                errors[f"{where}.completes_when"] = (
-                    "map dotted fields of the answer to a non-empty list of values"
-                )
+        for part in ("completes_when", "fails_when"):
+            for path, values in getattr(step, part).items():
+                if not _FIELD_PATH.match(path) or not isinstance(values, list) or not values:
+                    errors[f"{where}.{part}"] = (
+                        "map dotted fields of the answer to a non-empty list of values"
+                    )
         if step.compensation is not None:
             if not register.knows(step.compensation):
                 errors[f"{where}.compensation"] = f"{step.compensation.id} is not a known operation"

@@ -92,6 +92,8 @@ class StepPlan:
     completes_when: Mapping[str, Sequence[Any]] = field(default_factory=dict)
     #: expressions identifying the awaited event, registered as waits before the call
     wait_for: Sequence[str] = ()
+    #: answer fields → values meaning the agency refused the matter: the step fails
+    fails_when: Mapping[str, Sequence[Any]] = field(default_factory=dict)
 
     @property
     def agency(self) -> str:
@@ -254,6 +256,18 @@ def already_happened(conditions: Mapping[str, Sequence[Any]], result: Any) -> bo
     return all(
         _dig(result, path.split(".")) in list(accepted) for path, accepted in conditions.items()
     )
+
+
+def refusal(conditions: Mapping[str, Sequence[Any]], result: Any) -> str | None:
+    """Why an answer is a refusal (``fails_when`` holds): the agency's own reason if it gives
+    one (``status_reason``/``reason``), else the fields that decided it."""
+    if not already_happened(conditions, result):
+        return None
+    for key in ("status_reason", "reason"):
+        found = result.get(key) if isinstance(result, Mapping) else None
+        if isinstance(found, str) and found:
+            return found
+    return ", ".join(f"{path} is {_dig(result, path.split('.'))!r}" for path in conditions)
 
 
 def id_values(data: Any) -> list[str]:
@@ -457,7 +471,11 @@ class Application:
             return  # answered twice (a resumed call): the first answer stands
         step.result = result
         step.error = None
-        if (
+        refused = refusal(plan.fails_when, result)
+        if refused is not None:
+            step.error = refused
+            self._fail_step(step, f"{plan.agency}: {refused}", now, actor=plan.agency)
+        elif (
             plan.completes_on
             and step.event is None
             and not already_happened(plan.completes_when, result)
@@ -708,6 +726,7 @@ def plan_to_json(plan: ServicePlan) -> dict[str, Any]:
                 "when": s.when,
                 "completes_when": {k: list(v) for k, v in s.completes_when.items()},
                 "wait_for": list(s.wait_for),
+                "fails_when": {k: list(v) for k, v in s.fails_when.items()},
             }
             for s in plan.steps
         ],
@@ -732,6 +751,7 @@ def plan_from_json(data: Mapping[str, Any]) -> ServicePlan:
                 when=s.get("when"),
                 completes_when=s.get("completes_when") or {},
                 wait_for=tuple(s.get("wait_for") or ()),
+                fails_when=s.get("fails_when") or {},
             )
             for s in data["steps"]
         ],

@@ -95,6 +95,7 @@ def plan_of(service: PublicService) -> ServicePlan:
                 when=s.when,
                 completes_when=s.completes_when,
                 wait_for=tuple(s.wait_for),
+                fails_when=s.fails_when,
             )
             for s in service.steps
         ]
