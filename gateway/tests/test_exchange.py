@@ -384,6 +384,27 @@ async def test_request_size_limit_and_streamed_bodies(tmp_path: Any, db_url: str
         assert rec["response_sha256"] == hashlib.sha256(r.content).hexdigest()
 
 
+async def test_bodies_beyond_the_services_1_mib_default_stream_through(
+    tmp_path: Any, db_url: str
+) -> None:
+    """The exchange limits request bodies by GATEWAY_MAX_REQUEST_BYTES (10 MiB) and streams
+    them; the 1 MiB buffering limit of ordinary endpoints does not apply to it (the fast lane,
+    and the full stack as well)."""
+    async for mesh in start_mesh(tmp_path, db_url):
+        mesh.register.grant("licensing", "identity:POST /echo")
+        hdrs = {**mesh.agency("licensing"), **PURPOSE}
+        body = bytes(range(256)) * 12_288  # 3 MiB
+        r = await mesh.gateway.post("/x/identity/echo", content=body, headers=hdrs)
+        assert r.status_code == 200, r.text
+        assert r.json() == {"sha256": hashlib.sha256(body).hexdigest(), "len": len(body)}
+        r = await mesh.gateway.post("/x/identity/echo%00", content=b"{}", headers=hdrs)
+        assert r.status_code == 422  # the URL checks still hold on the lane
+        r = await mesh.gateway.post(
+            "/api/v1/applications", content=b"x" * 1_100_000, headers=mesh.citizen()
+        )
+        assert r.status_code == 413  # ordinary endpoints keep the 1 MiB default
+
+
 async def test_xroad_form_same_exchange_with_xroad_headers(mesh: Mesh) -> None:
     mesh.register.grant("licensing", "registry:GET /mesh/whoami")
     base = f"/r1/KZ/GOV/{BINS['registry']}/registry/whoami"

@@ -5,8 +5,9 @@ FastAPI's error/telemetry/body-limit/exception/exit-stack middlewares and a matc
 route of every included router — about a third of the gateway's CPU per routed call (py-spy
 under wrk). A lane matches its routes first and runs them with exactly the mechanics every
 request needs — request id, trace context, metrics and access log (``RequestContextMiddleware``),
-body limits (``RequestLimitsMiddleware``) and the service's own exception handlers, so an
-unexpected error is still a problem+json 500 carrying the request id, never a stack trace.
+the URL checks of ``RequestLimitsMiddleware`` (lane routes read, limit and stream their bodies
+themselves) and the service's own exception handlers, so an unexpected error is still a
+problem+json 500 carrying the request id, never a stack trace.
 Everything else goes through the full stack unchanged.
 """
 
@@ -81,7 +82,9 @@ class FastLanes:
         # a cheap test before any regex: the literal start of every lane's path
         self.prefixes = tuple(_literal_prefix(r.path) for r in self.routes)
         self.lane: ASGIApp = RequestContextMiddleware(
-            RequestLimitsMiddleware(_Endpoint(app), max_body_bytes=max_body_bytes),
+            RequestLimitsMiddleware(
+                _Endpoint(app), max_body_bytes=max_body_bytes, self_limited=self.routes
+            ),
             service=service,
         )
 

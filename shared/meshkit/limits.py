@@ -21,6 +21,7 @@ from __future__ import annotations
 import email.message
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.routing import Match
@@ -109,12 +110,34 @@ def _json_body_route(scope: Scope) -> bool | None:
 
 
 class RequestLimitsMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+    """``self_limited``: routes that read, limit and stream their bodies themselves (the
+    gateway's routed exchange, up to its own ``MAX_REQUEST_BYTES``): only the URL is checked."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        self_limited: Sequence[Any] = (),
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.self_limited = list(self_limited)
+        self._prefixes = tuple(str(r.path).split("{", 1)[0] for r in self.self_limited)
+
+    def _limits_itself(self, scope: Scope) -> bool:
+        if not self._prefixes or not scope.get("path", "").startswith(self._prefixes):
+            return False
+        return any(r.matches(scope)[0] == Match.FULL for r in self.self_limited)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self._limits_itself(scope):
+            if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
+                await _nul_refused(scope, send, "the URL")
+                return
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}

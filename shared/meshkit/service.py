@@ -63,7 +63,8 @@ class ServiceDefinition:
     verify_gateway_assertion: bool = True
     openapi_tags: list[dict[str, Any]] | None = None
     # hot routes served in front of FastAPI's middleware stack (meshkit.fastlane); they must
-    # also be in a router, which serves them when tracing is on and documents them
+    # also be in a router, which serves them when tracing is on; they read, limit and stream
+    # their request bodies themselves (no 1 MiB buffering by RequestLimitsMiddleware)
     fast_routes: Sequence[Route] = ()
 
 
@@ -239,7 +240,9 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     app.state.readiness_checks = checks
     install_problem_handlers(app)
     app.add_middleware(
-        RequestLimitsMiddleware, max_body_bytes=getattr(s, "max_body_bytes", 1_048_576)
+        RequestLimitsMiddleware,
+        max_body_bytes=getattr(s, "max_body_bytes", 1_048_576),
+        self_limited=definition.fast_routes,
     )
     app.add_middleware(RequestContextMiddleware, service=s.service_name)
     app.include_router(health_router(s.service_name))

@@ -13,6 +13,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from meshkit.fastlane import install_fast_lanes
+from meshkit.limits import RequestLimitsMiddleware
 from meshkit.problems import install_problem_handlers
 
 SERVICE = "lane-test"
@@ -21,7 +22,7 @@ SERVICE = "lane-test"
 async def hot(request: Request) -> Response:
     body = await request.body()
     return PlainTextResponse(
-        f"{request.path_params['path']}|{request.scope['state']['request_id']}|{len(body)}"
+        f"{request.path_params['path']}|{request.scope.get('state', {}).get('request_id')}|{len(body)}"
     )
 
 
@@ -83,8 +84,11 @@ async def test_lanes_bypass_the_stack_and_keep_its_guarantees() -> None:
 
         r = await client.post("/x/upload", content=b"z" * 500)
         assert r.status_code == 200 and r.text.endswith("|500")
-        r = await client.post("/x/upload", content=b"z" * 1001)  # the body limit still holds
-        assert r.status_code == 413
+        # lane routes limit their bodies themselves: no 1000-byte buffering limit here
+        r = await client.post("/x/upload", content=b"z" * 5000)
+        assert r.status_code == 200 and r.text.endswith("|5000")
+        r = await client.get("/x/a%00b")  # the URL checks still hold
+        assert r.status_code == 422
         assert r.headers["content-type"] == "application/problem+json"
 
         r = await client.get("/boom/1", headers={"X-Request-Id": "lane-req-2"})
@@ -98,3 +102,25 @@ async def test_lanes_bypass_the_stack_and_keep_its_guarantees() -> None:
         r = await client.get("/nowhere")
         assert r.status_code == 404
     assert Seen.paths == ["/x-normal", "/nowhere"]
+
+
+async def test_the_full_stack_leaves_self_limited_routes_their_bodies() -> None:
+    """With tracing on there are no lanes: the same routes, served by the router, are still
+    exempt from the buffering limit, and ordinary endpoints are not."""
+    app = FastAPI()
+    install_problem_handlers(app)
+    lanes = [Route("/x/{path:path}", hot, methods=["POST"])]
+    app.router.routes.extend(lanes)
+
+    @app.post("/form")
+    async def form(body: dict[str, str]) -> dict[str, int]:
+        return {"n": len(body)}
+
+    app.add_middleware(RequestLimitsMiddleware, max_body_bytes=1000, self_limited=lanes)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as client:
+        r = await client.post("/x/upload", content=b"z" * 5000)
+        assert r.status_code == 200 and r.text.endswith("|5000")
+        r = await client.post("/form", content=b'{"a": "' + b"z" * 2000 + b'"}')
+        assert r.status_code == 413
