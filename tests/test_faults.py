@@ -67,7 +67,7 @@ OPERATOR, OPERATOR_PHONE = "880707300858", "+77471234573"
 BIRTH = "cx-birth-of-child"
 
 FAULTS = ("kafka", "postgres", "identity", "registry", "licensing", "payments", "notary", "gateway")
-SUBMIT_EVERY_S = 3.0  # the steady load: one application every SUBMIT_EVERY_S seconds
+SUBMIT_EVERY_S = 2.0  # the steady load: one application every SUBMIT_EVERY_S seconds
 HITS_PER_OUTAGE = 1  # submissions attempted while a component is down
 READY_WITHIN_S = 120.0
 SETTLE_WITHIN_S = 180.0
