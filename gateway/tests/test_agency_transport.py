@@ -156,3 +156,23 @@ async def test_lean_send_speaks_the_same_http_and_shares_the_pool(agency_url: st
             await t.send(dead, "GET", b"/x", [], None, timeouts)
     finally:
         await t.aclose()
+
+
+async def test_a_pooled_connection_the_agency_closed_is_not_reused(agency_url: str) -> None:
+    """An agency killed (or restarted) leaves its keep-alive connections in the pool; one
+    closed under us before ``connection_lost`` ran must not carry the next request (uvloop
+    raised RuntimeError "the handler is closed" → the gateway answered 500)."""
+    t = AgencyTransport()
+    try:
+        resp, _ = await _send(t, "GET", f"{agency_url}/hello/first")
+        assert resp.status_code == 200
+        [conn] = [c for conns in t._idle.values() for c in conns]
+        assert conn.transport is not None
+        conn.transport.close()  # connection_lost is only scheduled: conn.closed is still False
+        assert not conn.closed
+        resp, body = await _send(t, "GET", f"{agency_url}/hello/second")
+        assert resp.status_code == 200 and b"second" in body
+        with pytest.raises(httpx.WriteError):  # and a closed one is never written to
+            await conn.exchange(b"GET / HTTP/1.1\r\n\r\n", 1.0)
+    finally:
+        await t.aclose()

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, Integer, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -72,3 +73,41 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 #: a surrogate key column type: BIGINT on PostgreSQL, INTEGER on SQLite (which only
 #: auto-increments an INTEGER PRIMARY KEY)
 ROW_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+#: driver errors (asyncpg's, by name) that say the server is unreachable or not ready
+_UNAVAILABLE_NAMES = frozenset(
+    {
+        "ConnectionDoesNotExistError",
+        "CannotConnectNowError",  # "the database system is starting up / shutting down"
+        "ConnectionFailureError",
+        "ConnectionRefusedError",
+        "AdminShutdownError",
+        "CrashShutdownError",
+        "TooManyConnectionsError",
+    }
+)
+
+
+def is_infrastructure_error(exc: BaseException) -> bool:
+    """The database (or a connection to it) is unavailable, not the request or the data:
+    worth retrying later, never a dead letter, a 503 and not a 500. SQLAlchemy wraps the
+    driver's error (asyncpg's ``CannotConnectNowError`` arrives as a plain ``DBAPIError``), so
+    the whole ``__cause__`` chain is looked at."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(
+            current, OperationalError | InterfaceError | ConnectionError | TimeoutError | OSError
+        ):
+            return True
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        if type(current).__name__ in _UNAVAILABLE_NAMES:
+            return True
+        if isinstance(current, DBAPIError) and current.orig is not None:
+            current = current.orig
+        else:
+            current = current.__cause__
+    return False

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from meshkit.db import is_infrastructure_error
 from meshkit.errors import (
     Conflict,
     DomainError,
@@ -205,6 +206,17 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if is_infrastructure_error(exc):
+            # the database is down or restarting: the request may well succeed later
+            log.warning("http.dependency_unavailable", path=request.url.path, error=repr(exc))
+            return problem_response(
+                request,
+                503,
+                code="service-unavailable",
+                title="Service temporarily unavailable",
+                detail="A system this service depends on is unavailable; try again shortly.",
+                headers={"Retry-After": "5"},
+            )
         log.error(
             "http.unhandled_error",
             path=request.url.path,

@@ -4,7 +4,9 @@ import httpx
 import pytest
 from fastapi import FastAPI, Query
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
 
+from meshkit.db import is_infrastructure_error
 from meshkit.errors import Conflict, NotFound, RuleViolation, TooManyRequests
 from meshkit.ids import IIN
 from meshkit.observability.middleware import RequestContextMiddleware
@@ -40,9 +42,23 @@ def make_app() -> FastAPI:
             raise ProblemError(418, "short and stout", code="teapot")
         if item_id == 500:
             raise RuntimeError("secret internal detail: postgres://admin:pw@db-7")
+        if item_id == 503:
+            raise _database_starting_up()
         return {"id": item_id, "limit": limit}
 
     return app
+
+
+class CannotConnectNowError(Exception):
+    """Stands for asyncpg's error of the same name (matched by name, as the driver's)."""
+
+
+def _database_starting_up() -> DBAPIError:
+    """What SQLAlchemy raises while PostgreSQL recovers from a crash: a plain DBAPIError
+    (connection not invalidated) around the adapter's error around asyncpg's."""
+    adapter_error = Exception("the database system is starting up")
+    adapter_error.__cause__ = CannotConnectNowError("the database system is starting up")
+    return DBAPIError("SELECT 1", None, adapter_error)
 
 
 @pytest.fixture
@@ -122,3 +138,21 @@ async def test_unknown_route_and_method(client: httpx.AsyncClient) -> None:
     assert r.status_code == 404 and r.headers["content-type"] == PROBLEM_JSON
     r = await client.delete("/persons")
     assert r.status_code == 405 and r.json()["status"] == 405
+
+
+async def test_a_database_that_is_down_or_restarting_is_a_503_not_a_500(
+    client: httpx.AsyncClient,
+) -> None:
+    r = await client.get("/items/503")
+    assert r.status_code == 503
+    assert r.headers["content-type"] == PROBLEM_JSON
+    assert r.headers["retry-after"] == "5"
+    assert r.json()["type"].endswith("/service-unavailable")
+    assert "starting up" not in r.text  # nothing of the driver's message leaks
+
+
+def test_infrastructure_errors_are_told_from_bugs() -> None:
+    assert is_infrastructure_error(_database_starting_up())
+    assert is_infrastructure_error(ConnectionRefusedError(111, "Connection refused"))
+    assert not is_infrastructure_error(DBAPIError("SELECT 1", None, ValueError("bad data")))
+    assert not is_infrastructure_error(RuntimeError("a bug"))

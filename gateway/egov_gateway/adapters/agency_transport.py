@@ -110,6 +110,11 @@ class _Connection(asyncio.Protocol):
         self, raw: bytes, read_timeout: float | None
     ) -> tuple[int, list[tuple[bytes, bytes]]]:
         assert self.transport is not None
+        if self.transport.is_closing():
+            # closed under us (the agency went away) before connection_lost ran: uvloop's
+            # write would raise RuntimeError ("the handler is closed"), asyncio's drop it
+            self.closed = True
+            raise httpx.WriteError("the connection to the agency is closed")
         loop = asyncio.get_running_loop()
         self._parser = httptools.HttpResponseParser(self)
         self._head = loop.create_future()
@@ -279,7 +284,8 @@ class AgencyTransport(httpx.AsyncBaseTransport):
         now = time.monotonic()
         while idle:
             conn = idle.pop()
-            if not conn.closed and now - conn.idle_since < self._expiry:
+            closing = conn.transport is None or conn.transport.is_closing()
+            if not conn.closed and not closing and now - conn.idle_since < self._expiry:
                 return conn
             conn.close()
         loop = asyncio.get_running_loop()

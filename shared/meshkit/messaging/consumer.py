@@ -22,9 +22,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 from sqlalchemy import insert, select
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from meshkit import context
+from meshkit.db import is_infrastructure_error
 from meshkit.events import CloudEvent, TypedEvent, try_parse_envelope
 from meshkit.messaging.handlers import HandlerRegistry
 from meshkit.messaging.kafka import dlq_topic, make_consumer, make_producer
@@ -37,21 +37,6 @@ log = structlog.get_logger("meshkit.consumer")
 
 class PoisonEvent(Exception):
     """The message can never be handled (not an envelope, or data fails its schema)."""
-
-
-def is_infrastructure_error(exc: BaseException) -> bool:
-    if isinstance(
-        exc, OperationalError | InterfaceError | ConnectionError | TimeoutError | OSError
-    ):
-        return True
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    name = type(exc).__name__
-    return name in {
-        "ConnectionDoesNotExistError",
-        "CannotConnectNowError",
-        "ConnectionRefusedError",
-    }
 
 
 @dataclass
