@@ -23,7 +23,7 @@ from meshkit import calendar
 from meshkit.documents import DocumentSigner, load_pem_chain
 from meshkit.testing.ca import make_csr, sign_content
 from meshkit.testing.polling import eventually
-from meshkit.testing.processes import ProcessMesh, process_mesh
+from meshkit.testing.processes import ProcessMesh, single_window_mesh
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 
@@ -37,18 +37,13 @@ OPERATOR, OPERATOR_PHONE = "880707300858", "+77471234573"
 def mesh(
     kafka: Any, postgres: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ProcessMesh]:
-    run = uuid.uuid4().hex[:8]
-    with process_mesh(
+    # a step whose agency stays down fails after 4 s (then compensations run)
+    with single_window_mesh(
         tmp_path_factory.mktemp("mesh"),
         kafka.bootstrap_servers,
-        database_url=lambda name: postgres.create_database(f"e2e_{run}_{name}"),
-        extra_env={
-            # a step whose agency stays down fails after this long (then compensations run)
-            "GATEWAY_APPLICATIONS__STEP_RETRY_FOR_S": "4",
-            "GATEWAY_APPLICATIONS__STEP_RETRY_BACKOFF_S": "0.5",
-            "GATEWAY_APPLICATIONS__SWEEP_INTERVAL_S": "1",
-            "GATEWAY_BREAKER_COOLDOWN_S": "1",
-        },
+        postgres,
+        prefix="e2e",
+        step_retry_for_s=4,
         cwd=ROOT,
     ) as m:
         yield m

@@ -34,11 +34,10 @@ import contextlib
 import importlib.util
 import json
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -50,7 +49,7 @@ from sqlalchemy import text
 from meshkit import calendar
 from meshkit.db import create_engine
 from meshkit.testing.polling import eventually
-from meshkit.testing.processes import SERVICES, ProcessMesh, process_mesh
+from meshkit.testing.processes import SERVICES, ProcessMesh, birth_form, single_window_mesh
 
 pytestmark = [
     pytest.mark.e2e,
@@ -86,16 +85,7 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def birth_payload(i: int) -> dict[str, Any]:
-    born = calendar.local_date(datetime.now(UTC)) - timedelta(days=1 + i % 20)
-    return {
-        "surname": "Сәрсенбаев",
-        "given_name": f"Бала{i}",
-        "birth_date": born.isoformat(),
-        "sex": "female" if i % 2 else "male",
-        "place": "Алматы қ., №1 перзентхана",
-        "mother_iin": MOTHER,
-        "father_iin": FATHER,
-    }
+    return birth_form(i, mother_iin=MOTHER, father_iin=FATHER)
 
 
 @dataclass
@@ -145,18 +135,13 @@ class SteadyLoad:
 
 @pytest.fixture
 def mesh(kafka: Any, postgres: Any, tmp_path: Path) -> Iterator[ProcessMesh]:
-    run = uuid.uuid4().hex[:8]
-    with process_mesh(
+    # a step whose agency is down is retried for longer than any outage here
+    with single_window_mesh(
         tmp_path / "mesh",
         kafka.bootstrap_servers,
-        database_url=lambda name: postgres.create_database(f"faults_{run}_{name}"),
-        extra_env={
-            # a step whose agency is down is retried for longer than any outage here
-            "GATEWAY_APPLICATIONS__STEP_RETRY_FOR_S": "150",
-            "GATEWAY_APPLICATIONS__STEP_RETRY_BACKOFF_S": "0.5",
-            "GATEWAY_APPLICATIONS__SWEEP_INTERVAL_S": "1",
-            "GATEWAY_BREAKER_COOLDOWN_S": "1",
-        },
+        postgres,
+        prefix="faults",
+        step_retry_for_s=150,
         cwd=ROOT,
     ) as m:
         yield m

@@ -18,7 +18,7 @@ import asyncio
 import sys
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,24 +36,14 @@ from common import (
     scratch_dir,
 )
 
-from meshkit import calendar
-from meshkit.testing.processes import process_mesh
+from meshkit.testing.processes import birth_form, process_mesh
 
 MOTHER, MOTHER_PHONE = "920308400210", "+77021234568"
 FATHER = "900115300122"
 
 
 def payload(i: int) -> dict[str, Any]:
-    born = calendar.local_date(datetime.now(UTC)) - timedelta(days=1 + i % 20)
-    return {
-        "surname": "Сәрсенбаев",
-        "given_name": f"Бала{i}",
-        "birth_date": born.isoformat(),
-        "sex": "female" if i % 2 else "male",
-        "place": "Алматы қ.",
-        "mother_iin": MOTHER,
-        "father_iin": FATHER,
-    }
+    return birth_form(i, mother_iin=MOTHER, father_iin=FATHER)
 
 
 async def one(gw: httpx.AsyncClient, token: str, i: int) -> tuple[float, float]:

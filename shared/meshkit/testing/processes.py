@@ -17,9 +17,12 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -267,3 +270,49 @@ async def metric_total(client: httpx.AsyncClient, base_url: str, name: str, **la
             if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
                 total += sample.value
     return total
+
+
+@contextlib.contextmanager
+def single_window_mesh(
+    data_dir: Path,
+    kafka_bootstrap: str,
+    postgres: Any,
+    *,
+    prefix: str,
+    step_retry_for_s: float,
+    cwd: Path | None = None,
+) -> Iterator[ProcessMesh]:
+    """The six services on PostgreSQL (a fresh database each, named ``<prefix>_<run>_<service>``)
+    with the single window's engine tuned for tests: a step whose agency is down is retried for
+    ``step_retry_for_s`` (then it fails and compensations run), sweeps every second."""
+    run = uuid.uuid4().hex[:8]
+    with process_mesh(
+        data_dir,
+        kafka_bootstrap,
+        database_url=lambda name: postgres.create_database(f"{prefix}_{run}_{name}"),
+        extra_env={
+            "GATEWAY_APPLICATIONS__STEP_RETRY_FOR_S": str(step_retry_for_s),
+            "GATEWAY_APPLICATIONS__STEP_RETRY_BACKOFF_S": "0.5",
+            "GATEWAY_APPLICATIONS__SWEEP_INTERVAL_S": "1",
+            "GATEWAY_BREAKER_COOLDOWN_S": "1",
+        },
+        cwd=cwd,
+    ) as mesh:
+        yield mesh
+
+
+def birth_form(n: int, *, mother_iin: str, father_iin: str) -> dict[str, Any]:
+    """The *Birth of a child* form as parents fill it in: child ``n`` (the n-th of a load run),
+    born in the last twenty days, alternately a boy and a girl."""
+    from meshkit import calendar
+
+    born = calendar.local_date(datetime.now(UTC)) - timedelta(days=1 + n % 20)
+    return {
+        "surname": "Сәрсенбаев",
+        "given_name": f"Бала{n}",
+        "birth_date": born.isoformat(),
+        "sex": "female" if n % 2 else "male",
+        "place": "Алматы қ., №1 перзентхана",
+        "mother_iin": mother_iin,
+        "father_iin": father_iin,
+    }
