@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from sqlalchemy import delete, update
 
@@ -118,3 +119,46 @@ def test_chain_of_pure_records_and_kazakh_text_hash_deterministically() -> None:
     v = ChainVerifier("gw-a")
     assert not v.feed([records[0], records[1], tampered])
     assert v.broken is not None and v.broken.seq == 3
+
+
+async def test_sqlite_writer_never_checkpoints_on_its_own_connection(tmp_path: Path) -> None:
+    """A WAL checkpoint copies pages and fsyncs (~15 ms): it must not sit in a call's path.
+    The writer's connection has auto-checkpoint off; the background checkpointer keeps the
+    WAL from growing, and the records it copied are all there."""
+    import sqlite3
+
+    from sqlalchemy import create_engine as create_sync_engine
+
+    from egov_gateway.adapters.orm import metadata
+    from egov_gateway.audit.writer import AuditWriter, SqliteSink, WalCheckpointer
+    from meshkit.db import create_engine
+    from meshkit.testing.polling import eventually
+
+    path = tmp_path / "audit.db"
+    sync_engine = create_sync_engine(f"sqlite:///{path}")
+    metadata.create_all(sync_engine)
+    sync_engine.dispose()
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    sink = SqliteSink(str(path))
+    writer = AuditWriter(engine, instance_id="gw-ck", sink=sink)
+    await writer.start()
+    try:
+        for i in range(40):  # one record per batch: forty commits
+            await writer.write(_entry(i))
+        conn = sink._db()
+        assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+        checkpointer = sink._checkpointer
+        assert isinstance(checkpointer, WalCheckpointer)
+
+        async def checkpointed() -> bool:
+            return checkpointer.checkpoints >= 1
+
+        await eventually(checkpointed, within=10, what="a background WAL checkpoint")
+        assert checkpointer.last is not None
+        busy, frames, copied = checkpointer.last
+        assert busy == 0 and frames > 0 and copied == frames  # every frame reached the file
+    finally:
+        await writer.stop()
+        await engine.dispose()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 40
