@@ -365,6 +365,65 @@ async def test_grant_edits_take_effect_at_once(gw: Gateway) -> None:
     assert types.count("kz.egov.gateway.grant.changed.v1") == 2 + 3
 
 
+async def test_default_grants_of_a_later_release_reach_an_existing_register(gw: Gateway) -> None:
+    """Restarting on an existing register grants the defaults it was never offered, and never
+    re-grants one an operator revoked."""
+    from sqlalchemy import delete
+    from structlog.testing import capture_logs
+
+    from egov_gateway.register.adapters.tables import grants, seeded_grants
+
+    c, reg = gw.client, gw.register
+    revoked = ("licensing", "identity:POST /ca/certificates")
+    new_default = ("registry", "identity:POST /ca/certificates")
+    assert await reg.is_granted(*revoked) and await reg.is_granted(*new_default)
+    r = await c.delete(
+        "/api/v1/admin/grants",
+        params={"client": revoked[0], "operation_id": revoked[1]},
+        headers=ADMIN,
+    )
+    assert r.status_code == 204
+    engine = gw.app.state.runtime.engine
+
+    def where(table: Any, pair: tuple[str, str]) -> Any:
+        return (table.c.client == pair[0]) & (table.c.operation_id == pair[1])
+
+    async with engine.begin() as conn:  # as if the release this register came from lacked it
+        await conn.execute(delete(grants).where(where(grants, new_default)))
+        await conn.execute(delete(seeded_grants).where(where(seeded_grants, new_default)))
+    await reg.reload()
+    assert not await reg.is_granted(*new_default)
+
+    await reg.seed(AGENCY_HOSTS, set())  # what a restart on the upgraded release does
+    await reg.reload()
+    assert await reg.is_granted(*new_default)
+    assert not await reg.is_granted(*revoked)  # the operator's revocation stands
+
+    # a register from before the ledger: it cannot tell revoked from new, so it grants nothing
+    # and names what is missing
+    async with engine.begin() as conn:
+        await conn.execute(delete(seeded_grants))
+        await conn.execute(delete(grants).where(where(grants, new_default)))
+    with capture_logs() as logs:
+        await reg.seed(AGENCY_HOSTS, set())
+    await reg.reload()
+    assert not await reg.is_granted(*new_default) and not await reg.is_granted(*revoked)
+    warned = [e for e in logs if e["event"] == "register.default_grants_missing"]
+    assert len(warned) == 1
+    assert set(warned[0]["grants"]) == {f"{c} → {o}" for c, o in (revoked, new_default)}
+    async with engine.connect() as conn:  # from now on the ledger knows every default
+        ledger = {
+            tuple(r)
+            for r in (
+                await conn.execute(select(seeded_grants.c.client, seeded_grants.c.operation_id))
+            ).all()
+        }
+    assert revoked in ledger and new_default in ledger
+    await reg.seed(AGENCY_HOSTS, set())
+    await reg.reload()
+    assert not await reg.is_granted(*new_default)
+
+
 async def test_operators_edit_services(gw: Gateway) -> None:
     c = gw.client
     service = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ from egov_gateway.register.adapters.tables import (
     members,
     openapi_documents,
     register_state,
+    seeded_grants,
     service_outages,
     services,
 )
@@ -343,6 +344,17 @@ class RegisterRepository:
             insert(grants).values(client=client, operation_id=operation_id, granted_at=now)
         )
         return True
+
+    async def seeded_grants(self) -> set[tuple[str, str]]:
+        rows = await self.session.execute(
+            select(seeded_grants.c.client, seeded_grants.c.operation_id)
+        )
+        return {(r[0], r[1]) for r in rows.all()}
+
+    async def record_seeded_grants(self, pairs: Iterable[tuple[str, str]], now: datetime) -> None:
+        values = [{"client": c, "operation_id": o, "seeded_at": now} for c, o in pairs]
+        if values:
+            await self.session.execute(insert(seeded_grants), values)
 
     async def remove_grant(self, client: str, operation_id: str) -> bool:
         result = await self.session.execute(

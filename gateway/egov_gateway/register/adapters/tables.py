@@ -92,6 +92,16 @@ grants = Table(
     Column("granted_at", DateTime(timezone=True), nullable=False),
 )
 
+# Every default grant the seed has ever offered this register: a default added by a later
+# release is granted once on upgrade; one an operator revoked stays revoked.
+seeded_grants = Table(
+    "register_seeded_grants",
+    metadata,
+    Column("client", String(50), primary_key=True),
+    Column("operation_id", String(400), primary_key=True),
+    Column("seeded_at", DateTime(timezone=True), nullable=False),
+)
+
 agency_outages = Table(
     "register_agency_outages",
     metadata,

@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -29,6 +29,9 @@ from egov_gateway.register.service_layer.unit_of_work import RegisterUnitOfWork
 from meshkit.contracts.gateway import GrantChanged, MemberChanged, PublicServiceChanged
 from meshkit.errors import Conflict, NotFound, RuleViolation
 from meshkit.events import registry as event_registry
+
+if TYPE_CHECKING:
+    from egov_gateway.register.adapters.repository import RegisterRepository
 
 log = structlog.get_logger("gateway.register")
 
@@ -137,12 +140,39 @@ class UnifiedRegister:
                 if service.code not in codes:
                     await repo.add_service(service, now)
                     changed = True
-            if not existing:  # grants are seeded once, with the members: operators own them
-                for client, op in seed_grants():
-                    changed |= await repo.add_grant(client, op, now)
+            changed |= await self._seed_grants(repo, fresh=not existing, now=now)
             if changed:
                 await repo.bump_version()
-                await uow.commit()
+            await uow.commit()  # (the ledger of offered defaults may have grown alone)
+
+    async def _seed_grants(self, repo: RegisterRepository, *, fresh: bool, now: datetime) -> bool:
+        """Default grants: all of them into a new register; on an existing one only the defaults
+        this register has never been offered (a later release's), so an operator's revocation
+        stands. A register from before the ledger cannot tell a revoked default from a new one:
+        it grants nothing and names what is missing for the operator to decide."""
+        defaults = seed_grants()
+        offered = await repo.seeded_grants()
+        changed = False
+        if fresh or offered:
+            added = []
+            for client, op in defaults:
+                if (client, op) not in offered and await repo.add_grant(client, op, now):
+                    added.append(f"{client} → {op}")
+                    changed = True
+            if added and not fresh:
+                log.info("register.default_grants_added", grants=added)
+        else:
+            have = set(await repo.grants())
+            missing = [f"{c} → {o}" for c, o in defaults if (c, o) not in have]
+            if missing:
+                log.warning(
+                    "register.default_grants_missing",
+                    grants=missing,
+                    hint="revoked by an operator, or new in this release: "
+                    "grant with POST /api/v1/admin/grants if intended",
+                )
+        await repo.record_seeded_grants([g for g in defaults if g not in offered], now)
+        return changed
 
     async def reload(self) -> RegisterSnapshot:
         async with self._reload_lock:
