@@ -162,3 +162,41 @@ async def test_sqlite_writer_never_checkpoints_on_its_own_connection(tmp_path: P
         await engine.dispose()
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 40
+
+
+def test_a_wal_past_its_limit_is_rewound(tmp_path: Path) -> None:
+    """Under steady writes a PASSIVE checkpoint never lets SQLite rewind the WAL, so past the
+    limit the checkpointer runs a RESTART one: the next commit starts the WAL over."""
+    import sqlite3
+
+    from egov_gateway.audit.writer import WalCheckpointer
+
+    path = str(tmp_path / "wal.db")
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)")
+    for i in range(400):  # ≈ 400 pages of WAL
+        writer.execute("INSERT INTO t (body) VALUES (?)", ("x" * 3000 + str(i),))
+    checkpointer = WalCheckpointer(path, every=10**9, interval_s=3600, wal_limit_bytes=1 << 20)
+    try:
+        other = sqlite3.connect(path, isolation_level=None)
+        page_size = int(other.execute("PRAGMA page_size").fetchall()[0][0])
+        checkpointer.checkpoint_now(other, page_size)
+        assert checkpointer.restarts == 1  # 400 × 4 KiB pages > 1 MiB
+        writer.execute("INSERT INTO t (body) VALUES ('after')")
+        frames = other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()[0][1]
+        assert frames < 10, frames  # rewound: only the last commit's pages
+        small = WalCheckpointer(path, every=10**9, interval_s=3600, wal_limit_bytes=1 << 30)
+        try:
+            for i in range(50):
+                writer.execute("INSERT INTO t (body) VALUES (?)", ("y" * 3000 + str(i),))
+            small.checkpoint_now(other, page_size)
+            assert small.restarts == 0 and small.last is not None and small.last[1] >= 50
+        finally:
+            small.stop()
+        other.close()
+    finally:
+        checkpointer.stop()
+        writer.close()
+    assert sqlite3.connect(path).execute("SELECT count(*) FROM t").fetchone()[0] == 451

@@ -67,7 +67,11 @@ async def _search_latency_ms() -> tuple[float, float]:
 
     with tempfile.TemporaryDirectory() as d:
         app = build_app(
-            "gateway", Path(d), kafka_enabled=False, register_options={"background": False}
+            "gateway",
+            Path(d),
+            kafka_enabled=False,
+            log_level="WARNING",  # 200 access-log lines would bury the table
+            register_options={"background": False},
         )
         async with running(app) as client:
             samples = []
