@@ -15,7 +15,7 @@ from egov_gateway.singlewindow.applications.wiring import (
     stop_applications,
 )
 from egov_gateway.singlewindow.notifications.wiring import start_notifications
-from meshkit.auth.keys import KeyRing
+from meshkit.auth.keys import KeyRing, public_jwks_from_pem
 from meshkit.service import ServiceDefinition, ServiceRuntime, create_service_app
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -24,13 +24,24 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 async def load_keys(runtime: ServiceRuntime) -> None:
     s = runtime.settings
     assert isinstance(s, GatewaySettings)
-    runtime.extras["keyring"] = KeyRing.load(
+    ring = KeyRing.load(
         pem=s.signing_key_pem,
         pem_file=s.signing_key_file,
         dev_mode=s.dev_mode,
         dev_path=s.data_dir / "keys" / "gateway-assertion.pem",
         what="gateway assertion signing key (GATEWAY_SIGNING_KEY_PEM)",
     )
+    # rotation: the next key is published before any replica signs with it, the previous
+    # one until no replica does (deploy/RUNBOOK.md §3.1)
+    extra = s.additional_public_keys_pem or ""
+    if s.additional_public_keys_file:
+        extra += "\n" + s.additional_public_keys_file.read_text()
+    try:
+        retired = public_jwks_from_pem(extra)
+    except ValueError as exc:
+        raise RuntimeError(f"GATEWAY_ADDITIONAL_PUBLIC_KEYS_PEM/_FILE: {exc}") from exc
+    ring.retired = [jwk for jwk in retired if jwk["kid"] != ring.current.kid]
+    runtime.extras["keyring"] = ring
 
 
 def definition(settings: GatewaySettings | None = None) -> ServiceDefinition:

@@ -17,6 +17,13 @@ class GatewaySettings(ServiceSettings):
         default=None, description="PEM private key (Ed25519 or P-256) for X-Mesh-Assertion"
     )
     signing_key_file: Path | None = None
+    additional_public_keys_pem: str | None = Field(
+        default=None,
+        description="PEM public keys (one or more blocks) published in the gateway's JWKS "
+        "next to the signing key's: the next key before a rotation, the previous one after "
+        "(deploy/RUNBOOK.md §3.1)",
+    )
+    additional_public_keys_file: Path | None = None
 
     # -- the Unified Register ----------------------------------------------------------------
     admin_token: str | None = Field(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import secrets
 import time
 import uuid
 from pathlib import Path
@@ -253,6 +254,33 @@ async def test_client_credentials_basic_and_post(svc: Any) -> None:
     )
     claims = await verify_like_the_gateway(svc, await provider.token())
     assert claims["sub"] == "notary"
+
+
+async def test_an_operator_registers_a_client_with_a_secret_of_its_own(svc: Any) -> None:
+    """Deployments set each agency's secret before the mesh starts (deploy/.env): identity
+    must accept that value, never echo it, and refuse a weak one."""
+    own = "f" * 16 + secrets.token_hex(16)
+    body = {"client_id": "customs", "agency_code": "customs", "scopes": ["persons:read"]}
+    r = await svc.client.put(
+        "/admin/clients/customs",
+        json={**body, "client_secret": own},
+        headers=svc.admin_headers,
+    )
+    assert r.status_code == 200 and r.json()["client_secret"] is None  # not echoed
+    r = await svc.client.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, auth=("customs", own)
+    )
+    assert r.status_code == 200, r.text
+    r = await svc.client.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, auth=("customs", own[:-1])
+    )
+    assert r.status_code == 401
+    r = await svc.client.put(
+        "/admin/clients/customs",
+        json={**body, "client_secret": "short"},
+        headers=svc.admin_headers,
+    )
+    assert r.status_code == 422 and "client_secret" in r.text
 
 
 async def test_private_key_jwt_client_registered_by_admin(svc: Any) -> None:

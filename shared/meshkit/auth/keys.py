@@ -10,6 +10,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,6 +24,55 @@ PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+_PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z ]+)-----.+?-----END \1-----", re.S)
+
+
+def _public_jwk(pub: Any, *, kid: str) -> dict[str, Any]:
+    if isinstance(pub, ed25519.Ed25519PublicKey):
+        raw = pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        jwk: dict[str, Any] = {"kty": "OKP", "crv": "Ed25519", "x": _b64(raw)}
+        alg = "EdDSA"
+    elif isinstance(pub, ec.EllipticCurvePublicKey) and isinstance(pub.curve, ec.SECP256R1):
+        nums = pub.public_numbers()
+        jwk = {
+            "kty": "EC",
+            "crv": "P-256",
+            "x": _b64(nums.x.to_bytes(32, "big")),
+            "y": _b64(nums.y.to_bytes(32, "big")),
+        }
+        alg = "ES256"
+    else:
+        raise ValueError("only Ed25519 and EC P-256 keys are supported")
+    jwk.update(kid=kid, alg=alg, use="sig")
+    return jwk
+
+
+def _thumbprint(jwk: dict[str, Any]) -> str:
+    members = {k: jwk[k] for k in sorted(jwk) if k in {"crv", "kty", "x", "y"}}
+    canonical = ",".join(f'"{k}":"{v}"' for k, v in members.items())
+    return _b64(hashlib.sha256(("{" + canonical + "}").encode()).digest())[:16]
+
+
+def public_jwks_from_pem(text: str | bytes) -> list[dict[str, Any]]:
+    """Every PEM block in ``text`` as a public JWK with its thumbprint ``kid`` — public keys,
+    or private ones whose public half is all that is kept (an operator may only have the old
+    private PEM at hand when rotating)."""
+    data = text.decode() if isinstance(text, bytes) else text
+    jwks = []
+    for match in _PEM_BLOCK.finditer(data):
+        pem = match.group(0).encode()
+        if "PRIVATE" in match.group(1):
+            pub = serialization.load_pem_private_key(pem, password=None).public_key()
+        else:
+            pub = serialization.load_pem_public_key(pem)
+        jwk = _public_jwk(pub, kid="")
+        jwk["kid"] = _thumbprint(jwk)
+        jwks.append(jwk)
+    if data.strip() and not jwks:
+        raise ValueError("no PEM block found")
+    return jwks
 
 
 class SigningKey:
@@ -54,28 +104,11 @@ class SigningKey:
         )
 
     def public_jwk(self) -> dict[str, Any]:
-        pub = self.private_key.public_key()
-        if isinstance(pub, ed25519.Ed25519PublicKey):
-            raw = pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-            jwk: dict[str, Any] = {"kty": "OKP", "crv": "Ed25519", "x": _b64(raw)}
-        else:
-            assert isinstance(pub, ec.EllipticCurvePublicKey)
-            nums = pub.public_numbers()
-            jwk = {
-                "kty": "EC",
-                "crv": "P-256",
-                "x": _b64(nums.x.to_bytes(32, "big")),
-                "y": _b64(nums.y.to_bytes(32, "big")),
-            }
-        jwk.update(kid=getattr(self, "kid", None) or "", alg=self.alg, use="sig")
-        return jwk
+        return _public_jwk(self.private_key.public_key(), kid=getattr(self, "kid", None) or "")
 
     def thumbprint(self) -> str:
         """RFC 7638 thumbprint: a stable key id derived from the public key."""
-        jwk = self.public_jwk()
-        members = {k: jwk[k] for k in sorted(jwk) if k in {"crv", "kty", "x", "y"}}
-        canonical = ",".join(f'"{k}":"{v}"' for k, v in members.items())
-        return _b64(hashlib.sha256(("{" + canonical + "}").encode()).digest())[:16]
+        return _thumbprint(self.public_jwk())
 
     def sign(self, claims: dict[str, Any], *, headers: dict[str, Any] | None = None) -> str:
         key = self.private_key

@@ -36,7 +36,10 @@ router = APIRouter(
 
 @router.put("/clients/{client_id}", response_model=ClientOut, summary="Register an agency client")
 async def put_client(client_id: str, body: ClientIn, idy: IdentityDep) -> ClientOut:
-    secret = secrets.token_urlsafe(32) if body.generate_secret else None
+    generated = (
+        secrets.token_urlsafe(32) if body.generate_secret and not body.client_secret else None
+    )
+    secret = body.client_secret or generated
     if client_id != body.client_id:
         from meshkit.errors import RuleViolation
 
@@ -63,7 +66,7 @@ async def put_client(client_id: str, body: ClientIn, idy: IdentityDep) -> Client
         client_id=client_id,
         agency_code=body.agency_code,
         scopes=body.scopes,
-        client_secret=secret,
+        client_secret=generated,  # an operator's own secret is not sent back
         private_key_jwt=body.jwks is not None,
     )
 

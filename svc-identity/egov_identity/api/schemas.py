@@ -195,6 +195,13 @@ class ClientIn(BaseModel):
     scopes: list[str] = Field(min_length=1)
     jwks: dict[str, Any] | None = Field(default=None, description="for private_key_jwt")
     generate_secret: bool = True
+    client_secret: str | None = Field(
+        default=None,
+        min_length=32,
+        max_length=512,
+        description="a secret of your own (e.g. `openssl rand -hex 32`, the value already in "
+        "the agency's deployment); wins over generate_secret and is never echoed",
+    )
 
 
 class ClientOut(BaseModel):
