@@ -62,6 +62,8 @@ def test_a_previous_key_that_is_not_pem_stops_the_start(tmp_path: Path) -> None:
     from egov_gateway.app import load_keys
     from meshkit.testing.services import build_app
 
-    app = build_app("gateway", tmp_path, kafka_enabled=False, additional_public_keys_pem="not a key")
+    app = build_app(
+        "gateway", tmp_path, kafka_enabled=False, additional_public_keys_pem="not a key"
+    )
     with pytest.raises(RuntimeError, match="GATEWAY_ADDITIONAL_PUBLIC_KEYS_PEM"):
         asyncio.run(load_keys(app.state.runtime))
