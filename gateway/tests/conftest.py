@@ -11,17 +11,9 @@ from egov_gateway.singlewindow.offers.testkit import SingleWindowHarness, start_
 from egov_gateway.testkit import Mesh, start_mesh
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param("postgres", marks=[pytest.mark.integration, pytest.mark.postgres]),
-    ]
-)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgres":
-        url: str = request.getfixturevalue("pg_url")
-        return url
-    return f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
+@pytest.fixture
+def db_url(database_url: str | None, tmp_path: Path) -> str:
+    return database_url or f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
 
 
 @pytest.fixture

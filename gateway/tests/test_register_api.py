@@ -65,19 +65,6 @@ class Gateway:
             return [r[0] for r in rows]
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param("postgres", marks=[pytest.mark.integration, pytest.mark.postgres]),
-    ]
-)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
-    if request.param == "postgres":
-        url: str = request.getfixturevalue("pg_url")
-        return url
-    return None
-
-
 def gateway_app(
     tmp_path: Path, database_url: str | None, **options: Any
 ) -> tuple[FastAPI, Agencies]:

@@ -106,20 +106,6 @@ class Svc:
         return [e for e in found if e["type"].endswith(type_suffix)] if type_suffix else found
 
 
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgres", id="postgres", marks=[pytest.mark.integration, pytest.mark.postgres]),
-]
-
-
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
-    if request.param == "postgres":
-        url: str = request.getfixturevalue("pg_url")
-        return url
-    return None
-
-
 def make_app(
     tmp_path: Path, gw: FakeGateway, database_url: str | None, **overrides: Any
 ) -> FastAPI:

@@ -50,20 +50,6 @@ CADASTRAL = "21:320:101:234"
 ARRESTED = "21:320:101:777"
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param("postgres", marks=[pytest.mark.integration, pytest.mark.postgres]),
-    ]
-)
-def database_url(request: pytest.FixtureRequest) -> str | None:
-    """Every test that takes it runs on the embedded SQLite default and on PostgreSQL."""
-    if request.param == "postgres":
-        url: str = request.getfixturevalue("pg_url")
-        return url
-    return None
-
-
 @dataclass
 class Notary:
     """The app under test and the mesh around it."""

@@ -11,19 +11,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 from payments_harness import Payments, payments_service
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param("postgres", marks=[pytest.mark.integration, pytest.mark.postgres]),
-    ]
-)
-def database_url(request: pytest.FixtureRequest) -> str | None:
-    if request.param == "sqlite":
-        return None
-    url: str = request.getfixturevalue("pg_url")
-    return url
-
-
 @pytest.fixture
 async def svc(tmp_path: Path, database_url: str | None) -> AsyncIterator[Payments]:
     async with payments_service(tmp_path, database_url) as s:

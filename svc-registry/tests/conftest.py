@@ -14,19 +14,6 @@ from meshkit.testing.apps import FakeGateway, running
 from meshkit.testing.ca import TestCA
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param("postgres", marks=[pytest.mark.integration, pytest.mark.postgres]),
-    ]
-)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
-    if request.param == "postgres":
-        url: str = request.getfixturevalue("pg_url")
-        return url
-    return None  # the embedded default: a SQLite file in the data dir
-
-
 @pytest.fixture
 async def registry(tmp_path: Path, database_url: str | None) -> AsyncIterator[Registry]:
     fake = FakeGateway(tmp_path)

@@ -13,6 +13,9 @@ Fixtures (nothing starts unless a test asks for it):
 ``pg_url`` (function)
     A fresh, uniquely named database on the session server: its SQLAlchemy async URL
     (``postgresql+asyncpg://...``).
+``database_url`` (function, parametrised)
+    Runs the test twice: ``None`` (the service's embedded default, a SQLite file in its data
+    dir) and a fresh PostgreSQL database (``pg_url``; marked ``integration``/``postgres``).
 ``kafka_topic`` (function)
     A unique topic name (``test.<8 hex>``); topics are auto-created by the broker.
 
@@ -111,6 +114,20 @@ def pg_url(postgres: PostgresService) -> Iterator[str]:
             import warnings
 
             warnings.warn(f"could not drop test database {name}: {exc}", stacklevel=1)
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("postgres", marks=[pytest.mark.integration, pytest.mark.postgres]),
+    ]
+)
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    """The embedded default (None: SQLite in the data dir) and PostgreSQL, one run each."""
+    if request.param == "postgres":
+        url: str = request.getfixturevalue("pg_url")
+        return url
+    return None
 
 
 @pytest.fixture
