@@ -200,3 +200,38 @@ def test_a_wal_past_its_limit_is_rewound(tmp_path: Path) -> None:
         checkpointer.stop()
         writer.close()
     assert sqlite3.connect(path).execute("SELECT count(*) FROM t").fetchone()[0] == 451
+
+
+def test_a_restart_gives_way_to_a_long_reader(tmp_path: Path) -> None:
+    """A RESTART checkpoint holds writers off while it waits for readers; with a long read
+    open (an audit verify of a big log) it must give up quickly and leave the writers be."""
+    import sqlite3
+    import time
+
+    from egov_gateway.audit.writer import WalCheckpointer
+
+    path = str(tmp_path / "wal.db")
+    writer = sqlite3.connect(path, isolation_level=None, timeout=0)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)")
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT count(*) FROM t").fetchone()[0] == 0  # a snapshot, held
+    for i in range(400):
+        writer.execute("INSERT INTO t (body) VALUES (?)", ("x" * 3000 + str(i),))
+    checkpointer = WalCheckpointer(path, every=10**9, interval_s=3600, wal_limit_bytes=1 << 20)
+    other = checkpointer.connect()  # configured as the checkpointer's thread has it
+    try:
+        started = time.monotonic()
+        checkpointer.checkpoint_now(other, 4096)
+        waited = time.monotonic() - started
+        assert checkpointer.restarts == 1 and checkpointer.last is not None
+        assert checkpointer.last[0] == 1  # busy: the reader still needs the WAL
+        assert waited < 2.5  # gave way (a 5 s busy timeout would have held writers 5 s)
+        writer.execute("INSERT INTO t (body) VALUES ('meanwhile')")  # writers go on at once
+    finally:
+        reader.execute("COMMIT")
+        for conn in (reader, other, writer):
+            conn.close()
+        checkpointer.stop()

@@ -130,8 +130,13 @@ class WalCheckpointer:
         row = conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()[0]
         return int(row[0]), int(row[1]), int(row[2])
 
+    def connect(self) -> sqlite3.Connection:
+        # a RESTART holds new writers off while it waits for readers (a long audit verify,
+        # say): give up after 100 ms and try again next round rather than stall the calls
+        return sqlite3.connect(self._path, timeout=0.1, isolation_level=None)
+
     def _run(self) -> None:
-        conn = sqlite3.connect(self._path, timeout=5, isolation_level=None)
+        conn = self.connect()
         try:
             page_size = int(conn.execute("PRAGMA page_size").fetchall()[0][0])
             while not self._stopped:
