@@ -411,6 +411,73 @@ async def test_default_grants_of_a_later_release_reach_an_existing_register(gw: 
     assert not await reg.is_granted(*new_default)
 
 
+async def test_a_later_release_updates_the_services_nobody_edited(gw: Gateway) -> None:
+    """A seeded service the new release defines differently is replaced if it is still what
+    the seed last wrote; an operator's edit stands; a register from before the ledger keeps
+    what it has and says which services differ."""
+    from dataclasses import replace
+
+    from sqlalchemy import delete, update
+    from structlog.testing import capture_logs
+
+    from egov_gateway.register.adapters.repository import service_digest
+    from egov_gateway.register.adapters.tables import seeded_services
+    from egov_gateway.register.domain.model import Localized
+    from egov_gateway.register.seed import seed_services
+
+    reg = gw.register
+    engine = gw.app.state.runtime.engine
+    seeded = {s.code: s for s in seed_services()}
+    with capture_logs() as logs:  # a restart on the same release changes nothing
+        await reg.seed(AGENCY_HOSTS, set())
+    assert not [e for e in logs if e["event"].startswith("register.default_services")]
+    async with engine.connect() as conn:
+        ledger = dict(
+            (await conn.execute(select(seeded_services.c.code, seeded_services.c.digest))).all()
+        )
+    assert ledger == {code: service_digest(s) for code, s in seeded.items()}
+
+    def older(code: str) -> Any:
+        s = seeded[code]
+        return replace(s, name=Localized(s.name.kk, s.name.ru, s.name.en + " (2025 edition)"))
+
+    # the register was seeded by an older release: cx-buy-home as it defined it
+    old = older("cx-buy-home")
+    await reg.put_service(old)
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(seeded_services)
+            .where(seeded_services.c.code == old.code)
+            .values(digest=service_digest(old))
+        )
+    # … and an operator renamed rg-birth-certificate themselves
+    edited = older("rg-birth-certificate")
+    await reg.put_service(edited)
+    outbox_before = len(await gw.outbox_types())
+    with capture_logs() as logs:
+        await reg.seed(AGENCY_HOSTS, set())
+    await reg.reload()  # (what start() does after seeding)
+    assert (await reg.service("cx-buy-home")) == seeded["cx-buy-home"]  # the new definition
+    assert (await reg.service("rg-birth-certificate")) == edited  # the operator's stands
+    events = {e["event"]: e for e in logs}
+    assert events["register.default_services_updated"]["services"] == ["cx-buy-home"]
+    assert events["register.edited_services_kept"]["services"] == ["rg-birth-certificate"]
+    types = await gw.outbox_types()
+    assert types[outbox_before:] == ["kz.egov.gateway.public_service.changed.v1"]
+
+    # a register from before the ledger: nothing replaced, the difference named
+    async with engine.begin() as conn:
+        await conn.execute(delete(seeded_services))
+    await reg.put_service(old)
+    with capture_logs() as logs:
+        await reg.seed(AGENCY_HOSTS, set())
+    await reg.reload()  # (what start() does after seeding)
+    assert (await reg.service("cx-buy-home")) == old
+    warned = [e for e in logs if e["event"] == "register.default_services_differ"]
+    assert len(warned) == 1
+    assert set(warned[0]["services"]) == {"cx-buy-home", "rg-birth-certificate"}
+
+
 async def test_operators_edit_services(gw: Gateway) -> None:
     c = gw.client
     service = {

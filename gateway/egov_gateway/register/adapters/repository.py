@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from egov_gateway.register.adapters.tables import (
     openapi_documents,
     register_state,
     seeded_grants,
+    seeded_services,
     service_outages,
     services,
 )
@@ -137,6 +139,12 @@ def service_row(s: PublicService) -> dict[str, Any]:
         "status": s.status,
         "search_text": s.search_text(),
     }
+
+
+def service_digest(s: PublicService) -> str:
+    """What a service is, as stored: equal digests, equal definitions."""
+    canonical = json.dumps(service_row(s), sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def service_from(row: Mapping[Any, Any]) -> PublicService:
@@ -355,6 +363,16 @@ class RegisterRepository:
         values = [{"client": c, "operation_id": o, "seeded_at": now} for c, o in pairs]
         if values:
             await self.session.execute(insert(seeded_grants), values)
+
+    async def seeded_services(self) -> dict[str, str]:
+        rows = await self.session.execute(select(seeded_services.c.code, seeded_services.c.digest))
+        return {r[0]: r[1] for r in rows.all()}
+
+    async def record_seeded_service(self, code: str, digest: str, now: datetime) -> None:
+        await self.session.execute(delete(seeded_services).where(seeded_services.c.code == code))
+        await self.session.execute(
+            insert(seeded_services).values(code=code, digest=digest, seeded_at=now)
+        )
 
     async def remove_grant(self, client: str, operation_id: str) -> bool:
         result = await self.session.execute(

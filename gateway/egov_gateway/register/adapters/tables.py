@@ -102,6 +102,16 @@ seeded_grants = Table(
     Column("seeded_at", DateTime(timezone=True), nullable=False),
 )
 
+# The digest of each public service as the seed last wrote it: a later release's definition
+# replaces a stored one only if nobody has edited it since.
+seeded_services = Table(
+    "register_seeded_services",
+    metadata,
+    Column("code", String(50), primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Column("seeded_at", DateTime(timezone=True), nullable=False),
+)
+
 agency_outages = Table(
     "register_agency_outages",
     metadata,

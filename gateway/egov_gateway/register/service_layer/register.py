@@ -19,6 +19,7 @@ import structlog
 import meshkit.contracts  # noqa: F401  (registers every event type: composite steps name them)
 from egov_gateway.domain.register_port import ResolvedOperation
 from egov_gateway.register.adapters.agencies import AgencyClient, FetchFailed
+from egov_gateway.register.adapters.repository import service_digest
 from egov_gateway.register.config import RegisterSettings
 from egov_gateway.register.domain.catalogue import RegisterSnapshot
 from egov_gateway.register.domain.model import CITIZEN, Member, OperationKey, PublicService
@@ -135,15 +136,62 @@ class UnifiedRegister:
                 elif member.code in explicit_urls and have.base_urls != member.base_urls:
                     await repo.save_member(replace(have, base_urls=member.base_urls), now)
                     changed = True
-            codes = await repo.service_codes()
-            for service in seed_services():
-                if service.code not in codes:
-                    await repo.add_service(service, now)
-                    changed = True
+            changed |= await self._seed_services(uow, now)
             changed |= await self._seed_grants(repo, fresh=not existing, now=now)
             if changed:
                 await repo.bump_version()
             await uow.commit()  # (the ledger of offered defaults may have grown alone)
+
+    async def _seed_services(self, uow: RegisterUnitOfWork, now: datetime) -> bool:
+        """Missing services are added. A stored one the seed defines differently (a later
+        release changed it) is replaced only if it is still exactly what the seed last wrote;
+        an operator's edit stands. A register from before the ledger cannot tell: it keeps
+        what it has and names the services that differ."""
+        repo = uow.register
+        stored = {s.code: s for s in await repo.services()}
+        ledger = await repo.seeded_services()
+        added: list[str] = []
+        updated: list[str] = []
+        edited: list[str] = []
+        unknown: list[str] = []
+        for service in seed_services():
+            digest = service_digest(service)
+            have = stored.get(service.code)
+            if have is None:
+                await repo.add_service(service, now)
+                added.append(service.code)
+            elif (current := service_digest(have)) == digest:
+                if ledger.get(service.code) == digest:
+                    continue
+            elif ledger.get(service.code) == current:
+                await repo.save_service(service, now)
+                uow.emit(
+                    PublicServiceChanged(
+                        service_code=service.code,
+                        agency=service.agency,
+                        kind=service.kind,
+                        change="updated",
+                        status=service.status,
+                    ),
+                    subject=service.code,
+                )
+                updated.append(service.code)
+            else:
+                (edited if service.code in ledger else unknown).append(service.code)
+                continue
+            await repo.record_seeded_service(service.code, digest, now)
+        if updated:
+            log.info("register.default_services_updated", services=updated)
+        if edited:
+            log.info("register.edited_services_kept", services=edited)
+        if unknown:
+            log.warning(
+                "register.default_services_differ",
+                services=unknown,
+                hint="this release defines them differently; adopt its definition with "
+                "PUT /api/v1/admin/services/{code} if intended",
+            )
+        return bool(added or updated)
 
     async def _seed_grants(self, repo: RegisterRepository, *, fresh: bool, now: datetime) -> bool:
         """Default grants: all of them into a new register; on an existing one only the defaults

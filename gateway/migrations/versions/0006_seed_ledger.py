@@ -1,4 +1,4 @@
-"""register: the ledger of default grants offered to this register
+"""register: the seed's ledger — default grants offered, services as last seeded
 
 Revision ID: 0006
 Revises: 0005
@@ -22,7 +22,15 @@ def upgrade() -> None:
         sa.Column("seeded_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("client", "operation_id"),
     )
+    op.create_table(
+        "register_seeded_services",
+        sa.Column("code", sa.String(length=50), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("seeded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("code"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("register_seeded_services")
     op.drop_table("register_seeded_grants")
