@@ -165,16 +165,7 @@ class UnifiedRegister:
                     continue
             elif ledger.get(service.code) == current:
                 await repo.save_service(service, now)
-                uow.emit(
-                    PublicServiceChanged(
-                        service_code=service.code,
-                        agency=service.agency,
-                        kind=service.kind,
-                        change="updated",
-                        status=service.status,
-                    ),
-                    subject=service.code,
-                )
+                uow.emit(self._service_event(service, "updated"), subject=service.code)
                 updated.append(service.code)
             else:
                 (edited if service.code in ledger else unknown).append(service.code)
@@ -297,6 +288,16 @@ class UnifiedRegister:
         return member
 
     @staticmethod
+    def _service_event(service: PublicService, change: str) -> PublicServiceChanged:
+        return PublicServiceChanged(
+            service_code=service.code,
+            agency=service.agency,
+            kind=service.kind,
+            change=change,
+            status=service.status,
+        )
+
+    @staticmethod
     def _member_event(
         m: Member, change: str, fields: list[str], reason: str | None = None
     ) -> MemberChanged:
@@ -390,16 +391,8 @@ class UnifiedRegister:
                 await repo.add_service(service, now)
             else:
                 await repo.save_service(service, now)
-            uow.emit(
-                PublicServiceChanged(
-                    service_code=service.code,
-                    agency=service.agency,
-                    kind=service.kind,
-                    change="added" if existing is None else "updated",
-                    status=service.status,
-                ),
-                subject=service.code,
-            )
+            change = "added" if existing is None else "updated"
+            uow.emit(self._service_event(service, change), subject=service.code)
             await repo.bump_version()
             await uow.commit()
         await self.reload()
