@@ -67,6 +67,7 @@ export async function route() {
   const mine = ++generation;
   const stale = () => mine !== generation;
   const path = location.pathname.replace(/\/+$/, "") || "/";
+  shown = location.pathname + location.search;
   const main = document.getElementById("main");
   let match = null;
   let params = [];
@@ -115,7 +116,12 @@ document.addEventListener("click", (e) => {
   e.preventDefault();
   navigate(url.pathname + url.search);
 });
-window.addEventListener("popstate", () => route());
+// a hash-only change (the skip link's #main) is no navigation: re-rendering would wipe the page
+// and move the focus the link just gave
+let shown = null;
+window.addEventListener("popstate", () => {
+  if (location.pathname + location.search !== shown) route();
+});
 document.getElementById("lang").addEventListener("change", (e) => { setLang(e.target.value); route(); });
 setLang(lang());
 route();
