@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import time
 from pathlib import Path
 
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import delete, update
 
 from egov_gateway.adapters.audit_tables import audit_log
+from egov_gateway.adapters.orm import metadata
+from egov_gateway.audit.writer import AuditWriter, SqliteSink, WalCheckpointer
 from egov_gateway.domain.audit import AuditEntry, ChainHead, ChainVerifier
 from egov_gateway.testkit import CITIZEN, Mesh
+from meshkit.db import create_engine
+from meshkit.testing.polling import eventually
 
 PURPOSE = {"X-Mesh-Purpose": "audit test"}
 
@@ -125,14 +132,6 @@ async def test_sqlite_writer_never_checkpoints_on_its_own_connection(tmp_path: P
     """A WAL checkpoint copies pages and fsyncs (~15 ms): it must not sit in a call's path.
     The writer's connection has auto-checkpoint off; the background checkpointer keeps the
     WAL from growing, and the records it copied are all there."""
-    import sqlite3
-
-    from sqlalchemy import create_engine as create_sync_engine
-
-    from egov_gateway.adapters.orm import metadata
-    from egov_gateway.audit.writer import AuditWriter, SqliteSink, WalCheckpointer
-    from meshkit.db import create_engine
-    from meshkit.testing.polling import eventually
 
     path = tmp_path / "audit.db"
     sync_engine = create_sync_engine(f"sqlite:///{path}")
@@ -167,9 +166,6 @@ async def test_sqlite_writer_never_checkpoints_on_its_own_connection(tmp_path: P
 def test_a_wal_past_its_limit_is_rewound(tmp_path: Path) -> None:
     """Under steady writes a PASSIVE checkpoint never lets SQLite rewind the WAL, so past the
     limit the checkpointer runs a RESTART one: the next commit starts the WAL over."""
-    import sqlite3
-
-    from egov_gateway.audit.writer import WalCheckpointer
 
     path = str(tmp_path / "wal.db")
     writer = sqlite3.connect(path, isolation_level=None)
@@ -205,10 +201,6 @@ def test_a_wal_past_its_limit_is_rewound(tmp_path: Path) -> None:
 def test_a_restart_gives_way_to_a_long_reader(tmp_path: Path) -> None:
     """A RESTART checkpoint holds writers off while it waits for readers; with a long read
     open (an audit verify of a big log) it must give up quickly and leave the writers be."""
-    import sqlite3
-    import time
-
-    from egov_gateway.audit.writer import WalCheckpointer
 
     path = str(tmp_path / "wal.db")
     writer = sqlite3.connect(path, isolation_level=None, timeout=0)

@@ -282,9 +282,6 @@ class RegisterRepository:
         )
         return service_from(row) if row else None
 
-    async def service_codes(self) -> set[str]:
-        return set((await self.session.execute(select(services.c.code))).scalars())
-
     async def add_service(self, s: PublicService, now: datetime) -> None:
         await self.session.execute(
             insert(services).values(**service_row(s), created_at=now, updated_at=now)
