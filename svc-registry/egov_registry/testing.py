@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from egov_registry.components import RegistryComponents, components_of
 from egov_registry.settings import RegistrySettings
-from meshkit.contracts.identity import PersonCreate, PersonOut
+from meshkit.contracts.identity import FamilyOut, PersonCreate, PersonOut, PersonSummary
 from meshkit.events import CloudEvent
 from meshkit.gateway_client import GatewayClient
 from meshkit.ids import next_iin
@@ -56,6 +56,21 @@ class IdentityDouble:
     serials: dict[tuple[date, str], int] = field(default_factory=dict)
     #: when set, the double also plays the national CA's ``POST /ca/certificates``
     ca: TestCA | None = None
+    #: valid consents: (IIN, agency, category) — what ``GET /consents/check`` answers from
+    consents: set[tuple[str, str, str]] = field(default_factory=set)
+
+    def consent(self, iin: str, category: str = "business", agency: str = "registry") -> None:
+        self.consents.add((iin, agency, category))
+
+    def link(self, child: str, *, mother: str | None = None, father: str | None = None) -> None:
+        """Record family links (as identity does on a birth)."""
+        person = self.persons[child]
+        self.persons[child] = person.model_copy(
+            update={
+                "mother_iin": mother or person.mother_iin,
+                "father_iin": father or person.father_iin,
+            }
+        )
 
     def add(
         self,
@@ -89,6 +104,34 @@ class IdentityDouble:
             if person is None:
                 return _problem(404, f"no person {iin}")
             return JSONResponse(person.model_dump(mode="json"))
+
+        @app.get("/persons/{iin}/family")
+        async def family(iin: str, request: Request) -> Any:
+            self._record(request)
+            person = self.persons.get(iin)
+            if person is None:
+                return _problem(404, f"no person {iin}")
+
+            def summary(p: PersonOut | None) -> dict[str, Any] | None:
+                if p is None:
+                    return None
+                return PersonSummary.model_validate(p.model_dump()).model_dump(mode="json")
+
+            out = FamilyOut(
+                iin=iin,
+                mother=summary(self.persons.get(person.mother_iin or "")),
+                father=summary(self.persons.get(person.father_iin or "")),
+                children=[
+                    summary(p) for p in self.persons.values() if iin in (p.mother_iin, p.father_iin)
+                ],
+            )
+            return JSONResponse(out.model_dump(mode="json"))
+
+        @app.get("/consents/check")
+        async def consent_check(iin: str, agency: str, category: str, request: Request) -> Any:
+            self._record(request)
+            allowed = (iin, agency, category) in self.consents
+            return JSONResponse({"allowed": allowed, "consent_id": "c-1" if allowed else None})
 
         @app.post("/persons", status_code=201)
         async def create_person(
@@ -155,6 +198,8 @@ class IdentityDouble:
             {
                 "method": request.method,
                 "path": request.url.path,
+                "query": dict(request.query_params),
+                "user": request.headers.get("x-mesh-user"),
                 "assertion": request.headers.get("x-mesh-assertion"),
                 "purpose": request.headers.get("x-mesh-purpose"),
                 "idempotency_key": request.headers.get("idempotency-key"),

@@ -131,6 +131,9 @@ async def test_entity_founders_and_sole_proprietor_rules(registry: Registry) -> 
 
 async def test_idempotent_registration_and_citizen_rules(registry: Registry) -> None:
     key = {"Idempotency-Key": "le-1"}
+    # FATHER (a founder) names MOTHER as director and FOUNDER_B as co-founder: they consented
+    registry.identity.consent(MOTHER)
+    registry.identity.consent(FOUNDER_B)
     first = await registry.citizen("POST", "/legal-entities", FATHER, json=llp(), headers=key)
     again = await registry.citizen("POST", "/legal-entities", FATHER, json=llp(), headers=key)
     assert first.status_code == 201 and again.json()["bin"] == first.json()["bin"]

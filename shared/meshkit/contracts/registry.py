@@ -68,6 +68,53 @@ class DeathActOut(BaseModel):
     place: str
     cause: str | None = None
     registered_at: datetime
+    declarant_iin: str | None = Field(
+        default=None, description="the citizen who declared the death (none: an agency did)"
+    )
+    death_notice_id: str | None = Field(
+        default=None, description="the medical death notice this act consumed, if any"
+    )
+
+
+# -- HTTP: GET /deaths?iin= (agencies) -------------------------------------------------------
+class DeathActSummary(BaseModel):
+    """One item of ``GET /deaths?iin=``: empty list when no death of that person is on record."""
+
+    act_number: str = Field(examples=["D-2026-0000001"])
+    iin: str
+    date_of_death: date
+    registered_at: datetime
+
+
+# -- HTTP: POST /death-notices, GET /death-notices/{id} (agencies) ----------------------------
+class DeathNoticeCreate(BaseModel):
+    """A medical death notice filed by an agency for a medical organisation: with it on file,
+    any citizen may declare the death (``POST /deaths``), not only a parent or child."""
+
+    iin: IIN
+    date_of_death: date
+    place: str = Field(min_length=1, max_length=200)
+    issued_by: str = Field(
+        min_length=1,
+        max_length=200,
+        description="the medical organisation that certified the death",
+        examples=["Астана қ. №1 қалалық ауруханасы"],
+    )
+    cause: str | None = Field(default=None, max_length=300)
+
+
+class DeathNoticeOut(BaseModel):
+    id: str
+    iin: str
+    date_of_death: date
+    place: str
+    issued_by: str
+    cause: str | None = None
+    filed_at: datetime
+    filed_by: str = Field(description="the agency that filed it")
+    act_number: str | None = Field(
+        default=None, description="the death act that consumed it (none while it is open)"
+    )
 
 
 # -- HTTP: POST /legal-entities ----------------------------------------------------------------

@@ -7,8 +7,14 @@ from contextlib import asynccontextmanager
 
 import httpx
 
-from egov_registry.domain.civil_status import PersonRecord
-from meshkit.contracts.identity import PersonCreate, PersonOut
+from egov_registry.domain.civil_status import FamilyRecord, PersonRecord
+from meshkit.contracts.identity import (
+    ConsentCategory,
+    ConsentCheckOut,
+    FamilyOut,
+    PersonCreate,
+    PersonOut,
+)
 from meshkit.errors import NotFound, UpstreamUnavailable
 from meshkit.gateway_client import GatewayClient
 
@@ -36,8 +42,13 @@ async def _reachable() -> AsyncIterator[None]:
         raise UpstreamUnavailable(f"the gateway is unreachable ({type(exc).__name__})") from exc
 
 
+#: the agency code consents are checked for (identity's ``GET /consents/check?agency=``)
+REGISTRY = "registry"
+
+
 class GatewayIdentity:
-    """``GET /x/identity/persons/{iin}`` and ``POST /x/identity/persons``.
+    """``GET /x/identity/persons/{iin}``, ``GET /x/identity/persons/{iin}/family``,
+    ``GET /x/identity/consents/check`` and ``POST /x/identity/persons``.
 
     The gateway client is looked up at call time: the runtime creates it lazily, and tests
     install one wired to an in-process exchange.
@@ -71,3 +82,33 @@ class GatewayIdentity:
                 idempotency_key=idempotency_key,
             )
         return _record(PersonOut.model_validate(body))
+
+    async def family(
+        self, iin: str, *, purpose: str, on_behalf_of: str | None
+    ) -> FamilyRecord | None:
+        try:
+            async with _reachable():
+                body = await self._gateway().get(
+                    "identity", f"/persons/{iin}/family", purpose=purpose, on_behalf_of=on_behalf_of
+                )
+        except NotFound:
+            return None
+        family = FamilyOut.model_validate(body)
+        return FamilyRecord(
+            iin=family.iin,
+            parents=frozenset(p.iin for p in (family.mother, family.father) if p is not None),
+            children=frozenset(c.iin for c in family.children),
+        )
+
+    async def consented(
+        self, iin: str, *, category: ConsentCategory, purpose: str, on_behalf_of: str | None
+    ) -> bool:
+        async with _reachable():
+            body = await self._gateway().get(
+                "identity",
+                "/consents/check",
+                params={"iin": iin, "agency": REGISTRY, "category": category},
+                purpose=purpose,
+                on_behalf_of=on_behalf_of,
+            )
+        return ConsentCheckOut.model_validate(body).allowed

@@ -71,6 +71,27 @@ death_acts = Table(
     Column("cause", String(300), nullable=True),
     Column("registered_at", DateTime(timezone=True), nullable=False),
     Column("registered_by", String(100), nullable=False),
+    # the citizen who declared it (NULL: an agency registered it)
+    Column("declarant_iin", String(12), nullable=True),
+    Column("death_notice_id", String(36), nullable=True),
+)
+
+# medical death notices filed by agencies; the death act consumes (links) its notice
+death_notices = Table(
+    "death_notices",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("iin", String(12), nullable=False, index=True),
+    # = iin while the notice is open, NULL once consumed: one open notice per person
+    Column("open_iin", String(12), nullable=True, unique=True),
+    Column("date_of_death", Date, nullable=False),
+    Column("place", String(200), nullable=False),
+    Column("issued_by", String(200), nullable=False),
+    Column("cause", String(300), nullable=True),
+    Column("filed_at", DateTime(timezone=True), nullable=False),
+    Column("filed_by", String(100), nullable=False),
+    Column("act_number", String(40), nullable=True),
+    Column("consumed_at", DateTime(timezone=True), nullable=True),
 )
 
 legal_entities = Table(

@@ -20,6 +20,7 @@ from egov_registry.adapters.orm import (
     certificates,
     counters,
     death_acts,
+    death_notices,
     encumbrances,
     idempotency_keys,
     legal_entities,
@@ -30,7 +31,7 @@ from egov_registry.adapters.orm import (
     property_transfers,
 )
 from egov_registry.domain.certificates import Certificate
-from egov_registry.domain.civil_status import BirthAct, DeathAct
+from egov_registry.domain.civil_status import BirthAct, DeathAct, DeathNotice
 from egov_registry.domain.legal_entities import FounderStake, LegalEntity, search_key
 from egov_registry.domain.real_estate import Encumbrance, Property
 
@@ -170,6 +171,56 @@ class DeathActs(_Repository):
         data = dict(row)
         data["registered_at"] = _utc(data["registered_at"])
         return DeathAct(**data)
+
+
+class DeathNotices(_Repository):
+    async def add(self, notice: DeathNotice) -> None:
+        await self.session.execute(
+            insert(death_notices).values(
+                **vars(notice), open_iin=notice.iin if notice.open else None
+            )
+        )
+
+    async def get(self, notice_id: str) -> DeathNotice | None:
+        row = (
+            (
+                await self.session.execute(
+                    select(death_notices).where(death_notices.c.id == notice_id)
+                )
+            )
+            .mappings()
+            .first()
+        )
+        return None if row is None else self._notice(row)
+
+    async def open_for(self, iin: str) -> DeathNotice | None:
+        """The notice on file for this person that no death act has consumed yet."""
+        row = (
+            (
+                await self.session.execute(
+                    select(death_notices).where(death_notices.c.open_iin == iin)
+                )
+            )
+            .mappings()
+            .first()
+        )
+        return None if row is None else self._notice(row)
+
+    async def consume(self, notice: DeathNotice, act_number: str, now: datetime) -> None:
+        notice.act_number, notice.consumed_at = act_number, now
+        await self.session.execute(
+            update(death_notices)
+            .where(death_notices.c.id == notice.id)
+            .values(act_number=act_number, consumed_at=now, open_iin=None)
+        )
+
+    @staticmethod
+    def _notice(row: RowMapping) -> DeathNotice:
+        data = dict(row)
+        data.pop("open_iin")
+        data["filed_at"] = _utc(data["filed_at"])
+        data["consumed_at"] = _utc_opt(data["consumed_at"])
+        return DeathNotice(**data)
 
 
 class LegalEntities(_Repository):

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Response, status
+from fastapi import APIRouter, Header, Path, Query, Response, status
 
 from egov_registry.api.deps import Caller, Components, Uow
-from egov_registry.api.schemas import birth_out, death_out
+from egov_registry.api.schemas import birth_out, death_notice_out, death_out
 from egov_registry.service_layer import civil_status
-from meshkit.contracts.registry import BirthActOut, BirthCreate, DeathActOut, DeathCreate
+from meshkit.contracts.registry import (
+    BirthActOut,
+    BirthCreate,
+    DeathActOut,
+    DeathActSummary,
+    DeathCreate,
+    DeathNoticeCreate,
+    DeathNoticeOut,
+)
+from meshkit.ids import IIN
 from meshkit.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Problem
 
 #: answered when a party this operation must consult (identity, the national CA) is down
@@ -71,7 +80,8 @@ async def get_birth(act_number: str, uow: Uow, caller: Caller) -> BirthActOut:
     responses=UPSTREAM_DOWN,
     response_model=DeathActOut,
     status_code=status.HTTP_201_CREATED,
-    summary="Register a death (agencies)",
+    summary="Register a death (agencies; a citizen: of a parent or child, or with a medical "
+    "death notice on file)",
 )
 async def register_death(
     body: DeathCreate,
@@ -89,6 +99,63 @@ async def register_death(
     return death_out(act)
 
 
-@router.get("/deaths/{act_number}", response_model=DeathActOut, summary="A death act (agencies)")
-async def get_death(act_number: str, uow: Uow, caller: Caller) -> DeathActOut:
-    return death_out(await civil_status.death_act(uow, caller, act_number))
+@router.get(
+    "/deaths",
+    response_model=list[DeathActSummary],
+    summary="The death acts of a person (agencies): an empty list when none is on record",
+)
+async def deaths_of(
+    iin: Annotated[IIN, Query(description="the person's IIN")], uow: Uow, caller: Caller
+) -> list[DeathActSummary]:
+    acts = await civil_status.deaths_of(uow, caller, iin)
+    return [
+        DeathActSummary(
+            act_number=a.act_number,
+            iin=a.iin,
+            date_of_death=a.date_of_death,
+            registered_at=a.registered_at,
+        )
+        for a in acts
+    ]
+
+
+@router.get(
+    "/deaths/{act_number}",
+    responses=UPSTREAM_DOWN,
+    response_model=DeathActOut,
+    summary="A death act (agencies; the citizen who declared it; a parent or child)",
+)
+async def get_death(
+    act_number: str, uow: Uow, caller: Caller, components: Components
+) -> DeathActOut:
+    return death_out(await civil_status.death_act(uow, components.identity, caller, act_number))
+
+
+@router.post(
+    "/death-notices",
+    response_model=DeathNoticeOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="File a medical death notice (agencies); the death act it leads to consumes it",
+)
+async def file_death_notice(
+    body: DeathNoticeCreate,
+    uow: Uow,
+    caller: Caller,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> DeathNoticeOut:
+    notice, replayed = await civil_status.file_death_notice(uow, caller, body, idempotency_key)
+    if replayed:
+        response.headers[REPLAYED] = "true"
+    return death_notice_out(notice)
+
+
+@router.get(
+    "/death-notices/{notice_id}",
+    response_model=DeathNoticeOut,
+    summary="A medical death notice and the act that consumed it, if any (agencies)",
+)
+async def get_death_notice(
+    notice_id: Annotated[str, Path(max_length=36)], uow: Uow, caller: Caller
+) -> DeathNoticeOut:
+    return death_notice_out(await civil_status.death_notice(uow, caller, notice_id))

@@ -16,6 +16,7 @@ from meshkit.contracts.registry import (
     CertificateOut,
     CertificateStatus,
     DeathActOut,
+    DeathNoticeOut,
     Encumbrance,
     Founder,
     LegalEntityOut,
@@ -88,6 +89,22 @@ def death_out(act: civil_status.DeathAct) -> DeathActOut:
         place=act.place,
         cause=act.cause,
         registered_at=act.registered_at,
+        declarant_iin=act.declarant_iin,
+        death_notice_id=act.death_notice_id,
+    )
+
+
+def death_notice_out(n: civil_status.DeathNotice) -> DeathNoticeOut:
+    return DeathNoticeOut(
+        id=n.id,
+        iin=n.iin,
+        date_of_death=n.date_of_death,
+        place=n.place,
+        issued_by=n.issued_by,
+        cause=n.cause,
+        filed_at=n.filed_at,
+        filed_by=n.filed_by,
+        act_number=n.act_number,
     )
 
 

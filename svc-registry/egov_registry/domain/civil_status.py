@@ -142,6 +142,56 @@ def check_death(
         )
 
 
+@dataclass(frozen=True)
+class FamilyRecord:
+    """A person's parents and children as SDB Individuals (identity) records them."""
+
+    iin: str
+    parents: frozenset[str]
+    children: frozenset[str]
+
+    def is_parent_or_child(self, iin: str | None) -> bool:
+        return iin is not None and (iin in self.parents or iin in self.children)
+
+
+#: why a citizen may not declare a death (the single window shows it as it is)
+NOT_A_DECLARANT = (
+    "you can register a death only of your parent or child, or with a medical death notice"
+)
+
+
+@dataclass
+class DeathNotice:
+    """A medical death notice an agency filed; the death act it leads to consumes it."""
+
+    id: str
+    iin: str
+    date_of_death: date
+    place: str
+    issued_by: str
+    cause: str | None
+    filed_at: datetime
+    filed_by: str
+    act_number: str | None = None
+    consumed_at: datetime | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.act_number is None
+
+
+def check_notice_date(notice: DeathNotice, date_of_death: date) -> None:
+    """A citizen's declaration agrees with the medical notice on file."""
+    if notice.date_of_death != date_of_death:
+        raise RuleViolation(
+            f"the date of death differs from the medical death notice "
+            f"({notice.date_of_death.isoformat()}, {notice.issued_by})",
+            errors={
+                "date_of_death": f"the medical death notice says {notice.date_of_death.isoformat()}"
+            },
+        )
+
+
 @dataclass
 class DeathAct:
     act_number: str
@@ -151,6 +201,8 @@ class DeathAct:
     cause: str | None
     registered_at: datetime
     registered_by: str
+    declarant_iin: str | None = None
+    death_notice_id: str | None = None
 
     def registered_event(self) -> DeathRegistered:
         return DeathRegistered(
@@ -160,6 +212,7 @@ class DeathAct:
             registered_at=self.registered_at,
         )
 
-    def readable_by(self, actor: Actor) -> bool:
-        # a citizen cannot read their own death act; relatives get it through an agency
-        return not actor.is_citizen
+    def readable_without_family(self, actor: Actor) -> bool:
+        """Agencies and the citizen who declared it; other citizens only if identity says
+        they are a parent or child of the deceased (the service layer asks)."""
+        return not actor.is_citizen or (actor.user is not None and actor.user == self.declarant_iin)

@@ -21,11 +21,16 @@ from egov_registry.domain.legal_entities import (
 from egov_registry.service_layer.idempotency import fingerprint, replayed
 from egov_registry.service_layer.ports import IdentityDirectory
 from egov_registry.service_layer.unit_of_work import RegistryUnitOfWork
+from meshkit.contracts.identity import ConsentCategory
 from meshkit.contracts.registry import LegalEntityCreate, LegalEntityStatusChange
-from meshkit.errors import Conflict, NotFound, RuleViolation
+from meshkit.errors import Conflict, NotFound, PermissionDenied, RuleViolation
 from meshkit.ids import next_bin
 
 PURPOSE = "state registration of a legal entity: verify founders and director"
+CONSENT_PURPOSE = "state registration of a legal entity: has the named person consented"
+#: the consent category of identity that covers "legal entities founded or directed"
+CONSENT_CATEGORY: ConsentCategory = "business"
+CONSENT_MISSING = "has not consented: no valid consent to the registry (category business)"
 
 
 async def _replayed_entity(
@@ -44,15 +49,20 @@ async def register_legal_entity(
     idempotency_key: str | None,
 ) -> tuple[LegalEntity, bool]:
     founders = [FounderStake(f.id, f.share.fraction) for f in cmd.founders]
-    actor.require_citizen_is(
-        [cmd.director_iin, *(f.id for f in founders)],
-        "register an entity they found or direct",
-    )
+    if actor.is_citizen and actor.user not in {
+        cmd.director_iin,
+        *(f.id for f in founders if f.is_person),
+    }:
+        raise PermissionDenied(
+            "you can register only a legal entity you direct or found (as an individual)"
+        )
     validate_application(cmd.legal_form, founders, cmd.activity_codes)
     key = idempotency_key or uuid.uuid4().hex
     request_hash = fingerprint(cmd.model_dump(mode="json"))
     if (first := await _replayed_entity(uow, actor, key, request_hash)) is not None:
         return first, True
+    if actor.is_citizen:
+        await _require_consents(uow, identity, actor, cmd.director_iin, founders)
 
     # every individual involved must be a living person of SDB Individuals
     iins = list(dict.fromkeys([*(f.id for f in founders if f.is_person), cmd.director_iin]))
@@ -124,10 +134,59 @@ async def register_legal_entity(
         raise Conflict("the registration collided with a concurrent one; retry it") from None
 
 
+async def _require_consents(
+    uow: RegistryUnitOfWork,
+    identity: IdentityDirectory,
+    actor: Actor,
+    director_iin: str,
+    founders: list[FounderStake],
+) -> None:
+    """A citizen names other people (director, co-founders) only with their consent to the
+    registry (identity holds consents), and founding entities only those they direct."""
+    named: dict[str, str] = {}  # IIN → the first field naming it
+    if director_iin != actor.user:
+        named[director_iin] = "director_iin"
+    for i, f in enumerate(founders):
+        if f.is_person and f.id != actor.user:
+            named.setdefault(f.id, f"founders.{i}.id")
+    answers = await asyncio.gather(
+        *(
+            identity.consented(
+                iin, category=CONSENT_CATEGORY, purpose=CONSENT_PURPOSE, on_behalf_of=actor.user
+            )
+            for iin in named
+        )
+    )
+    refused = {
+        field: CONSENT_MISSING
+        for (_, field), ok in zip(named.items(), answers, strict=True)
+        if not ok
+    }
+    # a founder that is a legal entity: only one the applicant directs
+    async with uow:
+        for i, f in enumerate(founders):
+            if f.is_person:
+                continue
+            parent = await uow.entities.get(f.id)
+            if parent is not None and parent.director_iin != actor.user:
+                refused[f"founders.{i}.id"] = "you do not direct this legal entity"
+    if refused:
+        raise PermissionDenied(
+            "you may name other people only with their consent, and founding entities only "
+            f"those you direct ({', '.join(refused)})",
+            errors=refused,
+        )
+
+
 async def change_status(
     uow: RegistryUnitOfWork, actor: Actor, bin_: str, cmd: LegalEntityStatusChange
 ) -> LegalEntity:
-    actor.require_agency("change the status of a legal entity")
+    """Agencies change any status; a citizen may only liquidate an entity they direct."""
+    if actor.is_citizen and cmd.status != "liquidated":
+        raise PermissionDenied(
+            "a citizen may only liquidate an entity they direct; other changes are made by "
+            "an agency"
+        )
     today = kz_today(datetime.now(UTC))
     effective = cmd.effective_date or today
     if effective > today:
@@ -139,6 +198,8 @@ async def change_status(
         entity = await uow.entities.get(bin_, for_update=True)
         if entity is None:
             raise NotFound(f"there is no legal entity {bin_}")
+        if actor.is_citizen and actor.user != entity.director_iin:
+            raise PermissionDenied("a citizen may only liquidate an entity they direct")
         event = entity.change_status(cmd.status, cmd.reason, effective)
         await uow.entities.save_status(entity, actor.scope)
         uow.emit(event, subject=entity.bin)

@@ -8,8 +8,8 @@ from typing import Any, Protocol
 
 from cryptography import x509
 
-from egov_registry.domain.civil_status import PersonRecord
-from meshkit.contracts.identity import PersonCreate
+from egov_registry.domain.civil_status import FamilyRecord, PersonRecord
+from meshkit.contracts.identity import ConsentCategory, PersonCreate
 
 
 class IdentityDirectory(Protocol):
@@ -22,6 +22,16 @@ class IdentityDirectory(Protocol):
         self, person: PersonCreate, *, idempotency_key: str, on_behalf_of: str | None
     ) -> PersonRecord:
         """Create the person and allocate the IIN (same key → the same person)."""
+
+    async def family(
+        self, iin: str, *, purpose: str, on_behalf_of: str | None
+    ) -> FamilyRecord | None:
+        """The person's parents and children, or None when SDB Individuals has no such person."""
+
+    async def consented(
+        self, iin: str, *, category: ConsentCategory, purpose: str, on_behalf_of: str | None
+    ) -> bool:
+        """Whether the person holds a valid consent for the registry covering ``category``."""
 
 
 class Signer(Protocol):

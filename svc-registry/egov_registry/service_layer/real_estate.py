@@ -22,7 +22,7 @@ from meshkit.contracts.common import Holder, Share
 from meshkit.contracts.notary import ActRegistered
 from meshkit.contracts.registry import PropertyTransferred, PropertyTransferRejected
 from meshkit.errors import Conflict, NotFound, PermissionDenied
-from meshkit.ids import is_valid_bin
+from meshkit.ids import is_valid_bin, is_valid_iin
 
 log = structlog.get_logger("registry.real_estate")
 
@@ -72,6 +72,10 @@ async def _may_see_holder(uow: RegistryUnitOfWork, actor: Actor, holder: str) ->
     return False
 
 
+def _is_id(value: str) -> bool:
+    return is_valid_iin(value) or is_valid_bin(value)
+
+
 async def property_by_number(
     uow: RegistryUnitOfWork, actor: Actor, cadastral_number: str
 ) -> Property:
@@ -80,10 +84,16 @@ async def property_by_number(
         if prop is None:
             raise NotFound(f"there is no real-estate object {cadastral_number}")
         if actor.is_citizen:
-            for holder in prop.owners:
-                if await _may_see_holder(uow, actor, holder):
+            # owners and the holders of its encumbrances (a person or an entity they manage)
+            holders = [*prop.owners, *(e.imposed_by for e in prop.encumbrances)]
+            for holder in dict.fromkeys(holders):
+                if (holder in prop.owners or _is_id(holder)) and await _may_see_holder(
+                    uow, actor, holder
+                ):
                     return prop
-            raise PermissionDenied("a citizen may only read the objects they own")
+            raise PermissionDenied(
+                "a citizen may only read the objects they own or hold an encumbrance on"
+            )
     return prop
 
 

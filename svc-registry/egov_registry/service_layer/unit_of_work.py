@@ -9,6 +9,7 @@ from egov_registry.adapters.repositories import (
     Certificates,
     Counters,
     DeathActs,
+    DeathNotices,
     IdempotencyKeys,
     LegalEntities,
     Properties,
@@ -20,6 +21,7 @@ from meshkit.messaging import UnitOfWork
 class RegistryUnitOfWork(UnitOfWork):
     births: BirthActs
     deaths: DeathActs
+    death_notices: DeathNotices
     entities: LegalEntities
     properties: Properties
     transfers: Transfers
@@ -30,6 +32,7 @@ class RegistryUnitOfWork(UnitOfWork):
     def init_repositories(self, session: AsyncSession) -> None:
         self.births = BirthActs(session)
         self.deaths = DeathActs(session)
+        self.death_notices = DeathNotices(session)
         self.entities = LegalEntities(session)
         self.properties = Properties(session)
         self.transfers = Transfers(session)
