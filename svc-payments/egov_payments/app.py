@@ -9,6 +9,7 @@ from typing import cast
 import structlog
 from fastapi import APIRouter, FastAPI
 
+from egov_payments.adapters.facts_gateway import GatewayFacts
 from egov_payments.adapters.sandbox_acquirer import SandboxAcquirer
 from egov_payments.api import routers
 from egov_payments.domain.acquirer import Acquirer
@@ -61,6 +62,8 @@ async def start_payments(runtime: ServiceRuntime) -> None:
         )
     }
     runtime.extras["acquirers"] = acquirers
+    # eligibility for allowances: asked of identity and registry through the gateway
+    runtime.extras["allowance_facts"] = GatewayFacts(runtime.gateway_client)
     if s.effective_acquirer_secret is None:
         log.warning("payments.no_acquirer_secret", hint="set PAYMENTS_ACQUIRER_HMAC_SECRET")
     if s.dev_mode:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from meshkit.contracts.common import Currency, Tiyn
 from meshkit.events import EventData, event_type
@@ -102,6 +102,31 @@ class PayoutCreate(BaseModel):
     reference: str = Field(min_length=1, max_length=100, description="the agency's own reference")
 
 
+AllowanceKind = Literal["childbirth", "funeral"]
+
+
+class AllowanceClaim(BaseModel):
+    """``POST /allowances`` (``Idempotency-Key`` header): a citizen claims a state allowance
+    for themself. The recipient is always the calling citizen (never a field); the amount and
+    the budget line are payments' own reference data. Paid at most once per kind and subject.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: AllowanceKind = Field(
+        description="childbirth: the caller is the child's mother or father (svc-identity); "
+        "funeral: the death is registered (svc-registry)"
+    )
+    subject_iin: IIN = Field(description="the child (childbirth) or the deceased (funeral)")
+    reference: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="the caller's reference, e.g. the birth or death act number",
+        examples=["B-2026-0000001"],
+    )
+
+
 class PayoutOut(BaseModel):
     id: str
     agency: str
@@ -113,6 +138,12 @@ class PayoutOut(BaseModel):
     reference: str
     status: Literal["completed"]
     created_at: datetime
+    allowance_kind: AllowanceKind | None = Field(
+        default=None, description="set when the payout is a state allowance (POST /allowances)"
+    )
+    subject_iin: str | None = Field(
+        default=None, description="the allowance's subject: the child or the deceased"
+    )
 
 
 class ReconciliationLine(BaseModel):

@@ -89,6 +89,11 @@ payouts = Table(
     Column("reference", String(100), nullable=False),
     Column("status", String(20), nullable=False),
     Column("created_at", _TS, nullable=False),
+    # a state allowance (POST /allowances) is paid at most once per kind and subject: the
+    # database refuses a second one, whatever the timing (NULLs: agencies' own payouts)
+    Column("allowance_kind", String(20), nullable=True),
+    Column("subject_iin", String(12), nullable=True),
+    UniqueConstraint("allowance_kind", "subject_iin", name="uq_payouts_allowance_subject"),
 )
 
 # -- the ledger: append-only (no code path updates or deletes; triggers forbid it) -------------

@@ -129,6 +129,16 @@ class PayoutRepository(_Table):
         found: Payout | None = await self._get(payout_id)
         return found
 
+    async def allowance(self, kind: str, subject_iin: str) -> Payout | None:
+        """The allowance of this kind already paid for this subject, if any."""
+        t = self.table
+        row = (
+            await self.session.execute(
+                select(t).where(t.c.allowance_kind == kind, t.c.subject_iin == subject_iin)
+            )
+        ).first()
+        return None if row is None else _to_domain(Payout, row)
+
 
 class LedgerRepository:
     """Appends postings and keeps the balance table in step, under row locks."""

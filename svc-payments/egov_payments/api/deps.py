@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 
 from egov_payments.domain.acquirer import Acquirer
 from egov_payments.service_layer.clock import Clock
-from egov_payments.service_layer.services import Policy, UowFactory
+from egov_payments.service_layer.services import AllowanceFacts, Policy, UowFactory
 from egov_payments.settings import PaymentsSettings
 from meshkit.auth.assertion import RoutedCall, routed_call
 from meshkit.errors import UpstreamUnavailable
@@ -29,6 +29,11 @@ def get_policy(request: Request) -> Policy:
     return policy
 
 
+def get_allowance_facts(request: Request) -> AllowanceFacts:
+    facts: AllowanceFacts = runtime_of(request).extras["allowance_facts"]
+    return facts
+
+
 def get_acquirers(request: Request) -> dict[str, Acquirer]:
     acquirers: dict[str, Acquirer] = runtime_of(request).extras["acquirers"]
     return acquirers
@@ -45,6 +50,7 @@ def get_default_acquirer(request: Request) -> Acquirer:
 Uows = Annotated[UowFactory, Depends(get_uows)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 PolicyDep = Annotated[Policy, Depends(get_policy)]
+Facts = Annotated[AllowanceFacts, Depends(get_allowance_facts)]
 Acquirers = Annotated[dict[str, Acquirer], Depends(get_acquirers)]
 DefaultAcquirer = Annotated[Acquirer, Depends(get_default_acquirer)]
 Call = Annotated[RoutedCall, Depends(routed_call)]

@@ -64,4 +64,6 @@ def payout_out(p: Payout) -> PayoutOut:
         reference=p.reference,
         status=p.status,
         created_at=p.created_at,
+        allowance_kind=p.allowance_kind,
+        subject_iin=p.subject_iin,
     )

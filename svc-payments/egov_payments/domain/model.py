@@ -258,6 +258,10 @@ class Payout:
     reference: str
     created_at: datetime
     status: Literal["completed"] = "completed"
+    #: a state allowance (POST /allowances): its kind and subject (the child, the deceased);
+    #: unique together in the table — paid at most once. None for an agency's own payout.
+    allowance_kind: str | None = None
+    subject_iin: str | None = None
 
     @classmethod
     def make(
@@ -270,9 +274,13 @@ class Payout:
         purpose: str,
         reference: str,
         now: datetime,
+        allowance_kind: str | None = None,
+        subject_iin: str | None = None,
     ) -> Payout:
         if amount_tiyn <= 0:
             raise RuleViolation("amount must be positive", errors={"amount_tiyn": "must be > 0"})
+        if (allowance_kind is None) != (subject_iin is None):
+            raise ValueError("an allowance names both its kind and its subject")
         return cls(
             id=new_id("po"),
             agency=agency,
@@ -282,4 +290,6 @@ class Payout:
             purpose=purpose,
             reference=reference,
             created_at=now,
+            allowance_kind=allowance_kind,
+            subject_iin=subject_iin,
         )

@@ -7,7 +7,7 @@ import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Literal, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 import structlog
 from pydantic import BaseModel
@@ -15,11 +15,13 @@ from sqlalchemy.exc import IntegrityError
 
 from egov_payments.domain import ledger
 from egov_payments.domain.acquirer import Acquirer, AcquirerNotification, CallbackRejected
+from egov_payments.domain.allowances import AllowanceTable, allowance_table
 from egov_payments.domain.model import Invoice, Payment, Payout, Refund
 from egov_payments.service_layer.clock import Clock
 from egov_payments.service_layer.unit_of_work import PaymentsUnitOfWork
 from meshkit.auth.assertion import RoutedCall
 from meshkit.contracts.payments import (
+    AllowanceClaim,
     InvoiceCancelled,
     InvoiceCreate,
     InvoiceExpired,
@@ -31,6 +33,7 @@ from meshkit.contracts.payments import (
     RefundCreate,
 )
 from meshkit.errors import Conflict, NotFound, PermissionDenied, RuleViolation
+from meshkit.ids import is_valid_iin
 
 log = structlog.get_logger("payments")
 
@@ -202,13 +205,22 @@ async def get_invoice(
 async def list_invoices(
     uows: UowFactory, *, payer: str | None, call: RoutedCall, policy: Policy
 ) -> list[Invoice]:
+    """A citizen: their own invoices, or those of ``payer`` that the citizen pays (e.g. the
+    director of a new LLP, for the duty on the LLP's BIN) — never anything else of ``payer``'s.
+    Asking for another person's invoices with nothing of the citizen's among them is a 403;
+    for a BIN it is an empty list (the duty may not be issued yet)."""
     async with uows() as uow:
         if call.is_citizen:
             if call.user is None:
                 raise PermissionDenied("a citizen call names the citizen")
-            if payer is not None and payer != call.user:
-                raise PermissionDenied("a citizen sees only their own invoices")
-            return await uow.invoices.for_payer(call.user)
+            if payer is None or payer == call.user:
+                return await uow.invoices.for_payer(call.user)
+            theirs = [i for i in await uow.invoices.for_payer(payer) if i.is_payer(call.user)]
+            if not theirs and is_valid_iin(payer):
+                raise PermissionDenied(
+                    "a citizen sees only their own invoices or those they pay for"
+                )
+            return theirs
         if call.client in policy.operators:
             if payer is None:
                 raise RuleViolation("name the payer", errors={"payer": "required"})
@@ -641,6 +653,167 @@ async def create_payout(
         load=load,
         now=clock.now(),
     )
+
+
+# -- state allowances claimed by citizens ---------------------------------------------------
+@dataclass(frozen=True)
+class ChildRecord:
+    """What svc-identity holds about a child that the childbirth allowance depends on."""
+
+    iin: str
+    parents: frozenset[str]
+
+
+class AllowanceFacts(Protocol):
+    """The owners of the facts an allowance depends on (asked through the gateway, on behalf
+    of the claimant). Both raise ``UpstreamUnavailable`` when the owner cannot answer."""
+
+    async def child(self, iin: str, *, on_behalf_of: str) -> ChildRecord | None:
+        """The person ``iin`` with their recorded parents (identity); None: no such person."""
+        ...
+
+    async def death_acts(self, iin: str, *, on_behalf_of: str) -> list[str]:
+        """The act numbers of the registered deaths of ``iin`` (registry); [] when none."""
+        ...
+
+
+NOT_YOUR_CHILD = "you can only claim the childbirth allowance for your own child"
+_SUBJECT_WORD = {"childbirth": "this child", "funeral": "this deceased person"}
+
+
+class AllowanceAlreadyPaid(Conflict):
+    def __init__(self, kind: str, payout_id: str) -> None:
+        super().__init__(
+            f"the {kind} allowance for {_SUBJECT_WORD.get(kind, 'this person')} was already "
+            f"paid (payout {payout_id})",
+            code="allowance-already-paid",
+        )
+        self.payout_id = payout_id
+
+
+async def check_allowance_eligibility(
+    data: AllowanceClaim, *, claimant: str, facts: AllowanceFacts
+) -> None:
+    """Ask the owner of the fact; refuse (403/422) or let the claim through."""
+    if data.kind == "childbirth":
+        child = await facts.child(data.subject_iin, on_behalf_of=claimant)
+        # an unknown IIN and a stranger's child get the same answer: nothing more is revealed
+        if child is None or claimant not in child.parents:
+            raise PermissionDenied(NOT_YOUR_CHILD, code="not-your-child")
+        return
+    if data.subject_iin == claimant:
+        raise RuleViolation(
+            "the funeral allowance is claimed for a deceased person, not for yourself",
+            errors={"subject_iin": "is your own IIN"},
+            code="self-claim",
+        )
+    if not await facts.death_acts(data.subject_iin, on_behalf_of=claimant):
+        raise RuleViolation(
+            f"no death of {data.subject_iin} is registered",
+            errors={"subject_iin": "no registered death"},
+            code="death-not-registered",
+        )
+
+
+async def claim_allowance(
+    uows: UowFactory,
+    data: AllowanceClaim,
+    *,
+    call: RoutedCall,
+    idempotency_key: str,
+    clock: Clock,
+    facts: AllowanceFacts,
+    table: AllowanceTable | None = None,
+) -> tuple[Payout, bool]:
+    """A citizen claims a state allowance for themself: the recipient is the caller, the
+    amount and budget line come from the allowance table, eligibility from the fact's owner,
+    and the database pays each (kind, subject) at most once."""
+    if not call.is_citizen:
+        raise PermissionDenied(
+            "an allowance is claimed by the citizen it is paid to; agencies pay through "
+            "POST /payouts",
+            code="citizens-only",
+        )
+    if call.user is None:
+        raise PermissionDenied("a citizen call names the citizen")
+    claimant = call.user
+    rules = table or allowance_table()
+    rule = rules.rule(data.kind)
+    scope = f"citizen:{claimant}:POST /allowances"
+    async with uows() as uow:
+        replay = await uow.idempotency.get(scope, idempotency_key)
+    if replay is None:  # a replayed request was checked the first time
+        await check_allowance_eligibility(data, claimant=claimant, facts=facts)
+
+    async def create(uow: PaymentsUnitOfWork) -> tuple[str, Payout]:
+        paid = await uow.payouts.allowance(data.kind, data.subject_iin)
+        if paid is not None:
+            raise AllowanceAlreadyPaid(data.kind, paid.id)
+        agency = rules.payer_agency
+        payout = Payout.make(
+            agency=agency,
+            recipient_iin=claimant,
+            amount_tiyn=rules.amount_tiyn(data.kind, clock.today()),
+            kbk=rule.kbk,
+            purpose=rule.purpose,
+            reference=data.reference or f"{data.kind}:{data.subject_iin}",
+            now=clock.now(),
+            allowance_kind=data.kind,
+            subject_iin=data.subject_iin,
+        )
+        # InsufficientFunds (422) before anything is written: no entries, no payout
+        await post(
+            uow,
+            ledger.transfer(
+                "payout",
+                payout.id,
+                source=ledger.agency_budget(agency, rule.kbk),
+                destination=ledger.party(claimant),
+                amount_tiyn=payout.amount_tiyn,
+                at=payout.created_at,
+                business_date=clock.business_date(payout.created_at),
+                description=rule.purpose,
+                agency=agency,
+                kbk=rule.kbk,
+            ),
+        )
+        # the unique (allowance_kind, subject_iin) constraint refuses a concurrent twin here
+        # or at the commit: an IntegrityError, answered below as the same 409
+        await uow.payouts.add(payout)
+        uow.emit(
+            PayoutCompleted(
+                payout_id=payout.id,
+                agency=agency,
+                recipient_iin=payout.recipient_iin,
+                amount_tiyn=payout.amount_tiyn,
+                reference=payout.reference,
+                purpose=payout.purpose,
+            ),
+            subject=payout.id,
+        )
+        return payout.id, payout
+
+    async def load(uow: PaymentsUnitOfWork, payout_id: str) -> Payout:
+        payout = await uow.payouts.get(payout_id)
+        assert payout is not None
+        return payout
+
+    try:
+        return await _idempotent(
+            uows,
+            scope=scope,
+            key=idempotency_key,
+            body_hash=request_hash(data),
+            create=create,
+            load=load,
+            now=clock.now(),
+        )
+    except IntegrityError:
+        async with uows() as uow:
+            paid = await uow.payouts.allowance(data.kind, data.subject_iin)
+        if paid is None:
+            raise
+        raise AllowanceAlreadyPaid(data.kind, paid.id) from None
 
 
 async def get_payout(
