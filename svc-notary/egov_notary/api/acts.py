@@ -12,6 +12,7 @@ from egov_notary.api.schemas import (
     ActDraft,
     ActOut,
     ActSummary,
+    PropertySaleDraft,
     RevokeIn,
     SignatureIn,
 )
@@ -44,15 +45,21 @@ async def _out(uow: UoW, act: NotarialAct, caller: Caller) -> ActOut:
     response_model=ActOut,
     status_code=status.HTTP_201_CREATED,
     responses=_ACT_RESPONSES,
-    summary="Draft a notarial act (a notary, or an agency on a notary's behalf); checks run at once",
+    summary="Draft a notarial act (a notary; a citizen applying as a party, naming the notary; "
+    "an agency on a notary's behalf); checks run at once",
 )
 async def draft_act(
     body: ActDraft, uow: UoW, caller: Caller, agencies: Agencies, fees: Fees
 ) -> ActOut:
+    if isinstance(body, PropertySaleDraft) and body.sellers is None:
+        owners = await services.owners_as_sellers(agencies, body.cadastral_number, actor=caller)
+        terms = body.to_terms(date.today(), sellers=owners)
+    else:
+        terms = body.to_terms(date.today())
     act, notary = await services.draft_act(
         uow,
         agencies,
-        terms=body.to_terms(date.today()),
+        terms=terms,
         notary_iin=body.notary_iin,
         actor=caller,
         fees=fees,

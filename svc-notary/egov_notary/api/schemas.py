@@ -110,14 +110,22 @@ class HolderIn(BaseModel):
 class PropertySaleDraft(_Draft):
     kind: Literal["property_sale"]
     cadastral_number: str = Field(pattern=CADASTRAL, examples=["21:320:101:234"])
-    sellers: list[HolderIn] = Field(min_length=1, max_length=20)
+    sellers: list[HolderIn] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=20,
+        description="omitted: the whole object is sold by its current owners with their "
+        "shares, as the real estate register holds them",
+    )
     buyers: list[HolderIn] = Field(min_length=1, max_length=20)
     price_tiyn: int = Field(gt=0, examples=[3_500_000_000])
 
-    def to_terms(self, today: date) -> Terms:
+    def to_terms(self, today: date, sellers: tuple[ShareHolding, ...] | None = None) -> Terms:
+        """``sellers``: the registry's owners when the draft names none."""
+        named = tuple(ShareHolding(h.iin, h.share.fraction) for h in self.sellers or ())
         return PropertySaleTerms(
             cadastral_number=self.cadastral_number,
-            sellers=tuple(ShareHolding(h.iin, h.share.fraction) for h in self.sellers),
+            sellers=named if self.sellers is not None else (sellers or ()),
             buyers=tuple(ShareHolding(h.iin, h.share.fraction) for h in self.buyers),
             price_tiyn=self.price_tiyn,
         )

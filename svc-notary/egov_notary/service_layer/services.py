@@ -33,7 +33,7 @@ from egov_notary.domain.acts import (
 )
 from egov_notary.domain.checks import PersonFact, PropertyFact, evaluate_checks
 from egov_notary.domain.notaries import Notary, NotaryStatus
-from egov_notary.domain.terms import PropertySaleTerms, Terms
+from egov_notary.domain.terms import PropertySaleTerms, ShareHolding, Terms
 from egov_notary.service_layer.ports import Agencies
 from egov_notary.service_layer.unit_of_work import NotaryUnitOfWork
 from meshkit.contracts.common import Holder, Share
@@ -48,6 +48,7 @@ from meshkit.errors import (
     UpstreamUnavailable,
 )
 from meshkit.events import EventData
+from meshkit.ids import is_valid_iin
 
 log = structlog.get_logger("egov_notary")
 
@@ -165,12 +166,16 @@ async def draft_act(
     actor: Actor,
     fees: FeePolicy,
 ) -> tuple[NotarialAct, Notary]:
-    """A notary (citizen caller) or an agency on a notary's behalf drafts an act; the checks
-    run at once (if an agency is unreachable the act stays a draft and can be re-checked)."""
+    """A notary (citizen caller, in their own name), a citizen applying to a notary (a party in
+    the applicant's role: see :func:`require_applicant`) or an agency on a notary's behalf
+    drafts an act; the checks run at once (if an agency is unreachable the act stays a draft
+    and can be re-checked)."""
+    in_own_name = actor.is_citizen and notary_iin in (None, actor.user)
     if actor.is_citizen:
-        if notary_iin is not None and notary_iin != actor.user:
-            raise PermissionDenied("a notary drafts acts in their own name only")
-        notary_iin = actor.user
+        if in_own_name:
+            notary_iin = actor.user
+        else:
+            require_applicant(terms, actor)
     if notary_iin is None:
         raise RuleViolation(
             "name the notary who performs the act", errors={"notary_iin": "required"}
@@ -179,7 +184,12 @@ async def draft_act(
     async with uow:
         notary = await uow.notaries.get(notary_iin)
         if notary is None:
-            if actor.is_citizen:
+            if in_own_name:
+                if _is_applicant(terms, actor):
+                    raise RuleViolation(
+                        "name the notary who performs the act (you are not a notary)",
+                        errors={"notary_iin": "required"},
+                    )
                 raise PermissionDenied(
                     f"{notary_iin} is not a licensed notary: only notaries draft notarial acts"
                 )
@@ -197,20 +207,75 @@ async def draft_act(
         await uow.acts.add(act)
         await uow.commit()
     try:
-        act = await run_checks(uow, agencies, act_id, actor=actor, fees=fees)
+        act = await _check(uow, agencies, act_id, actor=actor, fees=fees)
     except UpstreamUnavailable as exc:
         log.warning("act.checks_deferred", act_id=act_id, error=exc.detail)
     return act, notary
+
+
+#: the roles in which a citizen who is not the notary may apply for an act of each kind
+APPLICANT_ROLES: dict[str, frozenset[str]] = {
+    "power_of_attorney": frozenset({"principal"}),
+    "property_sale": frozenset({"seller", "buyer"}),
+    "copy_certification": frozenset({"applicant"}),
+}
+NOT_AN_APPLICANT: dict[str, str] = {
+    "power_of_attorney": "you can apply for a power of attorney only as its principal",
+    "property_sale": "you can apply for a property sale only as a buyer or a seller",
+    "copy_certification": "you can apply for a certified copy only of your own document",
+}
+
+
+def _is_applicant(terms: Terms, actor: Actor) -> bool:
+    roles = APPLICANT_ROLES[terms.kind]
+    return any(p.iin == actor.user and p.role in roles for p in terms.parties)
+
+
+def require_applicant(terms: Terms, actor: Actor) -> None:
+    """A citizen who applies to a notary (rather than drafting as the notary) is bound to the
+    act: the principal of a power of attorney, a buyer or seller of a sale, the applicant of a
+    certified copy — never somebody else's act in somebody else's name."""
+    if actor.is_citizen and not _is_applicant(terms, actor):
+        raise PermissionDenied(NOT_AN_APPLICANT[terms.kind])
+
+
+async def owners_as_sellers(
+    agencies: Agencies, cadastral_number: str, *, actor: Actor
+) -> tuple[ShareHolding, ...]:
+    """A sale drafted without sellers sells the whole object: its current owners, with their
+    shares, as the real estate register (the registry, through the gateway) holds them."""
+    prop = await agencies.property(cadastral_number, on_behalf_of=actor.user)
+    if prop is None:
+        raise RuleViolation(
+            f"property {cadastral_number} is not in the real estate register",
+            errors={"cadastral_number": "not in the real estate register"},
+        )
+    entities = [holder for holder in prop.owners if not is_valid_iin(holder)]
+    if entities:
+        raise RuleViolation(
+            f"property {cadastral_number} is owned by {', '.join(entities)}, not only by "
+            "individuals: name the sellers",
+            errors={"sellers": "required: an owner is not an individual"},
+        )
+    return tuple(ShareHolding(holder, share) for holder, share in prop.owners.items())
 
 
 async def run_checks(
     uow: NotaryUnitOfWork, agencies: Agencies, act_id: str, *, actor: Actor, fees: FeePolicy
 ) -> NotarialAct:
     """Ask identity and the registry (through the gateway) whether the act may proceed; a
-    failed check blocks it with the reason. Passed → the fee invoice is issued in payments."""
+    failed check blocks it with the reason. Passed → the fee invoice is issued in payments.
+    Run again on request: the act's notary, or an agency."""
+    async with uow:
+        _ensure_notary_side(await _act(uow, act_id), actor)
+    return await _check(uow, agencies, act_id, actor=actor, fees=fees)
+
+
+async def _check(
+    uow: NotaryUnitOfWork, agencies: Agencies, act_id: str, *, actor: Actor, fees: FeePolicy
+) -> NotarialAct:
     async with uow:
         act = await _act(uow, act_id)
-        _ensure_notary_side(act, actor)
         notary = await uow.notaries.get(act.notary_iin)
         assert notary is not None
         notary.ensure_may_notarize()
