@@ -355,13 +355,9 @@ async def test_certificates_of_the_citizens_own_entity_and_property(registry: Re
 async def test_a_property_is_read_by_its_owners_and_encumbrance_holders_only(
     registry: Registry,
 ) -> None:
-    bank = (
-        await registry.call(
-            "POST",
-            "/legal-entities",
-            json=llp(founders=[{"id": FATHER, "share": {"num": 1, "den": 1}}], director_iin=FATHER),
-        )
-    ).json()["bin"]
+    # a bank directed by FATHER, founded by OTHER
+    bank_body = llp(founders=[{"id": OTHER, "share": {"num": 1, "den": 1}}], director_iin=FATHER)
+    bank = (await registry.call("POST", "/legal-entities", json=bank_body)).json()["bin"]
     flat = {
         "cadastral_number": FLAT,
         "kind": "apartment",
@@ -373,6 +369,7 @@ async def test_a_property_is_read_by_its_owners_and_encumbrance_holders_only(
     detail = "a citizen may only read the objects they own or hold an encumbrance on"
     refused(await registry.citizen("GET", f"/properties/{FLAT}", FATHER), detail)
     refused(await registry.citizen("GET", f"/properties/{FLAT}", FOUNDER_B), detail)
+    held: dict[str, str] = {}
     for holder in (bank, FOUNDER_B):  # a bank the citizen directs; a private lender
         r = await registry.call(
             "POST",
@@ -380,8 +377,14 @@ async def test_a_property_is_read_by_its_owners_and_encumbrance_holders_only(
             json={"kind": "mortgage", "imposed_by": holder},
         )
         assert r.status_code == 201, r.text
+        held[holder] = r.json()["id"]
     assert (await registry.citizen("GET", f"/properties/{FLAT}", MOTHER)).status_code == 200
     assert (await registry.citizen("GET", f"/properties/{FLAT}", FATHER)).status_code == 200
     assert (await registry.citizen("GET", f"/properties/{FLAT}", FOUNDER_B)).status_code == 200
+    # the bank's founder is not the bank; a stranger is nobody here
     refused(await registry.citizen("GET", f"/properties/{FLAT}", OTHER), detail)
+    # a released encumbrance gives no more access
+    r = await registry.call("POST", f"/encumbrances/{held[FOUNDER_B]}/release", json={})
+    assert r.status_code == 200, r.text
+    refused(await registry.citizen("GET", f"/properties/{FLAT}", FOUNDER_B), detail)
     assert (await registry.call("GET", f"/properties/{FLAT}", client="notary")).status_code == 200

@@ -22,7 +22,7 @@ from meshkit.contracts.common import Holder, Share
 from meshkit.contracts.notary import ActRegistered
 from meshkit.contracts.registry import PropertyTransferred, PropertyTransferRejected
 from meshkit.errors import Conflict, NotFound, PermissionDenied
-from meshkit.ids import is_valid_bin, is_valid_iin
+from meshkit.ids import is_valid_bin
 
 log = structlog.get_logger("registry.real_estate")
 
@@ -72,25 +72,33 @@ async def _may_see_holder(uow: RegistryUnitOfWork, actor: Actor, holder: str) ->
     return False
 
 
-def _is_id(value: str) -> bool:
-    return is_valid_iin(value) or is_valid_bin(value)
+async def _holds_encumbrance(uow: RegistryUnitOfWork, actor: Actor, prop: Property) -> bool:
+    """The citizen (by IIN) or an entity they direct (by BIN) holds an encumbrance in force."""
+    for enc in prop.active_encumbrances(datetime.now(UTC)):
+        if enc.imposed_by == actor.user:
+            return True
+        if is_valid_bin(enc.imposed_by):
+            entity = await uow.entities.get(enc.imposed_by)
+            if entity is not None and entity.director_iin == actor.user:
+                return True
+    return False
 
 
 async def property_by_number(
     uow: RegistryUnitOfWork, actor: Actor, cadastral_number: str
 ) -> Property:
+    """Agencies; a citizen who owns it (or directs/founded an entity that does) or holds an
+    encumbrance in force on it (or directs the entity that does)."""
     async with uow:
         prop = await uow.properties.get(cadastral_number)
         if prop is None:
             raise NotFound(f"there is no real-estate object {cadastral_number}")
         if actor.is_citizen:
-            # owners and the holders of its encumbrances (a person or an entity they manage)
-            holders = [*prop.owners, *(e.imposed_by for e in prop.encumbrances)]
-            for holder in dict.fromkeys(holders):
-                if (holder in prop.owners or _is_id(holder)) and await _may_see_holder(
-                    uow, actor, holder
-                ):
+            for holder in prop.owners:
+                if await _may_see_holder(uow, actor, holder):
                     return prop
+            if await _holds_encumbrance(uow, actor, prop):
+                return prop
             raise PermissionDenied(
                 "a citizen may only read the objects they own or hold an encumbrance on"
             )
