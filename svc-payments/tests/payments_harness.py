@@ -9,13 +9,14 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
 import httpx
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
 from egov_payments.adapters import orm
@@ -26,10 +27,13 @@ from egov_payments.sandbox_acquirer.settings import SandboxAcquirerSettings
 from egov_payments.service_layer.clock import Clock
 from egov_payments.service_layer.services import UowFactory
 from egov_payments.settings import PaymentsSettings
+from meshkit.contracts.identity import PersonOut
+from meshkit.gateway_client import GatewayClient
 from meshkit.ids import random_bin, random_iin
 from meshkit.messaging import outbox
 from meshkit.service import ServiceRuntime
 from meshkit.testing.apps import FakeGateway, running
+from meshkit.testing.mesh import transport_for
 
 SECRET = "test-acquirer-secret"
 rng = random.Random(20261124)
@@ -43,11 +47,106 @@ def new_bin() -> str:
     return random_bin(rng, entity_type="resident", kind="head")
 
 
+def _problem(status: int, detail: str) -> JSONResponse:
+    return JSONResponse(
+        {"type": "about:blank", "title": "problem", "status": status, "detail": detail},
+        status_code=status,
+        media_type="application/problem+json",
+    )
+
+
+@dataclass
+class Owners:
+    """Contract doubles of the two owners of the facts allowances depend on, reached by
+    svc-payments through an in-process routed exchange (``meshkit.testing.mesh``): identity's
+    ``GET /persons/{iin}`` and registry's ``GET /deaths?iin=``; and what they were asked."""
+
+    persons: dict[str, PersonOut] = field(default_factory=dict)
+    deaths: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    down: set[str] = field(default_factory=set)  # agencies answering 503
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+    def person(
+        self,
+        iin: str | None = None,
+        *,
+        mother: str | None = None,
+        father: str | None = None,
+        birth: date = date(2026, 1, 10),
+    ) -> str:
+        iin = iin or new_iin()
+        self.persons[iin] = PersonOut(
+            iin=iin,
+            surname="Сәрсенбаева",
+            given_name="Әйгерім",
+            birth_date=birth,
+            sex="female",
+            citizenship="KZ",
+            status="active",
+            mother_iin=mother,
+            father_iin=father,
+        )
+        return iin
+
+    def register_death(self, iin: str) -> str:
+        act = f"D-2026-{len(self.deaths) + 1:07d}"
+        self.deaths.setdefault(iin, []).append(
+            {
+                "act_number": act,
+                "iin": iin,
+                "date_of_death": "2026-11-30",
+                "registered_at": "2026-12-01T09:00:00+00:00",
+            }
+        )
+        return act
+
+    def _record(self, agency: str, request: Request) -> None:
+        self.calls.append(
+            {
+                "agency": agency,
+                "method": request.method,
+                "path": request.url.path,
+                "query": dict(request.query_params),
+                "user": request.headers.get("x-mesh-user"),
+                "purpose": request.headers.get("x-mesh-purpose"),
+                "assertion": request.headers.get("x-mesh-assertion"),
+            }
+        )
+
+    def identity_app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.get("/persons/{iin}")
+        async def person(iin: str, request: Request) -> Any:
+            self._record("identity", request)
+            if "identity" in self.down:
+                return _problem(503, "identity is down")
+            found = self.persons.get(iin)
+            if found is None:
+                return _problem(404, f"no person {iin}")
+            return JSONResponse(found.model_dump(mode="json"))
+
+        return app
+
+    def registry_app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.get("/deaths")
+        async def deaths(iin: str, request: Request) -> Any:
+            self._record("registry", request)
+            if "registry" in self.down:
+                return _problem(503, "registry is down")
+            return JSONResponse(self.deaths.get(iin, []))
+
+        return app
+
+
 @dataclass
 class Payments:
     app: FastAPI
     client: httpx.AsyncClient
     gw: FakeGateway
+    owners: Owners
 
     @property
     def runtime(self) -> ServiceRuntime:
@@ -254,9 +353,20 @@ async def payments_service(
     tmp_path: Path, database_url: str | None, **over: Any
 ) -> AsyncIterator[Payments]:
     gw = FakeGateway(tmp_path)
+    owners = Owners()
     app = create_app(settings_for(tmp_path, database_url, gw, **over))
+    # payments' calls through the gateway (allowance eligibility) reach the owners' doubles
+    runtime: ServiceRuntime = app.state.runtime
+    runtime.gateway = GatewayClient(
+        "http://gateway.test",
+        client_code="payments",
+        static_token="agency-token",
+        transport=transport_for(
+            {"identity": owners.identity_app(), "registry": owners.registry_app()}, gw
+        ),
+    )
     async with running(app) as client:
-        svc = Payments(app, client, gw)
+        svc = Payments(app, client, gw, owners)
         # the bank calls back over HTTP, here into the same in-process app
         bank_http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc")
         svc.bank.http = bank_http
