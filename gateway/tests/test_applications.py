@@ -82,6 +82,8 @@ class ScriptedExchange:
         purpose: str,
         request_id: str,
         idempotency_key: str,
+        application_id: str = "",
+        service_code: str = "",
     ) -> CallOutcome:
         key = f"{request.method} {request.agency}{request.path}"
         seen = {
@@ -219,7 +221,7 @@ def test_due_time_counts_kazakh_working_days() -> None:
 
 
 # -- applications through the API ------------------------------------------------------------------
-async def test_birth_of_a_child_runs_three_agencies_and_is_audited_as_the_gateway(
+async def test_birth_of_a_child_runs_three_agencies_as_the_mother(
     sw: Harness,
 ) -> None:
     ex = sw.exchange
@@ -229,7 +231,7 @@ async def test_birth_of_a_child_runs_three_agencies_and_is_audited_as_the_gatewa
     ex.answers["POST registry/births"] = lambda _: CallOutcome(
         True, 201, {"act_number": "B-2026-0000001", "child_iin": CHILD}
     )
-    ex.answers["POST payments/payouts"] = lambda _: CallOutcome(
+    ex.answers["POST payments/allowances"] = lambda _: CallOutcome(
         True, 201, {"id": "po-1", "status": "completed"}
     )
     r = await sw.client.post(
@@ -269,12 +271,17 @@ async def test_birth_of_a_child_runs_three_agencies_and_is_audited_as_the_gatewa
     )
 
     async def payout_requested() -> bool:
-        return any(c["key"] == "POST payments/payouts" for c in ex.calls)
+        return any(c["key"] == "POST payments/allowances" for c in ex.calls)
 
     await eventually(payout_requested, within=10, what="the allowance payout")
-    payout = next(c for c in ex.calls if c["key"] == "POST payments/payouts")
-    assert payout["body"]["recipient_iin"] == MOTHER
-    assert payout["body"]["reference"] == "B-2026-0000001"  # from the registry's event
+    payout = next(c for c in ex.calls if c["key"] == "POST payments/allowances")
+    # the mother claims it herself: no recipient, no amount in the request (payments owns both)
+    assert payout["user"] == MOTHER
+    assert payout["body"] == {
+        "kind": "childbirth",
+        "subject_iin": CHILD,
+        "reference": "B-2026-0000001",  # from the registry's event
+    }
     assert payout["idempotency_key"] == f"{app_id}:birth_allowance"
     assert any(c["key"] == f"GET identity/persons/{CHILD}" for c in ex.calls)
     await sw.until_status(app_id, "waiting")
@@ -606,9 +613,6 @@ async def test_buy_a_home_pays_the_notarys_own_fee_then_waits_for_signatures_and
     number = "N-2026-0000042"
     seller = {"id": "780430400520", "share": {"num": 1, "den": 1}}
     ex.answers["GET identity/persons/"] = person(FATHER)
-    ex.answers[f"GET registry/properties/{cad}"] = lambda _: CallOutcome(
-        True, 200, {"cadastral_number": cad, "owners": [seller]}
-    )
     act: dict[str, Any] = {
         "id": "act-1",
         "number": None,
@@ -643,7 +647,10 @@ async def test_buy_a_home_pays_the_notarys_own_fee_then_waits_for_signatures_and
 
     fee = await at("notary_fee", "waiting")
     act_call = next(c for c in ex.calls if c["key"] == "POST notary/acts")
-    assert act_call["body"]["sellers"] == [seller] and act_call["body"]["kind"] == "property_sale"
+    # the buyer never reads the seller's property record: the notary takes the owners itself
+    assert "sellers" not in act_call["body"] and act_call["body"]["kind"] == "property_sale"
+    assert act_call["user"] == FATHER
+    assert not any(c["key"].startswith("GET registry/properties") for c in ex.calls)
     # the notary's own invoice, read — never a second one
     assert fee["request"]["path"] == "/invoices/inv-9"
     assert not any(c["key"].startswith("POST payments") for c in ex.calls)
@@ -703,7 +710,6 @@ async def test_buy_a_home_pays_the_notarys_own_fee_then_waits_for_signatures_and
     assert done["result"]["kind"] == "property_ownership"
     assert list(steps) == [
         "applicant_record",
-        "check_property",
         "sale_contract",
         "notary_fee",
         "signatures",

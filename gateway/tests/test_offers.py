@@ -102,7 +102,7 @@ async def test_birth_offers_both_parents_once_even_when_redelivered(
         ]
         allowance = next(o for o in offers if o["service_code"] == "pm-birth-allowance")
         # prefilled with what the state holds: the citizen re-types nothing
-        assert allowance["payload"] == {"recipient_iin": parent, "child_iin": CHILD}
+        assert allowance["payload"] == {"child_iin": CHILD}  # paid to whoever accepts
         assert allowance["status"] == "offered"
         assert allowance["trigger_event_type"] == "kz.egov.registry.birth.registered.v1"
         expires = datetime.fromisoformat(allowance["expires_at"])
@@ -228,10 +228,7 @@ async def test_death_offers_go_to_who_declared_it(single_window: SingleWindowHar
     await sw.deliver(event, subject=deceased, correlation_id=app_id)
     offers = {o["service_code"]: o for o in await offers_of(sw, declarant)}
     assert set(offers) == {"pm-funeral-allowance", "rg-death-certificate"}
-    assert offers["pm-funeral-allowance"]["payload"] == {
-        "recipient_iin": declarant,
-        "deceased_iin": deceased,
-    }
+    assert offers["pm-funeral-allowance"]["payload"] == {"deceased_iin": deceased}
     # a death registered without an application of the single window names nobody to offer to
     await sw.deliver(event, subject=deceased)
     rows = await sw.sql("SELECT count(*) FROM offers")
@@ -306,15 +303,14 @@ async def test_accept_runs_the_offered_service_with_the_states_data(
     assert got.status_code == 200, got.text
 
     async def payout_requested() -> bool:
-        return any(c["path"] == "/payouts" for c in sw.agencies.calls)
+        return any(c["path"] == "/allowances" for c in sw.agencies.calls)
 
     await eventually(payout_requested, within=20, what="the allowance payout step")
-    payout = next(c for c in sw.agencies.calls if c["path"] == "/payouts")
-    # the register maps the form onto the payout: paid to the applicant, for this child, the
-    # allowance's amount from the benefits budget line
-    assert payout["body"]["recipient_iin"] == MOTHER
-    assert payout["body"]["reference"] == CHILD
-    assert payout["body"]["amount_tiyn"] > 0 and payout["body"]["kbk"] == "213050"
+    payout = next(c for c in sw.agencies.calls if c["path"] == "/allowances")
+    # the mother claims the allowance for this child herself; payments owns the amount, the
+    # budget line and the eligibility (the register sends neither amount nor recipient)
+    assert payout["body"] == {"kind": "childbirth", "subject_iin": CHILD}
+    assert payout["on_behalf_of"] == MOTHER and payout["service_code"] == "pm-birth-allowance"
 
     # one allowance per child: the father's alternative offer is withdrawn
     statuses = {o["id"]: o["status"] for o in await offers_of(sw, FATHER, status="all")}
@@ -390,7 +386,7 @@ async def test_applying_by_oneself_withdraws_the_offer_and_its_alternatives(
             "/api/v1/applications",
             json={
                 "service_code": "pm-birth-allowance",
-                "payload": {"recipient_iin": FATHER, "child_iin": child},
+                "payload": {"child_iin": child},
             },
             headers=sw.citizen(FATHER),
         )

@@ -348,8 +348,10 @@ async def test_grant_edits_take_effect_at_once(gw: Gateway) -> None:
     assert not await reg.is_granted(
         "payments", "identity:GET /persons/{iin}"
     )  # a seeded one, replaced
+    assert not await reg.is_granted("payments", "registry:GET /deaths")  # the other seeded one
     types = await gw.outbox_types()
-    assert types.count("kz.egov.gateway.grant.changed.v1") == 2 + 3
+    # 2 edits above, then the replacement: one added, two seeded ones removed
+    assert types.count("kz.egov.gateway.grant.changed.v1") == 2 + 4
 
 
 async def test_default_grants_of_a_later_release_reach_an_existing_register(gw: Gateway) -> None:

@@ -132,8 +132,10 @@ def test_a_published_template_with_other_parameter_names_is_the_declared_operati
     cancel = snap.resolve("payments", "POST", "/invoices/inv_1/cancel", {})
     assert cancel is not None and snap.is_granted("licensing", cancel.operation_id)
     read = snap.resolve("payments", "GET", "/invoices/inv_1", {})
-    # the gateway reads the notary's fee invoice in *Buy a home*
-    assert read is not None and snap.is_granted("gateway", read.operation_id)
+    # the buyer reads the notary's fee invoice in *Buy a home* (as a citizen, not the gateway)
+    assert read is not None and read.citizen_facing
+    assert not snap.is_granted("gateway", read.operation_id)
+    assert snap.runs("cx-buy-home", read.operation_id)
     assert read.operation_id == "payments:GET /invoices/{id}"
     info = snap.operation(OperationKey.of("payments", "GET /invoices/{id}"))
     assert info is not None and info.published and info.summary == "An invoice"
@@ -146,7 +148,13 @@ def test_grants_and_suspension() -> None:
     assert snap.is_granted("registry", "identity:POST /persons")
     assert snap.is_granted("licensing", "registry:GET /legal-entities/{bin}")
     assert snap.is_granted("notary", "identity:POST /ca/verify")
-    assert snap.is_granted("gateway", "registry:POST /births")
+    # the gateway's client holds only what the platform itself needs (each with a reason);
+    # the steps of citizens' applications run on the citizen's mandate, not on grants
+    assert [op for client, op in seed_grants() if client == "gateway"] == [
+        "identity:POST /notifications/sms"
+    ]
+    assert not snap.is_granted("gateway", "registry:POST /births")
+    assert not snap.is_granted("gateway", "payments:POST /payouts")
     assert not snap.is_granted("payments", "registry:POST /births")
     assert not snap.is_granted("licensing", "identity:POST /persons")
     members = seed_members(default_agency_urls())
@@ -330,3 +338,21 @@ def test_agencies_that_certify_their_signing_key_are_granted_the_ca() -> None:
     assert certifying >= {"registry", "licensing"}
     granted = {client for client, op in seed_grants() if op == "identity:POST /ca/certificates"}
     assert certifying <= granted, certifying - granted
+
+
+def test_a_mandate_covers_the_operations_of_its_service_only() -> None:
+    snap = seeded()
+    birth = snap.resolve("registry", "POST", "/births", {})
+    assert birth is not None and birth.citizen_facing
+    # a composite runs its steps and compensations, and every application the applicant's
+    # own record (once-only)
+    assert snap.runs("cx-birth-of-child", "registry:POST /births")
+    assert snap.runs("cx-birth-of-child", "payments:POST /allowances")
+    assert snap.runs("cx-birth-of-child", "identity:GET /persons/{iin}")
+    assert snap.runs("cx-open-business", "registry:POST /legal-entities/{bin}/status")
+    assert not snap.runs("cx-birth-of-child", "registry:GET /properties/{cadastral_number}")
+    assert not snap.runs("id-personal-data", "registry:POST /deaths")
+    assert not snap.runs("no-such-service", "registry:POST /births")
+    # the agency-only payout is no longer reachable by any citizen-facing service
+    payout = snap.resolve("payments", "POST", "/payouts", {})
+    assert payout is not None and not payout.citizen_facing

@@ -36,6 +36,8 @@ class OperationSpec:
     public: bool = False
     subject_param: str | None = None
     timeout_s: float = 10.0
+    #: other services (composites) that run this operation as a step
+    run_by: tuple[str, ...] = ()
 
 
 @dataclass
@@ -129,6 +131,14 @@ class InMemoryRegister:
 
     async def is_granted(self, client_agency: str, operation_id: str) -> bool:
         return (client_agency, operation_id) in self.grants
+
+    async def runs(self, service_code: str, operation_id: str) -> bool:
+        """Operations name the service they belong to (``OperationSpec.service_code``)."""
+        for agency, member in self.members.items():
+            for op in member.operations:
+                if self.operation_id(agency, op) == operation_id:
+                    return op.service_code == service_code or service_code in op.run_by
+        return False
 
     async def agency_for_xroad(
         self, instance: str, member_class: str, member_code: str, subsystem: str

@@ -12,6 +12,7 @@ from collections import OrderedDict
 
 import httpx
 
+from egov_gateway.auth.mandate import MandateVerifier, is_mandate
 from meshkit.auth.jwks import JWKSClient, TokenInvalid
 from meshkit.auth.principal import Principal
 
@@ -43,8 +44,13 @@ class TokenVerifier:
         self._cache.clear()
         self.jwks._keys = {}
 
-    async def principal(self, authorization: str | None) -> Principal | None:
-        """The caller of a request, None without credentials; raises TokenInvalid."""
+    async def principal(
+        self, authorization: str | None, *, mandates: MandateVerifier | None = None
+    ) -> Principal | None:
+        """The caller of a request, None without credentials; raises TokenInvalid.
+
+        ``mandates``: also accept the single window's citizen mandates (the routed exchange
+        only; see :mod:`egov_gateway.auth.mandate`)."""
         if not authorization:
             return None
         scheme, _, token = authorization.partition(" ")
@@ -58,6 +64,10 @@ class TokenVerifier:
             if now < valid_until:
                 return principal
             self._cache.pop(token, None)
+        if is_mandate(token):  # never cached: one mandate per step call
+            if mandates is None:
+                raise TokenInvalid("token is not meant for this audience")
+            return await mandates.principal(token)
         claims = await self.jwks.verify(
             token, audience=self.audience, issuer=self.issuer, required=REQUIRED_CLAIMS
         )

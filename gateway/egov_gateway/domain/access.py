@@ -1,7 +1,9 @@
 """Who may make a routed call: pure rules, no HTTP.
 
 - public operations: anyone, with or without a token;
-- citizens: only operations marked citizen-facing, and only on their own behalf;
+- citizens: only operations marked citizen-facing, and only on their own behalf — also when
+  the single window runs a step of their application under their mandate (then only the
+  operations of that service);
 - agencies: only operations the operator granted them (the ACL of the register);
 - operators administer the gateway; they do not call agencies through it.
 """
@@ -43,6 +45,7 @@ def decide(
     purpose: str | None,
     granted: bool,
     require_purpose: bool,
+    mandate_covers: bool = False,
 ) -> AccessDecision:
     if op.member_status != "active":
         return AccessDecision(
@@ -55,6 +58,14 @@ def decide(
             )
         if not (op.citizen_facing or op.public):
             return AccessDecision(False, f"{op.operation_id} is not open to citizens", "forbidden")
+        if principal.actor is not None and not mandate_covers:
+            # the single window acts for the citizen only within the service applied for
+            return AccessDecision(
+                False,
+                f"the citizen's application for {principal.mandate_service} does not run "
+                f"{op.operation_id}",
+                "forbidden",
+            )
         return AccessDecision(True, user=principal.subject)
     if op.public:
         return AccessDecision(True, user=requested_user)

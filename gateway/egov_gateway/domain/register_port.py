@@ -48,3 +48,7 @@ class RegisterPort(Protocol):
         self, instance: str, member_class: str, member_code: str, subsystem: str
     ) -> str | None:
         """The agency code addressed X-Road style, None when no such member/subsystem."""
+
+    async def runs(self, service_code: str, operation_id: str) -> bool:
+        """Whether an active service runs an operation (a step or compensation of a composite):
+        the bounds of a citizen's mandate to the single window for that service."""

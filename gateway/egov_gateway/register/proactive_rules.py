@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from egov_gateway.register.domain.model import Localized
-from egov_gateway.register.domain.proactive import APPLICANT, RECIPIENT, ProactiveRule
+from egov_gateway.register.domain.proactive import APPLICANT, ProactiveRule
 from meshkit.contracts.registry import BirthRegistered, DeathRegistered, LegalEntityRegistered
 
 
@@ -15,7 +15,7 @@ def seed_proactive_rules() -> list[ProactiveRule]:
             event_type=BirthRegistered.event_type,
             service_code="pm-birth-allowance",
             recipients=("$.event.mother_iin", "$.event.father_iin"),
-            payload={"recipient_iin": RECIPIENT, "child_iin": "$.event.child_iin"},
+            payload={"child_iin": "$.event.child_iin"},
             title=Localized(
                 "Бала тууына байланысты біржолғы жәрдемақыны алыңыз",
                 "Получите единовременное пособие в связи с рождением ребёнка",
@@ -46,7 +46,7 @@ def seed_proactive_rules() -> list[ProactiveRule]:
             event_type=DeathRegistered.event_type,
             service_code="pm-funeral-allowance",
             recipients=(APPLICANT,),
-            payload={"recipient_iin": RECIPIENT, "deceased_iin": "$.event.iin"},
+            payload={"deceased_iin": "$.event.iin"},
             title=Localized(
                 "Жерлеуге арналған біржолғы төлемді алыңыз",
                 "Получите единовременную выплату на погребение",

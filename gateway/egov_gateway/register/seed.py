@@ -57,7 +57,9 @@ CONTRACT_OPERATIONS: dict[str, list[str]] = {
         "POST /births",
         "GET /births/{act_number}",
         "POST /deaths",
+        "GET /deaths",
         "GET /deaths/{act_number}",
+        "POST /death-notices",
         "POST /legal-entities",
         "GET /legal-entities/{bin}",
         "GET /legal-entities",
@@ -93,6 +95,7 @@ CONTRACT_OPERATIONS: dict[str, list[str]] = {
         "POST /invoices/{id}/cancel",
         "POST /invoices/{id}/refunds",
         "POST /payouts",
+        "POST /allowances",
         "GET /payouts/{id}",
         "GET /reports/reconciliation",
     ],
@@ -221,10 +224,47 @@ DEFAULT_GRANTS: dict[str, list[str]] = {
         ),
         *_ops("payments", "POST /invoices", "GET /invoices/{id}", "POST /invoices/{id}/cancel"),
     ],
-    "payments": _ops("identity", "GET /persons/{iin}"),
-    # the single window's SMS notices to citizens
-    "gateway": _ops("identity", "POST /notifications/sms"),
+    "payments": [
+        # eligibility of an allowance, checked with the owners of the facts: the child is the
+        # claimant's (identity), the death is registered (registry)
+        *_ops("identity", "GET /persons/{iin}"),
+        *_ops("registry", "GET /deaths"),
+    ],
+    "gateway": [],  # only GATEWAY_GRANTS below, each with its reason
 }
+
+#: What the gateway's own client may call, and why. Nothing citizen-facing: every step of a
+#: citizen's application runs on the citizen's own authority (the citizen's mandate,
+#: egov_gateway/auth/mandate.py), never with these rights.
+GATEWAY_GRANTS: dict[str, str] = {
+    OperationKey.of("identity", "POST /notifications/sms").id: (
+        "the single window texts a citizen the important notices of their own applications "
+        "and offers (identity holds the phone numbers; the gateway never reads them)"
+    ),
+}
+
+#: Grants that earlier releases gave the gateway by default (it ran citizens' composite steps
+#: as itself: a confused deputy — a citizen could act with the gateway's rights). Withdrawn
+#: from every register on start; an operator who needs one must grant it again, on purpose.
+WITHDRAWN_GATEWAY_GRANTS: tuple[str, ...] = tuple(
+    OperationKey.of(agency, op).id
+    for agency, op in (
+        ("identity", "GET /persons/{iin}"),
+        ("licensing", "POST /applications"),
+        ("notary", "GET /acts/{id_or_number}"),
+        ("notary", "POST /acts"),
+        ("notary", "POST /acts/{id}/revoke"),
+        ("payments", "GET /invoices"),
+        ("payments", "GET /invoices/{id}"),
+        ("payments", "POST /payouts"),
+        ("registry", "GET /properties/{cadastral_number}"),
+        ("registry", "POST /births"),
+        ("registry", "POST /certificates"),
+        ("registry", "POST /deaths"),
+        ("registry", "POST /legal-entities"),
+        ("registry", "POST /legal-entities/{bin}/status"),
+    )
+)
 
 
 # -- public services -------------------------------------------------------------------------
@@ -251,21 +291,18 @@ ONLINE_CSC = ["portal", "mobile", "public_service_center"]
 INTERAGENCY = ["api"]
 
 
-def _payout_step(amount_mrp: int, purpose: str, reference: str) -> CompositeStep:
-    """A state benefit paid to the applicant (never to an IIN typed into the form), from the
-    social benefits budget line, completed when payments reports the payout made."""
+def _allowance_step(kind: str, subject: str, reference: str | None = None) -> CompositeStep:
+    """A state allowance claimed by the applicant (the recipient is always the applicant,
+    never an IIN typed into the form). Payments owns the amount, the budget line and the
+    eligibility (the child is the applicant's, the death is registered; once per kind and
+    subject); completed when payments reports the payout made."""
+    body: dict[str, Any] = {"kind": kind, "subject_iin": subject}
+    if reference is not None:
+        body["reference"] = reference
     return CompositeStep(
         "payout",
-        OperationKey.of("payments", "POST /payouts"),
-        {
-            "body": {
-                "recipient_iin": "$.applicant",
-                "amount_tiyn": amount_mrp * MRP_TIYN,
-                "kbk": "213050",
-                "purpose": purpose,
-                "reference": reference,
-            }
-        },
+        OperationKey.of("payments", "POST /allowances"),
+        {"body": body},
         completes_on="kz.egov.payments.payout.completed.v1",
     )
 
@@ -1252,11 +1289,11 @@ def simple_services() -> list[PublicService]:
                 "Выплачивается одному из родителей при рождении ребёнка.",
                 "Paid to a parent when a child is born.",
             ),
-            ["POST /payouts", "GET /payouts/{id}"],
-            _schema(["recipient_iin", "child_iin"], recipient_iin=IIN_S, child_iin=IIN_S),
+            ["POST /allowances", "GET /payouts/{id}"],
+            _schema(["child_iin"], child_iin=IIN_S),
             sla=(8, "working_days"),
             channels=ONLINE_CSC,
-            steps=[_payout_step(38, "childbirth allowance", "$.payload.child_iin")],
+            steps=[_allowance_step("childbirth", "$.payload.child_iin")],
         ),
         _svc(
             "pm-funeral-allowance",
@@ -1271,11 +1308,11 @@ def simple_services() -> list[PublicService]:
                 "Выплачивается члену семьи умершего.",
                 "Paid to a family member of the deceased.",
             ),
-            ["POST /payouts", "GET /payouts/{id}"],
-            _schema(["recipient_iin", "deceased_iin"], recipient_iin=IIN_S, deceased_iin=IIN_S),
+            ["POST /allowances", "GET /payouts/{id}"],
+            _schema(["deceased_iin"], deceased_iin=IIN_S),
             sla=(5, "working_days"),
             channels=ONLINE_CSC,
-            steps=[_payout_step(52, "funeral allowance", "$.payload.deceased_iin")],
+            steps=[_allowance_step("funeral", "$.payload.deceased_iin")],
         ),
         _svc(
             "pm-payout-status",
@@ -1552,13 +1589,11 @@ def composite_services() -> list[PublicService]:
                 ),
                 CompositeStep(
                     "birth_allowance",
-                    _op("payments", "POST /payouts"),
+                    _op("payments", "POST /allowances"),
                     {
                         "body": {
-                            "recipient_iin": "$.applicant",
-                            "amount_tiyn": 38 * MRP_TIYN,
-                            "kbk": "213050",
-                            "purpose": "childbirth allowance",
+                            "kind": "childbirth",
+                            "subject_iin": "$.steps.register_birth.event.child_iin",
                             "reference": "$.steps.register_birth.event.act_number",
                         }
                     },
@@ -1686,12 +1721,9 @@ def composite_services() -> list[PublicService]:
                 "transfer of ownership and the certificate of ownership.",
             ),
             [
-                CompositeStep(
-                    "check_property",
-                    _op("registry", "GET /properties/{cadastral_number}"),
-                    {"path": {"cadastral_number": "$.payload.cadastral_number"}},
-                ),
-                # the act is drafted, checked, and the notary bills its own fee (payments)
+                # the act is drafted, checked, and the notary bills its own fee (payments); the
+                # notary takes the sellers (the owners and their shares) from the registry — a
+                # buyer cannot read a stranger's property record, and needs not
                 CompositeStep(
                     "sale_contract",
                     _op("notary", "POST /acts"),
@@ -1700,7 +1732,6 @@ def composite_services() -> list[PublicService]:
                             "kind": "property_sale",
                             "notary_iin": "$.payload.notary_iin",
                             "cadastral_number": "$.payload.cadastral_number",
-                            "sellers": "$.steps.check_property.result.owners",
                             "buyers": "$.payload.buyers",
                             "price_tiyn": "$.payload.price_tiyn",
                         }
@@ -1799,13 +1830,11 @@ def composite_services() -> list[PublicService]:
                 ),
                 CompositeStep(
                     "funeral_allowance",
-                    _op("payments", "POST /payouts"),
+                    _op("payments", "POST /allowances"),
                     {
                         "body": {
-                            "recipient_iin": "$.applicant",
-                            "amount_tiyn": 52 * MRP_TIYN,
-                            "kbk": "213050",
-                            "purpose": "funeral allowance",
+                            "kind": "funeral",
+                            "subject_iin": "$.payload.deceased_iin",
                             "reference": "$.steps.register_death.event.act_number",
                         }
                     },
@@ -1828,11 +1857,12 @@ def seed_services() -> list[PublicService]:
 
 
 def seed_grants() -> list[tuple[str, str]]:
-    """Default ACL: the agencies' documented flows, and the gateway for what it orchestrates."""
+    """Default ACL: the agencies' documented flows, and the gateway's own needs (with reasons).
+    Composite steps need no grant: they run as the applicant (the citizen's mandate)."""
     pairs = {(client, op) for client, ops in DEFAULT_GRANTS.items() for op in ops}
-    for service in composite_services():
-        for step in service.steps:
-            pairs.add(("gateway", step.operation.id))
-            if step.compensation is not None:
-                pairs.add(("gateway", step.compensation.id))
+    pairs |= {("gateway", op) for op in GATEWAY_GRANTS}
     return sorted(pairs)
+
+
+def withdrawn_grants() -> list[tuple[str, str]]:
+    return [("gateway", op) for op in WITHDRAWN_GATEWAY_GRANTS if op not in GATEWAY_GRANTS]

@@ -33,6 +33,7 @@ from starlette.types import Receive, Scope, Send
 
 from egov_gateway.adapters.agency_transport import AgencyTransport, Origin
 from egov_gateway.audit.writer import AuditUnavailable, AuditWriter
+from egov_gateway.auth.mandate import MandateVerifier
 from egov_gateway.auth.tokens import TokenVerifier
 from egov_gateway.domain.access import ANONYMOUS_CLIENT, client_of, decide
 from egov_gateway.domain.audit import AuditEntry
@@ -125,8 +126,10 @@ class RoutedExchange:
         transport: httpx.AsyncBaseTransport,
         breakers: Breakers,
         buckets: TokenBuckets,
+        mandates: MandateVerifier | None = None,
     ) -> None:
         self.settings = settings
+        self.mandates = mandates  # the single window's citizen mandates (auth/mandate.py)
         self._extras = extras  # the register and the key ring live in runtime.extras
         self.verifier = verifier
         self.writer = writer
@@ -224,7 +227,7 @@ class RoutedExchange:
         # 1. authentication (public operations need none, but a bad token is still refused)
         authz = headers.get("authorization")
         try:
-            call.principal = await self.verifier.principal(authz)
+            call.principal = await self.verifier.principal(authz, mandates=self.mandates)
         except TokenInvalid as exc:
             return await self.refuse(
                 call,
@@ -272,6 +275,9 @@ class RoutedExchange:
         granted = False
         if principal is not None and principal.kind == "agency" and not op.public:
             granted = await self.register.is_granted(principal.subject, op.operation_id)
+        covered = False
+        if principal is not None and principal.mandate_service is not None:
+            covered = await self.register.runs(principal.mandate_service, op.operation_id)
         decision = decide(
             principal,
             op,
@@ -279,8 +285,14 @@ class RoutedExchange:
             purpose=call.purpose,
             granted=granted,
             require_purpose=self.settings.require_purpose,
+            mandate_covers=covered,
         )
-        call.user = decision.user if decision.allowed else requested_user
+        if decision.allowed:
+            call.user = decision.user
+        elif principal is not None and principal.kind == "citizen":
+            call.user = principal.subject  # a citizen's refusal is audited as theirs
+        else:
+            call.user = requested_user
         if not decision.allowed:
             if decision.code == "member-suspended":
                 return await self.refuse(
@@ -387,6 +399,7 @@ class RoutedExchange:
                 request_id=call.request_id,
                 purpose=call.purpose,
                 service_code=op.service_code,
+                actor=call.principal.actor if call.principal is not None else None,
             ),
         )
 

@@ -9,12 +9,15 @@ Tests may also put an ``upstream_transport`` (httpx transport) there to reach in
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import structlog
 
 from egov_gateway.adapters.agency_transport import AgencyTransport
 from egov_gateway.adapters.register_memory import InMemoryRegister
 from egov_gateway.audit.writer import AuditWriter, audit_engine, sink_for
+from egov_gateway.auth.mandate import MandateVerifier
 from egov_gateway.auth.tokens import TokenVerifier
 from egov_gateway.routing.breaker import Breakers
 from egov_gateway.routing.exchange import RoutedExchange
@@ -69,6 +72,11 @@ async def start_exchange(runtime: ServiceRuntime) -> None:
             "anonymous": Limit(s.rate_limit_anonymous_rps, s.rate_limit_anonymous_burst),
         }
     )
+
+    async def own_jwks() -> dict[str, Any]:
+        jwks: dict[str, Any] = extras["keyring"].jwks()
+        return jwks
+
     extras["token_verifier"] = verifier
     extras["audit_writer"] = writer
     extras["upstream_http"] = transport
@@ -82,6 +90,7 @@ async def start_exchange(runtime: ServiceRuntime) -> None:
             failure_threshold=s.breaker_failure_threshold, cooldown_s=s.breaker_cooldown_s
         ),
         buckets=buckets,
+        mandates=MandateVerifier(own_jwks),
     )
 
 

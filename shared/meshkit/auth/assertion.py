@@ -35,6 +35,10 @@ class RoutedCall(BaseModel):
     service_code: str | None = None
     method: str
     path: str
+    #: who made the call for ``user`` when not the user themself: ``gateway`` when the single
+    #: window runs a step of the citizen's application under the citizen's mandate (the
+    #: client is then ``citizen`` and every citizen rule applies as to a direct call)
+    actor: str | None = None
 
     @property
     def is_citizen(self) -> bool:
@@ -52,6 +56,7 @@ def sign_assertion(
     request_id: str,
     purpose: str | None = None,
     service_code: str | None = None,
+    actor: str | None = None,
     ttl_s: int = ASSERTION_TTL_S,
     now: float | None = None,
 ) -> str:
@@ -71,6 +76,8 @@ def sign_assertion(
         # every signature is unique, so an agency can refuse a replayed one outright
         "nonce": secrets.token_urlsafe(12),
     }
+    if actor:
+        claims["act"] = {"sub": actor}  # RFC 8693 actor: who acts for the user
     return key.sign(claims)
 
 
@@ -125,7 +132,14 @@ class AssertionVerifier:
             service_code=claims.get("svc"),
             method=method.upper(),
             path=path,
+            actor=_actor(claims.get("act")),
         )
+
+
+def _actor(act: Any) -> str | None:
+    if isinstance(act, dict) and isinstance(act.get("sub"), str):
+        return str(act["sub"])
+    return None
 
 
 #: documents, in every agency's OpenAPI, that an operation is reached only through the gateway

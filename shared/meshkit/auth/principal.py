@@ -14,6 +14,11 @@ class Principal(BaseModel):
     token_id: str | None = None
     session_id: str | None = None
     expires_at: int | None = None
+    #: set when the gateway's single window acts under the citizen's mandate (``gateway``):
+    #: the call is the citizen's own, made for them within one application of one service
+    actor: str | None = None
+    mandate_service: str | None = None
+    mandate_application: str | None = None
 
     @property
     def iin(self) -> str | None:

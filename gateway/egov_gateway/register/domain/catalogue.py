@@ -114,6 +114,11 @@ def _as_declared(
     return {by_shape.get((m, _shape(p)), (m, p)): summary for (m, p), summary in published.items()}
 
 
+#: every application starts by reading the applicant's own record (once-only: the single
+#: window never asks for what identity holds), so each citizen-facing service runs it
+ONCE_ONLY_OPERATION = "identity:GET /persons/{iin}"
+
+
 class RegisterSnapshot:
     def __init__(
         self,
@@ -131,8 +136,25 @@ class RegisterSnapshot:
         self._by_xroad = {m.xroad_id: m.code for m in self.members.values()}
 
         users: dict[OperationKey, list[PublicService]] = {}
+        # what each active service runs (a composite: its steps and their compensations) —
+        # the bounds of a citizen's mandate to the single window for that service
+        self._runs: dict[str, frozenset[str]] = {}
+        citizen_ops: set[OperationKey] = set()
         for s in self.services.values():
-            if s.status != "active" or s.kind != "simple":
+            if s.status != "active":
+                continue
+            ran = set(s.operations)
+            for st in s.steps:
+                ran.add(st.operation)
+                if st.compensation is not None:
+                    ran.add(st.compensation)
+            runs = {k.id for k in ran}
+            if s.citizen_facing:
+                runs.add(ONCE_ONLY_OPERATION)
+            self._runs[s.code] = frozenset(runs)
+            if s.citizen_facing:
+                citizen_ops |= ran
+            if s.kind != "simple":
                 continue
             for op in s.operations:
                 users.setdefault(op, []).append(s)
@@ -153,7 +175,9 @@ class RegisterSnapshot:
                 ops[key.id] = OperationInfo(
                     key=key,
                     public=member.is_public_path(path),
-                    citizen_facing=any(s.citizen_facing for s in claimants),
+                    # a citizen may call what a citizen-facing service (simple or composite)
+                    # runs for them; the agency's citizen rules decide on whose data
+                    citizen_facing=key in citizen_ops,
                     service_code=primary.code if primary else None,
                     service_codes=tuple(s.code for s in claimants),
                     subject_param=primary.subject_param if primary else None,
@@ -209,6 +233,9 @@ class RegisterSnapshot:
         self, instance: str, member_class: str, member_code: str, subsystem: str
     ) -> str | None:
         return self._by_xroad.get((instance, member_class, member_code, subsystem))
+
+    def runs(self, service_code: str, operation_id: str) -> bool:
+        return operation_id in self._runs.get(service_code, frozenset())
 
     # -- what the register's own endpoints ask ----------------------------------------------
     def knows(self, key: OperationKey) -> bool:

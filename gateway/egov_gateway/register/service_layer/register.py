@@ -25,7 +25,12 @@ from egov_gateway.register.domain.catalogue import RegisterSnapshot
 from egov_gateway.register.domain.model import CITIZEN, Member, OperationKey, PublicService
 from egov_gateway.register.domain.outages import OutageInterval, ProbeState, clipped_seconds
 from egov_gateway.register.domain.rules import validate_service
-from egov_gateway.register.seed import seed_grants, seed_members, seed_services
+from egov_gateway.register.seed import (
+    seed_grants,
+    seed_members,
+    seed_services,
+    withdrawn_grants,
+)
 from egov_gateway.register.service_layer.unit_of_work import RegisterUnitOfWork
 from meshkit.contracts.gateway import GrantChanged, MemberChanged, PublicServiceChanged
 from meshkit.errors import Conflict, NotFound, RuleViolation
@@ -103,6 +108,9 @@ class UnifiedRegister:
         self, instance: str, member_class: str, member_code: str, subsystem: str
     ) -> str | None:
         return self.snapshot.agency_for_xroad(instance, member_class, member_code, subsystem)
+
+    async def runs(self, service_code: str, operation_id: str) -> bool:
+        return self.snapshot.runs(service_code, operation_id)
 
     # -- life cycle -------------------------------------------------------------------------
     async def start(
@@ -211,6 +219,25 @@ class UnifiedRegister:
                     "grant with POST /api/v1/admin/grants if intended",
                 )
         await repo.record_seeded_grants([g for g in defaults if g not in offered], now)
+        # withdrawn once per register (the ledger remembers it), so an operator's deliberate
+        # re-grant stands
+        withdrawn = []
+        marks = []
+        for client, op in withdrawn_grants():
+            mark = (client, f"withdrawn:{op}")
+            if mark in offered:
+                continue
+            marks.append(mark)
+            if await repo.remove_grant(client, op):
+                withdrawn.append(f"{client} → {op}")
+        await repo.record_seeded_grants(marks, now)
+        if withdrawn:
+            changed = True
+            log.warning(
+                "register.default_grants_withdrawn",
+                grants=withdrawn,
+                reason="the single window runs citizens' steps on the citizen's own authority",
+            )
         return changed
 
     async def reload(self) -> RegisterSnapshot:

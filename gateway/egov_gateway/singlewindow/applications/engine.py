@@ -48,7 +48,9 @@ class CallOutcome:
 
 
 class StepCaller(Protocol):
-    """The routed exchange, as the engine uses it (the gateway calling as member ``gateway``)."""
+    """The routed exchange, as the engine uses it: every step is the applicant's own call,
+    made by the single window under the applicant's mandate for this application and service
+    (never with the gateway's agency rights; see ``egov_gateway.auth.mandate``)."""
 
     async def call(
         self,
@@ -58,6 +60,8 @@ class StepCaller(Protocol):
         purpose: str,
         request_id: str,
         idempotency_key: str,
+        application_id: str,
+        service_code: str,
     ) -> CallOutcome: ...
 
 
@@ -236,6 +240,8 @@ class ProcessEngine:
             purpose=purpose,
             request_id=request_id,
             idempotency_key=f"{app.id}:{step.name}",
+            application_id=app.id,
+            service_code=app.service_code,
         )
         if outcome.ok:
             await self.mutate(
@@ -298,6 +304,8 @@ class ProcessEngine:
                 purpose=f"{purpose} (compensation)",
                 request_id=f"{app.id}.{seq}.undo.{attempt}",
                 idempotency_key=f"{app.id}:{step.name}:undo",
+                application_id=app.id,
+                service_code=app.service_code,
             )
             if outcome.ok or not outcome.retryable or self._stopped:
                 break

@@ -2,7 +2,8 @@
 
 Reads ``unified_register`` from ``runtime.extras``; tests may put an ``applications_caller``
 (a :class:`~egov_gateway.singlewindow.applications.engine.StepCaller`) there before start,
-otherwise the engine calls through the gateway's own routed exchange at ``MESH_GATEWAY_URL``.
+otherwise the engine calls through the gateway's own routed exchange at ``MESH_GATEWAY_URL``
+with the applicant's mandate (``egov_gateway.auth.mandate``), never a gateway credential.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import cast
 
 import httpx
 
+from egov_gateway.auth.mandate import issue_mandate
 from egov_gateway.settings import GatewaySettings
 from egov_gateway.singlewindow.applications.adapters.exchange import RoutedStepCaller
 from egov_gateway.singlewindow.applications.engine import (
@@ -20,7 +22,7 @@ from egov_gateway.singlewindow.applications.engine import (
 )
 from egov_gateway.singlewindow.applications.service import Applications, register_engine
 from egov_gateway.singlewindow.applications.settings import ApplicationsSettings
-from meshkit.gateway_client import ClientCredentials, GatewayClient, TokenProvider
+from meshkit.gateway_client import GatewayClient
 from meshkit.messaging import UnitOfWorkFactory
 from meshkit.service import ServiceRuntime
 
@@ -42,23 +44,24 @@ async def start_applications(runtime: ServiceRuntime) -> None:
 
     caller: StepCaller | None = runtime.extras.get("applications_caller")
     if caller is None:
-        secret = s.effective_client_secret
-        provider = (
-            TokenProvider(
-                ClientCredentials(token_url=s.token_url, client_id="gateway", client_secret=secret),
-                runtime.http,
-            )
-            if secret
-            else None
-        )
+        # no gateway credential at all: each step carries the applicant's mandate
         client = GatewayClient(
             s.gateway_url,
             client_code="gateway",
-            token_provider=provider,
             timeout_s=options.call_timeout_s,
             transport=httpx.AsyncHTTPTransport(trust_env=False),
         )
-        caller = RoutedStepCaller(client)
+        keyring = runtime.extras["keyring"]
+
+        def mandate(*, applicant_iin: str, application_id: str, service_code: str) -> str:
+            return issue_mandate(
+                keyring.current,
+                applicant_iin=applicant_iin,
+                application_id=application_id,
+                service_code=service_code,
+            )
+
+        caller = RoutedStepCaller(client, mandate)
         runtime.extras["applications_http"] = caller
     engine = ProcessEngine(new_uow, caller, options)
     register_engine(runtime.session_factory, engine)

@@ -1,15 +1,16 @@
 """The engine's calls through the gateway's own routed exchange (``/x/{agency}/{path}``).
 
-The gateway is a member of the exchange (client ``gateway``): it authenticates with OAuth2
-client credentials at svc-identity like any agency, so each step passes the same pipeline —
-authentication, the ACL (the register grants ``gateway`` the operations of composite steps),
-the agency's assertion, and one audit record per call, with the applicant as ``X-Mesh-User``
-and the application as the declared purpose.
+Each step is the applicant's own call: it carries a fresh mandate token (the applicant, the
+application, the service; ``egov_gateway.auth.mandate``) instead of any gateway credential,
+so it passes the same pipeline as the citizen calling directly — citizen-facing operations
+of that service only, the agency's assertion with ``client = citizen`` and ``user`` = the
+applicant (the agency applies its citizen rules), and one audit record per call with the
+applicant as the user and the application as the declared purpose.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -21,9 +22,14 @@ from meshkit.gateway_client import GatewayClient
 _RETRYABLE = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
+class MandateIssuer(Protocol):
+    def __call__(self, *, applicant_iin: str, application_id: str, service_code: str) -> str: ...
+
+
 class RoutedStepCaller:
-    def __init__(self, client: GatewayClient) -> None:
+    def __init__(self, client: GatewayClient, mandates: MandateIssuer) -> None:
         self.client = client
+        self.mandates = mandates
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -36,8 +42,13 @@ class RoutedStepCaller:
         purpose: str,
         request_id: str,
         idempotency_key: str,
+        application_id: str,
+        service_code: str,
     ) -> CallOutcome:
-        headers = {"X-Request-Id": request_id}
+        mandate = self.mandates(
+            applicant_iin=on_behalf_of, application_id=application_id, service_code=service_code
+        )
+        headers = {"X-Request-Id": request_id, "Authorization": f"Bearer {mandate}"}
         if request.method in ("POST", "PUT", "PATCH"):
             headers["Idempotency-Key"] = idempotency_key
         try:
