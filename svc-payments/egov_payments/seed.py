@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from egov_payments.domain.allowances import allowance_table
 from egov_payments.domain.kbk import (
-    BIRTH_ALLOWANCE,
     LICENSE_FEE,
     STATE_DUTY_LEGAL_ENTITY_REGISTRATION,
     STATE_DUTY_NOTARIAL_ACTIONS,
@@ -11,11 +11,13 @@ from egov_payments.domain.kbk import (
 from egov_payments.service_layer import services
 from egov_payments.service_layer.clock import Clock
 
-# (agency, KBK): the social programme pays allowances (run by the gateway's composite "birth of
-# a child" service, or by payments itself); the others can refund the duties they collect
+# (agency, KBK): the payer of the state allowances (payments itself, social benefits line, as
+# its allowance table says; citizens claim them with POST /allowances); the others can refund
+# the duties they collect. The gateway has no budget: it pays nothing on anyone's behalf.
 DEMO_BUDGETS: tuple[tuple[str, str], ...] = (
-    ("gateway", BIRTH_ALLOWANCE),
-    ("payments", BIRTH_ALLOWANCE),
+    *sorted(
+        {(allowance_table().payer_agency, r.kbk) for r in allowance_table().allowances.values()}
+    ),
     ("registry", STATE_DUTY_LEGAL_ENTITY_REGISTRATION),
     ("licensing", LICENSE_FEE),
     ("notary", STATE_DUTY_NOTARIAL_ACTIONS),

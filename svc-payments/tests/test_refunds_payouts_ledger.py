@@ -22,6 +22,7 @@ from meshkit.events import TypedEvent, build_envelope
 
 REFUNDED = "kz.egov.payments.refund.completed.v1"
 PAYOUT = "kz.egov.payments.payout.completed.v1"
+SOCIAL = "social-fund"  # an agency paying its own programme through POST /payouts
 
 
 async def _refund(svc: Payments, inv: dict[str, Any], amount: int, **kw: Any) -> httpx.Response:
@@ -103,26 +104,45 @@ async def test_refund_idempotency_and_duplicate_refund_callbacks(svc: Payments) 
     assert (await svc.invoice(inv["id"]))["refunded_tiyn"] == 100_000
 
 
+async def _fund_social_programme(svc: Payments) -> None:
+    """An agency running its own social programme (not seeded: the dev seed funds only the
+    allowances payments pays itself, and the gateway pays nothing)."""
+    await services.allocate_budget(
+        svc.uows,
+        agency=SOCIAL,
+        kbk=kbk.SOCIAL_BENEFITS,
+        amount_tiyn=1_000_000_000,
+        reference="test:social",
+        clock=svc.clock,
+    )
+
+
+async def test_the_dev_seed_funds_the_allowances_and_not_the_gateway(svc: Payments) -> None:
+    assert await svc.balance(ledger.agency_budget("payments", kbk.SOCIAL_BENEFITS)) > 0
+    assert await svc.balance(ledger.agency_budget("gateway", kbk.SOCIAL_BENEFITS)) == 0
+
+
 async def test_payouts_never_overdraw_a_budget(svc: Payments) -> None:
     recipient = new_iin()
-    account = ledger.agency_budget("gateway", kbk.BIRTH_ALLOWANCE)
+    await _fund_social_programme(svc)
+    account = ledger.agency_budget(SOCIAL, kbk.SOCIAL_BENEFITS)
     seeded = await svc.balance(account)
-    assert seeded > 0  # the dev seed funded the social programme
+    assert seeded > 0
     body = {
         "recipient_iin": recipient,
         "amount_tiyn": 14_734_400,
-        "kbk": kbk.BIRTH_ALLOWANCE,
+        "kbk": kbk.SOCIAL_BENEFITS,
         "purpose": "Бала туғанда берілетін біржолғы жәрдемақы",
         "reference": "BIRTH-0001",
     }
     key = {"Idempotency-Key": "birth-0001"}
-    r = await svc.call("POST", "/payouts", client="gateway", json_body=body, headers=key)
+    r = await svc.call("POST", "/payouts", client=SOCIAL, json_body=body, headers=key)
     assert r.status_code == 201, r.text
     payout = r.json()
-    again = await svc.call("POST", "/payouts", client="gateway", json_body=body, headers=key)
+    again = await svc.call("POST", "/payouts", client=SOCIAL, json_body=body, headers=key)
     assert again.status_code == 201 and again.json()["id"] == payout["id"]
     other = await svc.call(
-        "POST", "/payouts", client="gateway", json_body={**body, "amount_tiyn": 1}, headers=key
+        "POST", "/payouts", client=SOCIAL, json_body={**body, "amount_tiyn": 1}, headers=key
     )
     assert other.status_code == 409
     assert await svc.balance(account) == seeded - 14_734_400
@@ -153,7 +173,7 @@ async def test_payouts_never_overdraw_a_budget(svc: Payments) -> None:
     r = await svc.call(
         "POST",
         "/payouts",
-        client="gateway",
+        client=SOCIAL,
         json_body={**body, "amount_tiyn": seeded, "reference": "BIRTH-0002"},
         headers={"Idempotency-Key": "birth-0002"},
     )
@@ -236,14 +256,15 @@ async def test_daily_reconciliation(svc: Payments) -> None:
     await svc.wait_for(
         lambda: svc._status_is(inv["id"], "partially_refunded", "registry"), "refund"
     )
+    await _fund_social_programme(svc)
     r = await svc.call(
         "POST",
         "/payouts",
-        client="gateway",
+        client=SOCIAL,
         json_body={
             "recipient_iin": new_iin(),
             "amount_tiyn": 7_000,
-            "kbk": kbk.BIRTH_ALLOWANCE,
+            "kbk": kbk.SOCIAL_BENEFITS,
             "purpose": "p",
             "reference": "r",
         },
@@ -272,7 +293,7 @@ async def test_daily_reconciliation(svc: Payments) -> None:
     assert (reg["payments_count"], reg["payments_tiyn"]) == (1, 250_000)
     assert (reg["refunds_count"], reg["refunds_tiyn"]) == (1, 50_000)
     assert lines[("licensing", kbk.LICENSE_FEE)]["payments_tiyn"] == 50_000
-    assert lines[("gateway", kbk.BIRTH_ALLOWANCE)]["payouts_count"] == 1
+    assert lines[(SOCIAL, kbk.SOCIAL_BENEFITS)]["payouts_count"] == 1
     assert (rep["payments_count"], rep["refunds_count"], rep["payouts_count"]) == (2, 1, 1)
     assert rep["acquirer_payments_tiyn"] == 250_000 + 50_000 + 99_000
     assert rep["ledger_payments_tiyn"] == 300_000

@@ -17,12 +17,15 @@ STATE_DUTY_LEGAL_ENTITY_REGISTRATION: Final = "108114"
 STATE_DUTY_NOTARIAL_ACTIONS: Final = "108106"
 #: Fee for issuing licences for certain kinds of activity
 LICENSE_FEE: Final = "105402"
-#: Social programme: one-time state allowance at the birth of a child (a spending line)
-BIRTH_ALLOWANCE: Final = "213050"
+#: Social benefits (a spending line): the one-time state allowances — at the birth of a child,
+#: for a funeral — that payments pays from its own budget account (``reference/allowances.json``)
+SOCIAL_BENEFITS: Final = "213050"
+#: the same line under its earlier name
+BIRTH_ALLOWANCE: Final = SOCIAL_BENEFITS
 
 NAMES: Final[dict[str, str]] = {
     STATE_DUTY_LEGAL_ENTITY_REGISTRATION: "State duty: registration of a legal entity",
     STATE_DUTY_NOTARIAL_ACTIONS: "State duty: notarial actions",
     LICENSE_FEE: "Licence fee",
-    BIRTH_ALLOWANCE: "One-time birth allowance (social programme)",
+    SOCIAL_BENEFITS: "Social benefits: one-time state allowances (birth of a child, funeral)",
 }
