@@ -92,10 +92,11 @@ async def until(
     return seen
 
 
-async def audited_as_gateway(
+async def audited_as_the_applicant(
     gw: httpx.AsyncClient, operator: str, application: dict[str, Any], user: str
 ) -> list[dict[str, Any]]:
-    """Every step's call is in the audit log: client gateway, on behalf of the applicant."""
+    """Every step's call is in the audit log as the applicant's own (client ``citizen``, the
+    applicant as the user): the single window acts on the citizen's authority, never its own."""
     records = []
     for step in application["steps"]:
         if not step["request"]:
@@ -107,7 +108,7 @@ async def audited_as_gateway(
         )
         assert r.status_code == 200, r.text
         # the agency's own onward calls carry the same request id: the chain is traceable
-        found = [rec for rec in r.json()["items"] if rec["client"] == "gateway"]
+        found = [rec for rec in r.json()["items"] if rec["client"] == "citizen"]
         assert len(found) == 1, (step["name"], r.json()["items"])
         rec = found[0]
         assert rec["user"] == user and rec["status"] < 400
@@ -145,7 +146,7 @@ async def test_birth_of_a_child_ends_with_the_allowance_paid(
         assert done["result"]["type"] == "kz.egov.payments.payout.completed.v1"
         assert done["result"]["recipient_iin"] == MOTHER and done["result"]["amount_tiyn"] > 0
         assert steps["applicant_record"]["result"]["iin"] == MOTHER  # once-only
-        await audited_as_gateway(gw, tokens[OPERATOR], done, MOTHER)
+        await audited_as_the_applicant(gw, tokens[OPERATOR], done, MOTHER)
         assert done["result"]["payout_id"] == steps["birth_allowance"]["result"]["id"]
         r = await gw.post(
             f"/api/v1/applications/{app_id}/rating",
@@ -244,7 +245,7 @@ async def test_open_a_business_with_a_license_ends_with_the_registration_certifi
         assert [i["id"] for i in r.json() if i["payer"] == bin_] == [duty["id"]]
         done_steps = [t["step"] for t in done["timeline"] if t["kind"] == "step_done"]
         assert done_steps == [s["name"] for s in done["steps"]]
-        await audited_as_gateway(gw, tokens[OPERATOR], done, FATHER)
+        await audited_as_the_applicant(gw, tokens[OPERATOR], done, FATHER)
         r = await gw.get("/api/v1/audit/verify", headers=bearer(tokens[OPERATOR]))
         assert r.status_code == 200 and r.json()["ok"] is True, r.text
 
@@ -283,7 +284,7 @@ async def test_a_gateway_killed_mid_process_resumes_and_completes(
         assert done["result"]["recipient_iin"] == MOTHER
         allowance = done["steps"][-1]
         assert allowance["attempts"] >= 2  # called again by the new gateway
-        await audited_as_gateway(gw, tokens[OPERATOR], done, MOTHER)
+        await audited_as_the_applicant(gw, tokens[OPERATOR], done, MOTHER)
 
 
 # -- Buy a home --------------------------------------------------------------------------------
@@ -428,7 +429,8 @@ async def test_buy_a_home_survives_a_gateway_killed_mid_process(
                 "price_tiyn": 3_200_000_000,
             },
         )
-        # the act is drafted (the sellers are the registry's owners) and the notary has
+        # the act is drafted (the notary took the sellers from the registry: the buyer never
+        # read the seller's property record) and the notary has
         # billed its fee: the application waits for that invoice to be paid
         fee_step = await step_waiting(gw, tokens[BUYER], app_id, "notary_fee")
         r = await gw.get(f"/api/v1/applications/{app_id}", headers=bearer(tokens[BUYER]))
@@ -471,7 +473,6 @@ async def test_buy_a_home_survives_a_gateway_killed_mid_process(
         steps = {s["name"]: s for s in done["steps"]}
         assert list(steps) == [
             "applicant_record",
-            "check_property",
             "sale_contract",
             "notary_fee",
             "signatures",
@@ -492,7 +493,7 @@ async def test_buy_a_home_survives_a_gateway_killed_mid_process(
         assert data["owners"] == [{"id": BUYER, "share": "1/1"}]
         r = await gw.get(f"/x/registry/public/certificates/{cert['number']}")
         assert r.status_code == 200 and r.json()["valid"] is True, r.text
-        await audited_as_gateway(gw, tokens[OPERATOR], done, BUYER)
+        await audited_as_the_applicant(gw, tokens[OPERATOR], done, BUYER)
         r = await gw.get("/api/v1/audit/verify", headers=bearer(tokens[OPERATOR]))
         assert r.status_code == 200 and r.json()["ok"] is True, r.text
 

@@ -23,7 +23,8 @@ log = structlog.get_logger("identity.seed")
 
 #: scopes each service's client may ask for (informational for the gateway's ACL)
 CLIENT_SCOPES: dict[str, list[str]] = {
-    "gateway": ["mesh:route", "persons:read", "persons:search", "consents:check", "ca:certify"],
+    # the single window acts for citizens on their own mandate, not with these scopes
+    "gateway": ["mesh:route", "notifications:send"],
     "identity": ["persons:read", "ca:certify"],
     "registry": ["persons:read", "persons:write", "persons:search", "ca:certify"],
     "licensing": ["persons:read", "consents:check", "ca:certify"],

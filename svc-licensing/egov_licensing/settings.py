@@ -14,7 +14,7 @@ class LicensingSettings(ServiceSettings):
     # who is an officer (see README "Officers"): an agency back office calling with an
     # officer purpose, or a person on the agency's roster of officers
     officer_clients: list[str] = Field(
-        default=["licensing", "gateway"],
+        default=["licensing"],
         description="agency callers whose calls with an 'officer…' purpose are officers'",
     )
     officer_purpose_prefix: str = "officer"

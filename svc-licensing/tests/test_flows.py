@@ -556,9 +556,9 @@ async def test_bad_input_and_authorisation(tmp_path: Path, database_url: str | N
         # bypassing the gateway
         r = await m.client.post("/applications", json=body)
         assert r.status_code == 401 and r.headers["content-type"] == PROBLEM
-        # the single window files for the person it acts for
-        r = await m.as_agency("POST", "/applications", "gateway", user=director, json=body)
-        assert r.status_code == 201 and r.json()["submitted_by"] == f"agency:gateway:{director}"
+        # the single window files as the person it acts for (their own call, their own rights)
+        r = await m.as_citizen("POST", "/applications", director, json=body)
+        assert r.status_code == 201 and r.json()["submitted_by"] == f"citizen:{director}"
         # missing details → rejected, saying which
         r = await m.apply("PHARMACY", director, b)
         assert "lacks: premises_address, pharmacist_iin" in r.json()["decision"]["reason"]

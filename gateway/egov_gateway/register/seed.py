@@ -60,6 +60,7 @@ CONTRACT_OPERATIONS: dict[str, list[str]] = {
         "GET /deaths",
         "GET /deaths/{act_number}",
         "POST /death-notices",
+        "GET /death-notices/{id}",
         "POST /legal-entities",
         "GET /legal-entities/{bin}",
         "GET /legal-entities",

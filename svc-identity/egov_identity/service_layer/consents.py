@@ -79,7 +79,7 @@ async def list_consents(
         if iin and iin != call.user:
             raise PermissionDenied("a citizen sees only their own consents")
         iin = _citizen_iin(call)
-    elif call.client != "gateway":
+    else:
         # an agency sees the consents granted to it
         if agency and agency != call.client:
             raise PermissionDenied("an agency sees only the consents granted to it")

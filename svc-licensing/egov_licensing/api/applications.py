@@ -102,7 +102,7 @@ async def list_applications(
         if applicant_iin is not None and applicant_iin != call.user:
             raise PermissionDenied("a citizen may list only their own applications")
         applicant_iin = call.user  # and, for a BIN, only those they filed themselves
-    elif not officer and call.client != "gateway":
+    elif not officer:
         if call.user is None:
             raise PermissionDenied(
                 "an agency lists applications on behalf of a person (X-Mesh-User)"

@@ -2,7 +2,7 @@
 
 An officer is either
 * an agency back office — a routed call whose client is one of ``officer_clients``
-  (``licensing``, ``gateway``) declaring a purpose that starts with ``officer``
+  (``licensing``) declaring a purpose that starts with ``officer``
   (e.g. ``officer: license review``); the officer's IIN, if given, is the acting user; or
 * a person on the agency's officer roster (``officer_iins``) calling with their own login.
 """
@@ -56,5 +56,6 @@ def may_read_application(call: RoutedCall, settings: LicensingSettings, applican
         return True
     if call.is_citizen:
         return call.user == applicant_iin
-    # an agency sees an application it (or the single window) filed for that person
-    return call.client == "gateway" or call.user == applicant_iin
+    # an agency sees an application on behalf of that person (the single window calls as
+    # the citizen, with the citizen's own rights)
+    return call.user == applicant_iin
