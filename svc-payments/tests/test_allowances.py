@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
-from payments_harness import Payments, new_bin, new_iin
+import pytest
+from payments_harness import Payments, new_bin, new_iin, payments_service
 from sqlalchemy import func, select
 
 from egov_payments.adapters import orm
+from egov_payments.adapters.repository import PayoutRepository
 from egov_payments.domain import ledger
 from egov_payments.domain.allowances import allowance_table
 from meshkit.reference import mrp_tiyn
@@ -189,6 +192,32 @@ async def test_twenty_concurrent_claims_pay_once(svc: Payments) -> None:
     assert await svc.ledger_total() == 0
 
 
+async def test_the_unique_constraint_alone_refuses_a_second_payout(
+    svc: Payments, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read before the insert is only for a friendly answer: blind it (as a concurrent
+    claim that read before the first committed is), and the database still refuses."""
+    mother, father, child = family(svc)
+    first = await claim(svc, mother, "childbirth", child)
+    assert first.status_code == 201
+    real = PayoutRepository.allowance
+    blind = [True]
+
+    async def read_once_blind(self: PayoutRepository, kind: str, subject: str) -> Any:
+        if blind and blind.pop():
+            return None
+        return await real(self, kind, subject)
+
+    monkeypatch.setattr(PayoutRepository, "allowance", read_once_blind)
+    entries = await svc.entry_count()
+    r = await claim(svc, father, "childbirth", child)
+    assert not blind  # the blinded read happened
+    assert r.status_code == 409 and r.json()["type"].endswith("/allowance-already-paid")
+    assert first.json()["id"] in r.json()["detail"]
+    assert await payouts_count(svc) == 1 and await svc.entry_count() == entries
+    assert len(await svc.events(PAYOUT_COMPLETED)) == 1
+
+
 async def test_only_the_claimant_is_paid_and_only_a_citizen_claims(svc: Payments) -> None:
     mother, _, child = family(svc)
     # the recipient is never a field
@@ -236,6 +265,18 @@ async def test_an_owner_that_cannot_answer_is_a_503_and_pays_nothing(svc: Paymen
     svc.owners.down = set()
     assert (await claim(svc, mother, "childbirth", child, key="k-1")).status_code == 201
     assert (await claim(svc, mother, "funeral", deceased, key="k-2")).status_code == 201
+
+
+async def test_an_exhausted_budget_pays_nothing(tmp_path: Path, database_url: str | None) -> None:
+    async with payments_service(tmp_path, database_url, seed_budget_tiyn=20_000_000) as svc:
+        mother = new_iin()
+        first, second = (svc.owners.person(mother=mother) for _ in range(2))
+        assert (await claim(svc, mother, "childbirth", first)).status_code == 201
+        entries = await svc.entry_count()
+        r = await claim(svc, mother, "childbirth", second)
+        assert r.status_code == 422 and r.json()["type"].endswith("/insufficient-funds")
+        assert await payouts_count(svc) == 1 and await svc.entry_count() == entries
+        assert await svc.balance(BUDGET) == 20_000_000 - 38 * mrp_tiyn(svc.clock.today())
 
 
 def test_the_allowance_table_is_payments_own() -> None:
