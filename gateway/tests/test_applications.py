@@ -354,6 +354,43 @@ async def test_invalid_payload_is_a_422_with_field_errors(sw: Harness) -> None:
     assert anonymous.status_code == 401
 
 
+async def test_an_agencys_refusal_is_the_answer_to_the_submission(sw: Harness) -> None:
+    """The attacker's test: a stranger named as the mother. The registry refuses the step run
+    as the applicant (her citizen rule), and the citizen hears it at once — a 403 problem in
+    the agency's words — not a 'submitted' application that fails later."""
+    ex = sw.exchange
+    ex.answers["GET identity/persons/"] = person(FATHER)
+    ex.answers["POST registry/births"] = lambda _: CallOutcome(
+        False, 403, detail="registry: you can register the birth only of your own child"
+    )
+    r = await sw.client.post(
+        "/api/v1/applications",
+        json={"service_code": "cx-birth-of-child", "payload": {**BIRTH, "mother_iin": MOTHER}},
+        headers=sw.citizen(FATHER),
+    )
+    assert r.status_code == 403, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["detail"] == "registry: you can register the birth only of your own child"
+    birth = next(c for c in ex.calls if c["key"] == "POST registry/births")
+    assert birth["user"] == FATHER  # asked as the applicant, never as the gateway
+    assert not any(c["key"].startswith("POST payments") for c in ex.calls)
+    # the attempt is on the applicant's record, failed with the reason (nothing was done)
+    mine = await sw.client.get("/api/v1/me/applications", headers=sw.citizen(FATHER))
+    [attempt] = mine.json()["items"]
+    assert attempt["status"] == "failed"
+    # the user's test: the mother herself is not refused at the door
+    ex.answers["POST registry/births"] = lambda _: CallOutcome(
+        True, 201, {"act_number": "B-2026-0000002", "child_iin": CHILD}
+    )
+    ok = await sw.client.post(
+        "/api/v1/applications",
+        json={"service_code": "cx-birth-of-child", "payload": BIRTH},
+        headers=sw.citizen(MOTHER),
+    )
+    assert ok.status_code == 201, ok.text
+    assert ok.json()["status"] == "waiting"  # answered: registered, awaiting the registry's event
+
+
 async def test_a_failing_step_compensates_in_reverse_and_says_why(sw: Harness) -> None:
     ex = sw.exchange
     ex.answers["GET identity/persons/"] = person(FATHER)

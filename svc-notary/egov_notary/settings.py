@@ -21,7 +21,8 @@ class NotarySettings(ServiceSettings):
     )
     invoice_due_days: int = Field(default=10, ge=1, le=90)
     notary_registrars: list[str] = Field(
-        default=["gateway", "licensing"],
+        default=["licensing"],
         description="agency clients allowed to register notaries and change their status "
-        "(the operator console routes as 'gateway'; licensing issues notary licenses)",
+        "(licensing issues notary licenses; the gateway's client is not one: it acts for "
+        "citizens on their own authority)",
     )

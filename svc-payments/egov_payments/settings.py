@@ -27,11 +27,12 @@ class PaymentsSettings(ServiceSettings):
         default=5, description="Kazakhstan's single time zone (UTC+5): the day of a report"
     )
     invoice_issuers_for_any_agency: list[str] = Field(
-        default_factory=lambda: ["gateway"],
+        # none by default: the single window acts as the citizen, never as an issuer
+        default_factory=list,
         description="clients that may issue invoices on behalf of another agency",
     )
     report_operators: list[str] = Field(
-        default_factory=lambda: ["gateway", "operator"],
+        default_factory=lambda: ["operator"],
         description="clients that see every agency's reconciliation (others: their own)",
     )
     legal_entity_duty_tiyn: dict[str, int] = Field(

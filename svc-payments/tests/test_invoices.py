@@ -73,8 +73,11 @@ async def test_invoice_input_is_validated(svc: Payments) -> None:
     assert r.status_code == 403
     r = await svc.call("POST", "/invoices", client="notary", json_body=good, headers=key)
     assert r.status_code == 403
-    # the gateway may issue on behalf of an agency (composite services)
+    # nor does the gateway's own client: it acts for citizens on their authority, and bills
+    # for no agency (issue 15: no confused deputy)
     r = await svc.call("POST", "/invoices", client="gateway", json_body=good, headers=key)
+    assert r.status_code == 403
+    r = await svc.call("POST", "/invoices", client="registry", json_body=good, headers=key)
     assert r.status_code == 201 and r.json()["beneficiary_agency"] == "registry"
     # without the gateway's assertion nothing is answered
     r = await svc.client.post("/invoices", json=good, headers=key)

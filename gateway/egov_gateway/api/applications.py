@@ -44,7 +44,17 @@ def _ctx(request: Request) -> service.Applications:
     summary="Apply for a service of the register (simple or composite)",
 )
 async def submit(body: ApplicationIn, citizen: Citizen, request: Request) -> ApplicationView:
-    return await service.submit(_ctx(request), citizen.subject, body.service_code, body.payload)
+    """An agency's refusal of the matter that comes within ``answer_within_s`` (e.g. 403
+    "you can only … for yourself or your children") is the answer to this request."""
+    ctx = _ctx(request)
+    settings = request.app.state.runtime.settings.applications
+    return await service.submit(
+        ctx,
+        citizen.subject,
+        body.service_code,
+        body.payload,
+        answer_within_s=settings.answer_within_s,
+    )
 
 
 @router.get(

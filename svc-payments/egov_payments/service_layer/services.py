@@ -45,8 +45,8 @@ R = TypeVar("R")
 class Policy:
     """Who may do what beyond the obvious owner checks (from settings)."""
 
-    issuers_for_any_agency: frozenset[str] = frozenset({"gateway"})
-    operators: frozenset[str] = frozenset({"gateway", "operator"})
+    issuers_for_any_agency: frozenset[str] = frozenset()
+    operators: frozenset[str] = frozenset({"operator"})
 
 
 # -- helpers ----------------------------------------------------------------------------------

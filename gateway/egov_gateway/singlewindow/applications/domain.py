@@ -45,6 +45,9 @@ StepStatus = Literal[
     "skipped",
 ]
 FINAL: frozenset[str] = frozenset({"completed", "failed"})
+#: the engine records a failed call as "<agency's detail> (<status>)"
+_REFUSED = re.compile(r"\((4[0-9][0-9])\)$")
+
 APPLICANT_STEP = "applicant_record"
 APPLICANT_OPERATION = "identity:GET /persons/{iin}"
 #: fields of a step's result (and of an event's data) that identify what the step created
@@ -639,6 +642,18 @@ class Application:
         self.result = last.event or last.result
         self.completed_at = now
         self._set_status("completed", now, "all steps done")
+
+    def agency_refusal(self) -> tuple[int, str] | None:
+        """(status, the agency's words) when a step failed because an agency refused the
+        matter (a 4xx answer: not the applicant's to ask, invalid for the agency…)."""
+        if self.status not in ("failed", "compensating"):
+            return None
+        for step in self.steps:
+            if step.status == "failed" and step.error:
+                found = _REFUSED.search(step.error)
+                if found is not None:
+                    return int(found.group(1)), step.error[: found.start()].strip()
+        return None
 
     def _fail_step(self, step: Step, error: str, now: datetime, *, actor: str) -> None:
         step.status = "failed"

@@ -131,6 +131,15 @@ class ProcessEngine:
         finally:
             self._tasks.pop(application_id, None)
 
+    async def settle(self, application_id: str, within: float) -> None:
+        """Wait at most ``within`` s until the engine has nothing more to do for this
+        application now (done, failed, or waiting for an event or a retry)."""
+        task = self._tasks.get(application_id)
+        if task is None or within <= 0:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(task), within)
+
     async def idle(self) -> None:
         """Wait until no application is being driven (tests, shutdown)."""
         while self._tasks:

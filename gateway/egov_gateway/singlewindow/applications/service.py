@@ -42,7 +42,7 @@ from egov_gateway.singlewindow.applications.views import (
     view,
 )
 from meshkit.auth.principal import Principal
-from meshkit.errors import NotFound, PermissionDenied, RuleViolation
+from meshkit.errors import Conflict, NotFound, PermissionDenied, RuleViolation
 from meshkit.events import TypedEvent
 from meshkit.messaging.uow import UnitOfWork
 from meshkit.service import ServiceRuntime
@@ -159,7 +159,10 @@ async def submit(
     payload: dict[str, Any],
     *,
     origin: str = "portal",
+    answer_within_s: float = 0.0,
 ) -> ApplicationView:
+    """``answer_within_s``: wait that long for the agencies' first answers, and answer an
+    agency's refusal of the matter (403/4xx) at submission rather than later."""
     if origin not in ORIGINS:
         raise RuleViolation(f"unknown origin {origin!r}", errors={"origin": "unknown"})
     try:
@@ -192,6 +195,22 @@ async def submit(
         await uow.commit()
     log.info("application.submitted", application_id=app.id, service=service_code, origin=origin)
     ctx.engine.kick(app.id)
+    if answer_within_s > 0:
+        await ctx.engine.settle(app.id, answer_within_s)
+        async with ctx.new_uow() as uow:
+            now_app = await uow.applications.get(app.id)
+        if now_app is not None:
+            refused = now_app.agency_refusal()
+            if refused is not None:
+                status, words = refused
+                if status in (401, 403):
+                    raise PermissionDenied(words)
+                if status == 404:
+                    raise NotFound(words)
+                if status == 409:
+                    raise Conflict(words)
+                raise RuleViolation(words)
+            return view(now_app)
     return view(app)
 
 

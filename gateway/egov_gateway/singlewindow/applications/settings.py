@@ -17,3 +17,10 @@ class ApplicationsSettings(BaseModel):
         default=5.0, gt=0, description="resume stalled processes and detect overdue ones"
     )
     call_timeout_s: float = Field(default=30.0, gt=0)
+    answer_within_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=30,
+        description="a submission waits this long for the agencies' first answers, so that a "
+        "refusal (not yours to ask, not your child…) is answered at the door, not later",
+    )
