@@ -166,13 +166,6 @@ async def test_birth_of_a_child_then_the_proactive_allowance_on_a_phone(
         await shots.take(page, "allowance-application")
         if await page.locator('#app-status[data-status="failed"]').count():
             why = await page.locator("main .alert").first.inner_text()
-            if "payouts" in page_text(await page.content()) and "Field required" in why:
-                # the citizen sees why (asserted above); the run itself is the engine's
-                pytest.xfail(
-                    "known gap (issue 9, applications engine/register): the simple service "
-                    "pm-birth-allowance posts its payload {recipient_iin, child_iin} as the "
-                    "POST /payouts body, which needs amount_tiyn, kbk, purpose, reference: " + why
-                )
             pytest.fail(f"the allowance application failed: {why}")
 
         # the allowance paid, in the inbox
