@@ -4,6 +4,7 @@ implements only the paths svc-notary uses, with the shapes of ``meshkit.contract
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -13,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from meshkit.contracts.identity import PersonOut
-from meshkit.contracts.payments import InvoiceCreate, InvoiceOut
+from meshkit.contracts.payments import InvoiceCancel, InvoiceCreate, InvoiceOut
 from meshkit.contracts.registry import PropertyOut
 from meshkit.documents import DocumentSigner, verify_document
 from meshkit.testing.ca import TestCA
@@ -36,6 +37,20 @@ class MeshState:
     properties: dict[str, PropertyOut] = field(default_factory=dict)
     invoices: dict[str, InvoiceOut] = field(default_factory=dict)  # by Idempotency-Key
     invoice_requests: list[tuple[str | None, dict[str, Any]]] = field(default_factory=list)
+    #: ``POST /invoices/{id}/cancel`` asked: (invoice id, reason, X-Mesh-Client, X-Mesh-User)
+    cancellations: list[tuple[str, str, str | None, str | None]] = field(default_factory=list)
+    payments_down: bool = False  # payments answers 503 to everything
+    #: awaited by ``POST /invoices`` before it answers (with the new invoice's reference)
+    on_invoice: Callable[[str], Awaitable[None]] | None = None
+
+    def invoice(self, invoice_id: str) -> InvoiceOut | None:
+        return next((i for i in self.invoices.values() if i.id == invoice_id), None)
+
+    def set_invoice_status(self, invoice_id: str, status: str) -> None:
+        for key, inv in self.invoices.items():
+            if inv.id == invoice_id:
+                self.invoices[key] = inv.model_copy(update={"status": status})
+
     revoked: dict[int, datetime] = field(default_factory=dict)  # certificate serial → when
     verify_calls: int = 0
 
@@ -131,6 +146,39 @@ def payments_double(state: MeshState) -> FastAPI:
             **body.model_dump(),
         )
         state.invoices[key or invoice.id] = invoice
+        if state.on_invoice is not None:
+            await state.on_invoice(invoice.reference)
         return invoice.model_dump(mode="json")
+
+    @app.middleware("http")
+    async def down(request: Request, call_next: Any) -> Any:
+        if state.payments_down:
+            return _problem(503, "payments is down")
+        return await call_next(request)
+
+    @app.get("/invoices/{invoice_id}")
+    async def get(invoice_id: str) -> Any:
+        invoice = state.invoice(invoice_id)
+        if invoice is None:
+            return _problem(404, f"no invoice {invoice_id}")
+        return invoice.model_dump(mode="json")
+
+    @app.post("/invoices/{invoice_id}/cancel")
+    async def cancel(invoice_id: str, body: InvoiceCancel, request: Request) -> Any:
+        state.cancellations.append(
+            (
+                invoice_id,
+                body.reason,
+                request.headers.get("x-mesh-client"),
+                request.headers.get("x-mesh-user"),
+            )
+        )
+        invoice = state.invoice(invoice_id)
+        if invoice is None:
+            return _problem(404, f"no invoice {invoice_id}")
+        if invoice.status != "issued":
+            return _problem(409, f"invoice {invoice_id} is {invoice.status}")
+        state.set_invoice_status(invoice_id, "cancelled")
+        return state.invoice(invoice_id).model_dump(mode="json")  # type: ignore[union-attr]
 
     return app

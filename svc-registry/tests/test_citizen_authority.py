@@ -11,7 +11,11 @@ from typing import Any
 import httpx
 
 from egov_registry.domain.civil_status import NOT_A_DECLARANT
-from egov_registry.service_layer.civil_status import NOT_A_PARENT
+from egov_registry.service_layer.civil_status import (
+    MOTHER_CONSENT_MISSING,
+    MOTHER_NOT_CONSENTED,
+    NOT_A_PARENT,
+)
 from egov_registry.service_layer.legal_entities import CONSENT_MISSING
 from egov_registry.testing import FATHER, FOUNDER_B, MOTHER, OTHER, Registry
 from meshkit.ids import next_iin
@@ -183,27 +187,93 @@ async def test_deaths_of_a_person_for_agencies(registry: Registry) -> None:
 
 
 # -- births ----------------------------------------------------------------------------------
-async def test_a_citizen_registers_only_their_own_childs_birth(registry: Registry) -> None:
-    birth = {
+def newborn(**over: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
         "surname": "Ахметов",
         "given_name": "Әли",
         "birth_date": "2026-01-05",
         "sex": "male",
         "place": "Астана қ., №1 перинаталдық орталық",
-        "mother_iin": OTHER,
-        "father_iin": None,
+        "mother_iin": MOTHER,
+        "father_iin": FATHER,
     }
+    body.update(over)
+    return body
+
+
+def consent_checks(registry: Registry) -> list[dict[str, Any]]:
+    return [c for c in registry.identity.calls if c["path"] == "/consents/check"]
+
+
+async def test_a_citizen_registers_only_their_own_childs_birth(registry: Registry) -> None:
+    birth = newborn(mother_iin=OTHER, father_iin=None)
     # a stranger names a woman as the mother of a child that is not theirs
     refused(await registry.citizen("POST", "/births", FOUNDER_B, json=birth), NOT_A_PARENT)
     refused(
         await registry.citizen("POST", "/births", FOUNDER_B, json={**birth, "mother_iin": MOTHER}),
         "you can register the birth only of your own child",
     )
-    assert registry.identity.creations() == []
+    # a stranger naming strangers as both parents, even with the mother's consent on file
+    registry.identity.consent(MOTHER, "family")
+    refused(await registry.citizen("POST", "/births", FOUNDER_B, json=newborn()), NOT_A_PARENT)
+    assert registry.identity.calls == []  # nobody's record was even read
     mine = await registry.citizen("POST", "/births", OTHER, json=birth)
     assert mine.status_code == 201, mine.text
     by_agency = await registry.call("POST", "/births", json={**birth, "given_name": "Айша"})
     assert by_agency.status_code == 201, by_agency.text
+
+
+async def test_the_mother_declares_the_birth_naming_the_father(registry: Registry) -> None:
+    r = await registry.citizen("POST", "/births", MOTHER, json=newborn())
+    assert r.status_code == 201, r.text
+    assert r.json()["mother_iin"] == MOTHER and r.json()["father_iin"] == FATHER
+    assert consent_checks(registry) == []  # her own record: nobody else's consent is needed
+    [event] = await registry.outbox_events("registry.birth.registered")
+    assert event.data["mother_iin"] == MOTHER
+
+
+async def test_the_father_declares_the_birth_with_the_mothers_consent(registry: Registry) -> None:
+    registry.identity.consent(MOTHER, "family")
+    r = await registry.citizen("POST", "/births", FATHER, json=newborn())
+    assert r.status_code == 201, r.text
+    act = r.json()
+    assert act["mother_iin"] == MOTHER and act["father_iin"] == FATHER
+    # identity, the owner of the consent, decided — asked on behalf of the father
+    [check] = consent_checks(registry)
+    assert check["query"] == {"iin": MOTHER, "agency": "registry", "category": "family"}
+    assert check["user"] == FATHER and check["purpose"]
+    assert len(registry.identity.creations()) == 1
+    # the father reads the act he registered
+    path = f"/births/{act['act_number']}"
+    assert (await registry.citizen("GET", path, FATHER)).status_code == 200
+
+
+async def test_the_father_cannot_declare_without_the_mothers_consent(registry: Registry) -> None:
+    body = refused(await registry.citizen("POST", "/births", FATHER, json=newborn()))
+    assert body["detail"] == MOTHER_NOT_CONSENTED
+    assert body["detail"] == (
+        "the mother has not consented to this registration: she can register the birth "
+        "herself, or give the registry her consent (category family)"
+    )
+    assert body["errors"] == {"mother_iin": MOTHER_CONSENT_MISSING}
+    # a consent of another category (or to another agency) does not count
+    registry.identity.consent(MOTHER, "business")
+    registry.identity.consent(MOTHER, "family", agency="notary")
+    again = refused(await registry.citizen("POST", "/births", FATHER, json=newborn()))
+    assert again["errors"] == {"mother_iin": MOTHER_CONSENT_MISSING}
+    # nothing registered: identity was neither asked for her record nor to create a child
+    assert {c["path"] for c in registry.identity.calls} == {"/consents/check"}
+    assert registry.identity.creations() == []
+    assert await registry.outbox_events("registry.birth.registered") == []
+    # a father naming himself as the mother is a mother of the wrong sex (identity decides)
+    r = await registry.citizen("POST", "/births", FATHER, json=newborn(mother_iin=FATHER))
+    assert r.status_code == 422 and "mother_iin" in r.json()["errors"], r.text
+    assert registry.identity.creations() == []
+    # an agency registers it as before, without asking for consents
+    calls = len(consent_checks(registry))
+    r = await registry.call("POST", "/births", json=newborn())
+    assert r.status_code == 201, r.text
+    assert len(consent_checks(registry)) == calls
 
 
 # -- legal entities --------------------------------------------------------------------------

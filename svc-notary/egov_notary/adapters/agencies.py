@@ -5,6 +5,7 @@ their answers are parsed into domain facts.
 - identity ``POST /ca/verify`` ``{jws}`` → :class:`SignatureVerification`
 - registry ``GET /properties/{cadastral_number}`` → :class:`PropertyFact`
 - payments ``POST /invoices`` (``Idempotency-Key`` = act id) → invoice id
+- payments ``POST /invoices/{id}/cancel`` (and ``GET /invoices/{id}`` when refused) → status
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from egov_notary.domain.checks import EncumbranceFact, PersonFact, PropertyFact
 from meshkit.contracts.identity import PersonOut
 from meshkit.contracts.payments import InvoiceCreate, InvoiceOut
 from meshkit.contracts.registry import PropertyOut
-from meshkit.errors import NotFound, RuleViolation
+from meshkit.errors import Conflict, NotFound, RuleViolation
 from meshkit.gateway_client import GatewayClient
 
 
@@ -147,3 +148,32 @@ class GatewayAgencies:
             idempotency_key=idempotency_key,
         )
         return InvoiceOut.model_validate(body).id
+
+    async def cancel_invoice(
+        self, invoice_id: str, *, reason: str, on_behalf_of: str | None
+    ) -> str:
+        """Cancel an unpaid fee invoice; its status afterwards: ``cancelled``, or — payments
+        refuses to cancel an invoice no longer issued (paid meanwhile, cancelled by an earlier
+        attempt, expired) — its current status; ``unknown`` if payments has no such invoice."""
+        path = f"/invoices/{quote(invoice_id, safe='')}"
+        try:
+            body = await self.gw.post(
+                "payments",
+                f"{path}/cancel",
+                json={"reason": reason},
+                purpose="notarial act withdrawn: cancel its unpaid state duty",
+                on_behalf_of=on_behalf_of,
+            )
+        except Conflict:
+            try:
+                body = await self.gw.get(
+                    "payments",
+                    path,
+                    purpose="notarial act withdrawn: the state of its state duty",
+                    on_behalf_of=on_behalf_of,
+                )
+            except NotFound:
+                return "unknown"
+        except NotFound:
+            return "unknown"
+        return InvoiceOut.model_validate(body).status

@@ -162,8 +162,13 @@ async def register_act(act_id: ActId, uow: UoW, caller: Caller) -> ActOut:
 @router.post(
     "/{act_id}/revoke",
     response_model=ActOut,
-    summary="Revoke a power of attorney (principal or notary), or withdraw an unregistered act",
+    responses=_ACT_RESPONSES,
+    summary="Withdraw an unregistered act (the notary; the principal, a buyer or seller, the "
+    "applicant) — its unpaid fee invoice is cancelled — or revoke a registered power of "
+    "attorney (principal or notary)",
 )
-async def revoke_act(act_id: ActId, uow: UoW, caller: Caller, body: RevokeIn = Body(...)) -> ActOut:
-    act = await services.revoke_act(uow, act_id, reason=body.reason, actor=caller)
+async def revoke_act(
+    act_id: ActId, uow: UoW, caller: Caller, agencies: Agencies, body: RevokeIn = Body(...)
+) -> ActOut:
+    act = await services.revoke_act(uow, agencies, act_id, reason=body.reason, actor=caller)
     return await _out(uow, act, caller)

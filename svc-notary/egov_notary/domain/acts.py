@@ -22,7 +22,6 @@ from typing import Any, Literal
 from egov_notary.domain.checks import CheckOutcome
 from egov_notary.domain.notaries import Notary
 from egov_notary.domain.terms import (
-    CopyCertificationTerms,
     Party,
     PowerOfAttorneyTerms,
     PropertySaleTerms,
@@ -55,6 +54,24 @@ IN_PROGRESS = frozenset(
     }
 )
 FINAL = frozenset({ActStatus.EXECUTED, ActStatus.REJECTED, ActStatus.REVOKED})
+
+#: the parties who apply for (and may withdraw, before registration) an act of each kind —
+#: the principal of a power of attorney (not the attorney), a buyer or seller, the applicant
+APPLICANT_ROLES: dict[str, frozenset[str]] = {
+    "power_of_attorney": frozenset({"principal"}),
+    "property_sale": frozenset({"seller", "buyer"}),
+    "copy_certification": frozenset({"applicant"}),
+}
+#: the refusals of a revocation by a citizen who is not the act's notary
+REVOKED_BY_THE_NOTARY = "a registered act is revoked by the notary"
+POA_REVOKED_BY = "a registered power of attorney is revoked by its principal or the notary"
+NOT_A_WITHDRAWING_PARTY: dict[str, str] = {
+    "power_of_attorney": "an unregistered power of attorney is withdrawn by its principal or "
+    "the notary",
+    "property_sale": "an unregistered sale is withdrawn by a buyer, a seller or the notary",
+    "copy_certification": "an unregistered certified copy is withdrawn by its applicant or the "
+    "notary",
+}
 
 SignatureRole = Literal["party", "notary"]
 
@@ -444,14 +461,24 @@ class NotarialAct:
         self.events.append(ActWasRejected(self.number, reason))
         return True
 
-    def revoke(
-        self, *, by_iin: str | None, by_agency: bool, actor: str, reason: str, now: datetime
-    ) -> None:
+    def applies_for_it(self, iin: str | None) -> bool:
+        """A party in an applicant's role: see :data:`APPLICANT_ROLES`."""
+        roles = APPLICANT_ROLES[self.kind]
+        return iin is not None and any(p.iin == iin and p.role in roles for p in self.parties)
+
+    @property
+    def open_invoice(self) -> str | None:
+        """The fee invoice while it is unpaid (a withdrawal cancels it)."""
+        return self.invoice_id if self.fee_paid_at is None else None
+
+    def ensure_may_revoke(self, *, by_iin: str | None, by_agency: bool) -> None:
         """Withdraw an unregistered act, or revoke a registered power of attorney.
 
-        Before registration the notary or any party may withdraw it. After registration a
-        power of attorney is revoked by its principal or the notary; a certified copy by the
-        notary; a registered sale cannot be revoked (the registry is executing it).
+        Before registration (draft, blocked, checks passed, fee paid, partly or fully
+        signed) the notary or a party who applies for such an act (the principal, a buyer or
+        seller, the applicant) withdraws it. After registration a power of attorney is revoked
+        by its principal or the notary, another act by the notary; a registered sale cannot be
+        revoked (the registry is executing it). Agencies (e.g. on a court order) as the notary.
         """
         if self.status in FINAL:
             raise Conflict(f"the act is already {self.status.value}")
@@ -461,26 +488,43 @@ class NotarialAct:
                 "a registered sale cannot be revoked: the registry is transferring the property",
                 code="sale_in_execution",
             )
-        if not by_agency:
-            if registered and isinstance(self.terms, PowerOfAttorneyTerms):
-                allowed = {self.terms.principal_iin, self.notary_iin}
-            elif registered and isinstance(self.terms, CopyCertificationTerms):
-                allowed = {self.notary_iin}
-            else:
-                allowed = {self.notary_iin, *(p.iin for p in self.parties)}
-            if by_iin not in allowed:
-                raise PermissionDenied(
-                    "only "
-                    + ("the principal or the notary" if registered else "the notary or a party")
-                    + " may revoke this act",
-                    code="may_not_revoke",
-                )
+        if by_agency or (by_iin is not None and by_iin == self.notary_iin):
+            return
+        if registered:
+            if isinstance(self.terms, PowerOfAttorneyTerms):
+                if by_iin == self.terms.principal_iin:
+                    return
+                raise PermissionDenied(POA_REVOKED_BY, code="may_not_revoke")
+            raise PermissionDenied(REVOKED_BY_THE_NOTARY, code="may_not_revoke")
+        if not self.applies_for_it(by_iin):
+            raise PermissionDenied(NOT_A_WITHDRAWING_PARTY[self.kind], code="may_not_revoke")
+
+    def revoke(
+        self, *, by_iin: str | None, by_agency: bool, actor: str, reason: str, now: datetime
+    ) -> None:
+        """Revoke (registered) or withdraw (unregistered) the act: see :meth:`ensure_may_revoke`.
+        The reason is recorded; a registered act's revocation is an event."""
+        self.ensure_may_revoke(by_iin=by_iin, by_agency=by_agency)
         self.status = ActStatus.REVOKED
         self.status_reason = reason
         self.revoked_at = now
         self._step("revoked", actor, now, reason=reason)
         if self.number is not None:
             self.events.append(ActWasRevoked(self.number, reason))
+
+    def record_invoice_cancellation(
+        self, invoice_id: str, invoice_status: str, actor: str, now: datetime
+    ) -> None:
+        """What became of the fee invoice of a withdrawn act (payments' status of it)."""
+        if invoice_status == "cancelled":
+            self._step("invoice_cancelled", actor, now, reason=f"invoice {invoice_id}")
+        else:
+            self._step(
+                "invoice_not_cancelled",
+                actor,
+                now,
+                reason=f"invoice {invoice_id} is {invoice_status}",
+            )
 
     # -- public view --------------------------------------------------------------------
     def public_status(self, today: date) -> str:

@@ -18,6 +18,8 @@ from typing import Any
 import structlog
 
 from egov_notary.domain.acts import (
+    APPLICANT_ROLES,
+    ActStatus,
     ActWasExecuted,
     ActWasRegistered,
     ActWasRejected,
@@ -213,12 +215,8 @@ async def draft_act(
     return act, notary
 
 
-#: the roles in which a citizen who is not the notary may apply for an act of each kind
-APPLICANT_ROLES: dict[str, frozenset[str]] = {
-    "power_of_attorney": frozenset({"principal"}),
-    "property_sale": frozenset({"seller", "buyer"}),
-    "copy_certification": frozenset({"applicant"}),
-}
+#: the roles in which a citizen who is not the notary may apply for an act of each kind:
+#: :data:`egov_notary.domain.acts.APPLICANT_ROLES`
 NOT_AN_APPLICANT: dict[str, str] = {
     "power_of_attorney": "you can apply for a power of attorney only as its principal",
     "property_sale": "you can apply for a property sale only as a buyer or a seller",
@@ -324,6 +322,29 @@ async def _issue_invoice(
     async with uow:
         act = await _act(uow, act.id)
         act.attach_invoice(invoice_id, "payments", utcnow())
+        await uow.acts.save(act)
+        await uow.commit()
+    if act.status == ActStatus.REVOKED:
+        # withdrawn while the invoice was being issued: the fee is not owed
+        act = await _cancel_late_invoice(uow, agencies, act, invoice_id)
+    return act
+
+
+async def _cancel_late_invoice(
+    uow: NotaryUnitOfWork, agencies: Agencies, act: NotarialAct, invoice_id: str
+) -> NotarialAct:
+    try:
+        status = await agencies.cancel_invoice(
+            invoice_id,
+            reason=f"notarial act {act.id} withdrawn: {act.status_reason or 'withdrawn'}"[:300],
+            on_behalf_of=None,
+        )
+    except UpstreamUnavailable as exc:
+        log.warning("act.late_invoice_not_cancelled", act_id=act.id, error=exc.detail)
+        return act
+    async with uow:
+        act = await _act(uow, act.id)
+        act.record_invoice_cancellation(invoice_id, status, "payments", utcnow())
         await uow.acts.save(act)
         await uow.commit()
     return act
@@ -497,22 +518,39 @@ async def _register_if_ready(uow: NotaryUnitOfWork, act: NotarialAct, now: datet
 
 
 async def revoke_act(
-    uow: NotaryUnitOfWork, act_id: str, *, reason: str, actor: Actor
+    uow: NotaryUnitOfWork, agencies: Agencies, act_id: str, *, reason: str, actor: Actor
 ) -> NotarialAct:
+    """Revoke or withdraw an act (who may: :meth:`NotarialAct.ensure_may_revoke`; a citizen
+    who is neither its notary nor a party learns nothing of it: the answer for an unknown
+    act). An unpaid fee invoice is cancelled in payments first — payments unreachable → 503
+    and nothing changed, so the caller (the single window's compensation) retries; an invoice
+    paid meanwhile stays paid (a refund is the notary's decision) and the history says so."""
+    by_agency = not actor.is_citizen
     async with uow:
         act = await _act(uow, act_id)
         if actor.is_citizen and not act.may_be_seen_by(actor.user):
             raise NotFound(f"no notarial act {act_id}")
-        act.revoke(
-            by_iin=actor.user,
-            by_agency=not actor.is_citizen,
-            actor=actor.label,
-            reason=reason,
-            now=utcnow(),
+        act.ensure_may_revoke(by_iin=actor.user, by_agency=by_agency)
+        invoice_id = act.open_invoice
+    invoice_status = None
+    if invoice_id is not None:
+        invoice_status = await agencies.cancel_invoice(
+            invoice_id,
+            reason=f"notarial act {act_id} withdrawn: {reason}"[:300],
+            on_behalf_of=actor.user,
         )
+    async with uow:
+        act = await _act(uow, act_id)
+        now = utcnow()
+        act.revoke(
+            by_iin=actor.user, by_agency=by_agency, actor=actor.label, reason=reason, now=now
+        )
+        if invoice_id is not None and invoice_status is not None:
+            act.record_invoice_cancellation(invoice_id, invoice_status, "payments", now)
         await uow.acts.save(act)
         _publish(uow, act)
         await uow.commit()
+    log.info("act.revoked", act_id=act_id, by=actor.label, invoice=invoice_id, fee=invoice_status)
     return act
 
 

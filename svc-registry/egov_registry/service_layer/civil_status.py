@@ -22,7 +22,7 @@ from egov_registry.domain.common import Actor, act_number, kz_today
 from egov_registry.service_layer.idempotency import derived_key, fingerprint, replayed
 from egov_registry.service_layer.ports import IdentityDirectory
 from egov_registry.service_layer.unit_of_work import RegistryUnitOfWork
-from meshkit.contracts.identity import PersonCreate
+from meshkit.contracts.identity import ConsentCategory, PersonCreate
 from meshkit.contracts.registry import BirthCreate, DeathCreate, DeathNoticeCreate
 from meshkit.errors import Conflict, NotFound, PermissionDenied, RuleViolation
 
@@ -30,8 +30,17 @@ BIRTH_PURPOSE = "civil registration of a birth: verify the parents"
 DEATH_PURPOSE = "civil registration of a death: verify the person"
 DECLARANT_PURPOSE = "civil registration of a death: is the declarant a parent or child"
 READER_PURPOSE = "death act: is the reader a parent or child of the deceased"
+MOTHER_CONSENT_PURPOSE = "civil registration of a birth: has the mother consented"
 #: the refusal of a birth declared by a citizen who is neither the mother nor the father
 NOT_A_PARENT = "you can register the birth only of your own child"
+#: identity's consent category that covers a person's parents and children
+MOTHER_CONSENT_CATEGORY: ConsentCategory = "family"
+#: the refusal of a birth a father declares without the mother's consent
+MOTHER_NOT_CONSENTED = (
+    "the mother has not consented to this registration: she can register the birth herself, "
+    "or give the registry her consent (category family)"
+)
+MOTHER_CONSENT_MISSING = "has not consented: no valid consent to the registry (category family)"
 
 
 async def _none() -> None:
@@ -55,6 +64,10 @@ async def register_birth(
 ) -> tuple[BirthAct, bool]:
     """Register a birth; identity creates the child. Returns (act, replayed).
 
+    An agency registers any birth. A citizen declares only as the mother, or as the father
+    with the mother's consent to the registry (identity, category family): a man cannot
+    attach a child to a stranger's record by naming her as the mother.
+
     No transaction is held open while identity is called (SQLite would hold its write lock);
     a retry is safe because identity gets a key derived from ours, so it never creates two
     children, and our key → act row is written with the act.
@@ -65,6 +78,8 @@ async def register_birth(
     request_hash = fingerprint(cmd.model_dump(mode="json"))
     if (first := await _replayed_birth(uow, actor, key, request_hash)) is not None:
         return first, True
+    if actor.is_citizen and actor.user != cmd.mother_iin:
+        await _require_mothers_consent(identity, actor, cmd.mother_iin)
 
     now = datetime.now(UTC)
     mother, father = await asyncio.gather(
@@ -138,6 +153,21 @@ async def register_birth(
         if (first := await _replayed_birth(uow, actor, key, request_hash)) is not None:
             return first, True
         raise Conflict("this birth was registered by a concurrent request") from None
+
+
+async def _require_mothers_consent(
+    identity: IdentityDirectory, actor: Actor, mother_iin: str
+) -> None:
+    """The father declares a birth only with the mother's consent (identity holds consents);
+    the mother's record is not even read without it."""
+    consented = await identity.consented(
+        mother_iin,
+        category=MOTHER_CONSENT_CATEGORY,
+        purpose=MOTHER_CONSENT_PURPOSE,
+        on_behalf_of=actor.user,
+    )
+    if not consented:
+        raise PermissionDenied(MOTHER_NOT_CONSENTED, errors={"mother_iin": MOTHER_CONSENT_MISSING})
 
 
 async def birth_act(uow: RegistryUnitOfWork, actor: Actor, number: str) -> BirthAct:
