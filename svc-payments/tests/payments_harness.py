@@ -271,6 +271,7 @@ class Payments:
         event_id: str | None = None,
         refund_id: str | None = None,
         occurred_at: datetime | None = None,
+        currency: str = "KZT",
     ) -> bytes:
         return json.dumps(
             {
@@ -280,7 +281,7 @@ class Payments:
                 "acquirer_payment_id": None,
                 "refund_id": refund_id,
                 "amount_tiyn": amount_tiyn,
-                "currency": "KZT",
+                "currency": currency,
                 "occurred_at": (occurred_at or datetime.now(UTC)).isoformat(),
             }
         ).encode()

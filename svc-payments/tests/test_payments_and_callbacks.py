@@ -235,3 +235,53 @@ async def test_a_late_callback_for_an_invoice_paid_in_time(svc: Payments) -> Non
     assert (await svc.send_callback(too_late)).status_code == 409
     assert (await svc.invoice(inv2["id"]))["status"] == "expired"
     assert json.loads(too_late)["type"] == "payment.captured"
+
+
+async def test_a_signed_callback_in_another_currency_pays_nothing(svc: Payments) -> None:
+    """Issue 16: a validly signed capture of 700 000 "USD" does not pay a KZT invoice of
+    700 000 tiyn; neither does a signed callback whose amount does not match."""
+    inv = await svc.create_invoice(amount_tiyn=700_000)
+    session = await svc.start_payment(inv)
+    pid = session["payment_id"]
+    entries_before = await svc.entry_count()
+    for currency in ("USD", "kzt", "XXXX"):
+        usd = svc.callback_body(
+            type_="payment.captured", payment_id=pid, amount_tiyn=700_000, currency=currency
+        )
+        r = await svc.send_callback(usd)
+        assert r.status_code == 422, (currency, r.text)
+        assert r.headers["content-type"] == "application/problem+json"
+    r = await svc.send_callback(
+        svc.callback_body(
+            type_="payment.captured", payment_id=pid, amount_tiyn=700_000, currency="USD"
+        )
+    )
+    assert "USD" in r.json()["detail"] and "KZT" in r.json()["detail"]
+    for amount in (699_999, 2**63, 10**20):
+        wrong = svc.callback_body(type_="payment.captured", payment_id=pid, amount_tiyn=amount)
+        assert (await svc.send_callback(wrong)).status_code == 422, amount
+    assert (await svc.invoice(inv["id"]))["status"] == "issued"
+    assert await svc.events(PAID, inv["id"]) == []
+    assert await svc.entry_count() == entries_before
+    # the genuine fact in KZT still pays it
+    good = svc.callback_body(type_="payment.captured", payment_id=pid, amount_tiyn=700_000)
+    assert (await svc.send_callback(good)).json()["status"] == "processed"
+    assert (await svc.invoice(inv["id"]))["status"] == "paid"
+
+
+async def test_a_signed_callback_nested_deeply_is_a_4xx_problem(svc: Payments) -> None:
+    """Issue 16: signed, so it reaches the parser — 50 000 levels of nesting are refused
+    before json.loads (a problem, not a 500), and nothing is paid."""
+    inv = await svc.create_invoice(amount_tiyn=700_000)
+    session = await svc.start_payment(inv)
+    good = json.loads(
+        svc.callback_body(
+            type_="payment.captured", payment_id=session["payment_id"], amount_tiyn=700_000
+        )
+    )
+    depth = 50_000
+    nested = json.dumps({**good, "extra": "@"}).replace('"@"', "[" * depth + "]" * depth)
+    r = await svc.send_callback(nested.encode())
+    assert 400 <= r.status_code < 500, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert (await svc.invoice(inv["id"]))["status"] == "issued"

@@ -11,6 +11,7 @@ from egov_gateway.auth.dependencies import _principal, require_citizen
 from egov_gateway.singlewindow.applications import service
 from egov_gateway.singlewindow.applications.views import ApplicationList, ApplicationView
 from meshkit.auth.principal import Principal
+from meshkit.bounds import Offset
 from meshkit.problems import PROBLEM_RESPONSES
 
 router = APIRouter(tags=["applications"], responses=PROBLEM_RESPONSES)
@@ -75,7 +76,7 @@ async def mine(
     citizen: Citizen,
     request: Request,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> ApplicationList:
     return await service.list_applications(
         _ctx(request), citizen.subject, limit=limit, offset=offset

@@ -12,6 +12,7 @@ from egov_gateway.auth.dependencies import require_citizen
 from egov_gateway.singlewindow.notifications import service
 from egov_gateway.singlewindow.notifications.model import Notification
 from meshkit.auth.principal import Principal
+from meshkit.bounds import Offset, RowId
 from meshkit.problems import PROBLEM_RESPONSES
 from meshkit.service import runtime_of
 
@@ -60,7 +61,7 @@ class NotificationPage(BaseModel):
 class MarkReadIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    ids: list[int] | None = Field(
+    ids: list[RowId] | None = Field(
         default=None, max_length=500, description="these notifications; omit for all"
     )
 
@@ -77,7 +78,7 @@ async def my_notifications(
     unread: bool = False,
     lang: Annotated[str, Query(pattern="^(kk|ru|en)$")] = "ru",
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> NotificationPage:
     items, total, unread_count = await service.inbox(
         runtime_of(request).uow_factory(),

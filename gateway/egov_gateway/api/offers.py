@@ -12,6 +12,7 @@ from egov_gateway.auth.dependencies import require_citizen
 from egov_gateway.singlewindow.offers import service
 from egov_gateway.singlewindow.offers.model import Offer
 from meshkit.auth.principal import Principal
+from meshkit.bounds import Offset
 from meshkit.problems import PROBLEM_RESPONSES
 from meshkit.service import runtime_of
 
@@ -114,7 +115,7 @@ async def my_offers(
     citizen: Annotated[Principal, Depends(require_citizen)],
     status: Annotated[str, Query(pattern="^(open|all)$")] = "open",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> OfferPage:
     items, total = await service.my_offers(
         runtime_of(request).uow_factory(),

@@ -7,11 +7,16 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from meshkit.bounds import MAX_TIYN, ShareTerm
 from meshkit.ids import IINOrBIN
 
 Sex = Literal["male", "female"]
 Currency = Literal["KZT"]
-Tiyn = Annotated[int, Field(ge=0, description="money in tiyn (1 KZT = 100 tiyn)")]
+#: money, wherever it enters: 0 … MAX_TIYN (< 10^15) tiyn (meshkit.bounds)
+Tiyn = Annotated[
+    int,
+    Field(ge=0, le=MAX_TIYN, description="money in tiyn (1 KZT = 100 tiyn), at most 10^15 - 1"),
+]
 
 
 class Share(BaseModel):
@@ -19,8 +24,8 @@ class Share(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    num: int = Field(ge=1, examples=[1])
-    den: int = Field(ge=1, examples=[2])
+    num: ShareTerm = Field(examples=[1])
+    den: ShareTerm = Field(examples=[2])
 
     @model_validator(mode="after")
     def _proper(self) -> Share:

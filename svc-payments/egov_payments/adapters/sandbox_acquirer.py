@@ -23,6 +23,7 @@ from egov_payments.domain.acquirer import (
     SettlementRecord,
 )
 from egov_payments.sandbox_acquirer.bank import SandboxBank
+from meshkit.contracts.common import Tiyn
 
 
 class CallbackBody(BaseModel):
@@ -33,8 +34,8 @@ class CallbackBody(BaseModel):
     payment_id: str = Field(min_length=1, max_length=40)
     acquirer_payment_id: str | None = None
     refund_id: str | None = Field(default=None, max_length=40)
-    amount_tiyn: int = Field(gt=0)
-    currency: str = "KZT"
+    amount_tiyn: Tiyn = Field(gt=0)
+    currency: str = Field(default="KZT", pattern=r"^[A-Z]{3}$")
     occurred_at: datetime
 
 
@@ -99,6 +100,8 @@ class SandboxAcquirer:
             )
         try:
             doc = CallbackBody.model_validate(json.loads(body))
+        except RecursionError:  # (the service's body limits refuse deep nesting before this)
+            raise CallbackRejected("malformed", "the document is nested too deeply") from None
         except (ValidationError, ValueError) as exc:
             raise CallbackRejected("malformed", f"not a callback document: {exc}"[:500]) from None
         if doc.type.startswith("refund.") and not doc.refund_id:
@@ -114,6 +117,7 @@ class SandboxAcquirer:
             acquirer_payment_id=doc.acquirer_payment_id,
             refund_id=doc.refund_id,
             amount_tiyn=doc.amount_tiyn,
+            currency=doc.currency,
             occurred_at=occurred,
         )
 

@@ -31,6 +31,7 @@ class AcquirerNotification:
     type: NotificationType
     payment_id: str  # our payment id (the merchant order id)
     amount_tiyn: int
+    currency: str  # ISO 4217, as the acquirer reports it: must be the invoice's own
     occurred_at: datetime
     acquirer_payment_id: str | None = None
     refund_id: str | None = None  # our refund id, for refund notifications

@@ -317,6 +317,13 @@ async def apply_notification(uows: UowFactory, n: AcquirerNotification, *, clock
         inv = await _load_invoice(uow, found.invoice_id, lock=True)
         if await uow.acquirer_events.seen(n.acquirer, n.event_id):
             return "already_processed"
+        if n.currency != inv.currency:
+            # a signed fact in another currency is not a fact about this invoice: 10 000 USD
+            # never pays 10 000 tiyn of KZT (issue 16)
+            raise RuleViolation(
+                f"the acquirer reports {n.currency}; invoice {inv.id} is in {inv.currency}",
+                errors={"currency": f"must be {inv.currency}, the invoice's currency"},
+            )
         payment = await uow.payments.get(n.payment_id, for_update=True)
         assert payment is not None
         day = clock.business_date(n.occurred_at)
