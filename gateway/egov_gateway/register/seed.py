@@ -439,9 +439,56 @@ LICENSE_TYPES: list[tuple[str, tuple[str, str, str], int, int]] = [
 ]
 
 
+#: the register's license services → E-Licensing's license type (its catalogue code) and the
+#: type's ``details`` (its ``detail_fields``) from the form. ``None``: E-Licensing has no such
+#: type yet — the application is refused there ("there is no license type …").
+LICENSING_TYPES: dict[str, tuple[str | None, dict[str, Any]]] = {
+    "construction": ("CONSTRUCTION_II", {"chief_engineer_iin": "$.payload.qualified_staff.0"}),
+    "design": (None, {}),
+    "pharmacy": (
+        "PHARMACY",
+        {
+            "premises_address": "$.payload.activity_address",
+            "pharmacist_iin": "$.payload.qualified_staff.0",
+        },
+    ),
+    "medical": (
+        "MEDICAL_PRACTICE",
+        {"clinic_address": "$.payload.activity_address", "specialty": "$.payload.specialty"},
+    ),
+    "education": (
+        "EDUCATION_SECONDARY",
+        {"school_address": "$.payload.activity_address", "capacity": "$.payload.capacity"},
+    ),
+    "alcohol-retail": ("ALCOHOL_RETAIL", {"premises_address": "$.payload.activity_address"}),
+    "security": ("PRIVATE_SECURITY", {"office_address": "$.payload.activity_address"}),
+    "tourism": ("TOUR_OPERATOR", {"insurance_contract": "$.payload.insurance_contract"}),
+    "transport": (None, {}),
+}
+#: form fields some license types need beyond the address and the staff
+_LICENSE_EXTRA_FIELDS: dict[str, dict[str, Any]] = {
+    "specialty": TEXT_S,
+    "capacity": {"type": "integer", "minimum": 1},
+    "insurance_contract": TEXT_S,
+}
+
+
 def _license_service(
     code: str, names: tuple[str, str, str], fee_mrp: int, days: int
 ) -> PublicService:
+    """The applicant is the citizen (``$.applicant``: E-Licensing refuses a citizen applying
+    in another's name) for the BIN they direct; the rest goes into the type's ``details``."""
+    licensing_code, detail_map = LICENSING_TYPES[code]
+    extra = {
+        name: schema
+        for name, schema in _LICENSE_EXTRA_FIELDS.items()
+        if f"$.payload.{name}" in detail_map.values()
+    }
+    details = {
+        "activity_address": "$.payload.activity_address",
+        "qualified_staff": "$.payload.qualified_staff",
+        **detail_map,
+    }
     return _svc(
         f"lc-license-{code}",
         "licensing",
@@ -458,10 +505,27 @@ def _license_service(
             license_type={"const": code},
             activity_address=TEXT_S,
             qualified_staff=_list_of(IIN_S),
+            **extra,
         ),
         fee_tiyn=fee_mrp * MRP_TIYN,
         sla=(days, "working_days"),
         recipients=["legal_entity"],
+        steps=[
+            CompositeStep(
+                "run",
+                OperationKey.of("licensing", "POST /applications"),
+                {
+                    "body": {
+                        # E-Licensing's own code (upper case); the register's form keeps its
+                        # lower-case ``license_type`` (the proactive offers prefill it)
+                        "license_type": licensing_code or code.upper().replace("-", "_"),
+                        "applicant_iin": "$.applicant",
+                        "applicant_bin": "$.payload.applicant_bin",
+                        "details": details,
+                    }
+                },
+            )
+        ],
     )
 
 
@@ -517,9 +581,17 @@ def simple_services() -> list[PublicService]:
                 "Parents and children of a citizen.",
             ),
             ["GET /persons/{iin}/family"],
-            _schema(["iin"], iin=IIN_S),
+            # one's own family only (identity's rule): the applicant, never a form field
+            _schema([]),
             subject="iin",
             channels=ONLINE_CSC,
+            steps=[
+                CompositeStep(
+                    "run",
+                    OperationKey.of("identity", "GET /persons/{iin}/family"),
+                    {"path": {"iin": "$.applicant"}},
+                )
+            ],
         ),
         _svc(
             "id-personal-data-change",
@@ -535,14 +607,27 @@ def simple_services() -> list[PublicService]:
                 "Update of the address or phone number.",
             ),
             ["PATCH /persons/{iin}"],
-            _schema(
-                ["iin"],
-                iin=IIN_S,
-                address=TEXT_S,
-                phone={"type": "string", "pattern": "^\\+?[0-9]{10,15}$"},
-            ),
+            # one's own record only: the applicant, never a form field
+            {
+                **_schema(
+                    [],
+                    address=TEXT_S,
+                    phone={"type": "string", "pattern": "^\\+?[0-9]{10,15}$"},
+                ),
+                "minProperties": 1,
+            },
             subject="iin",
             sla=(1, "working_days"),
+            steps=[
+                CompositeStep(
+                    "run",
+                    OperationKey.of("identity", "PATCH /persons/{iin}"),
+                    {
+                        "path": {"iin": "$.applicant"},
+                        "body": {"address": "$.payload.address", "phone": "$.payload.phone"},
+                    },
+                )
+            ],
         ),
         _svc(
             "id-person-registration",
@@ -868,15 +953,32 @@ def simple_services() -> list[PublicService]:
                 "Registration of an individual entrepreneur.",
             ),
             ["POST /legal-entities"],
+            # the proprietor is the applicant: its director and sole founder
             _schema(
-                ["name_kk", "name_ru", "legal_form", "director_iin", "address"],
+                ["name_kk", "name_ru", "address"],
                 name_kk=TEXT_S,
                 name_ru=TEXT_S,
-                legal_form={"const": "SOLE_PROPRIETOR"},
-                director_iin=IIN_S,
                 address=TEXT_S,
+                activity_codes=_list_of(TEXT_S),
             ),
             sla=(1, "working_days"),
+            steps=[
+                CompositeStep(
+                    "run",
+                    OperationKey.of("registry", "POST /legal-entities"),
+                    {
+                        "body": {
+                            "name_kk": "$.payload.name_kk",
+                            "name_ru": "$.payload.name_ru",
+                            "legal_form": "SOLE_PROPRIETOR",
+                            "director_iin": "$.applicant",
+                            "founders": [{"id": "$.applicant", "share": {"num": 1, "den": 1}}],
+                            "address": "$.payload.address",
+                            "activity_codes": "$.payload.activity_codes",
+                        }
+                    },
+                )
+            ],
         ),
         _svc(
             "rg-legal-entity-certificate",
@@ -995,9 +1097,17 @@ def simple_services() -> list[PublicService]:
                 "All real estate a citizen owns, or that they own none.",
             ),
             ["GET /properties", "POST /certificates"],
+            # the registry lists a holder's objects for the holder (or whoever directs it)
             _schema(["owner"], owner=IIN_S),
             subject="owner",
             fee_tiyn=MRP_TIYN * 15 // 100,
+            steps=[
+                CompositeStep(
+                    "run",
+                    OperationKey.of("registry", "GET /properties"),
+                    {"query": {"holder": "$.payload.owner"}},
+                )
+            ],
         ),
         _svc(
             "rg-encumbrance-registration",
@@ -1368,17 +1478,40 @@ def simple_services() -> list[PublicService]:
                 "POST /acts/{id}/signatures",
                 "POST /acts/{id}/notary-signature",
             ],
+            # the principal is the applicant (the notary refuses anyone else applying)
             _schema(
-                ["notary_iin", "principal_iin", "attorney_iin", "powers"],
+                ["notary_iin", "attorney_iin", "powers", "valid_until"],
                 notary_iin=IIN_S,
-                principal_iin=IIN_S,
                 attorney_iin=IIN_S,
-                powers=TEXT_S,
+                powers={
+                    **_list_of({"type": "string", "minLength": 3, "maxLength": 500}),
+                    "minItems": 1,
+                },
+                valid_from=DATE_S,
                 valid_until=DATE_S,
+                may_delegate={"type": "boolean"},
             ),
             fee_tiyn=MRP_TIYN // 2,
             sla=(1, "working_days"),
             channels=["portal", "agency_office"],
+            steps=[
+                CompositeStep(
+                    "run",
+                    OperationKey.of("notary", "POST /acts"),
+                    {
+                        "body": {
+                            "kind": "power_of_attorney",
+                            "notary_iin": "$.payload.notary_iin",
+                            "principal_iin": "$.applicant",
+                            "attorney_iin": "$.payload.attorney_iin",
+                            "powers": "$.payload.powers",
+                            "valid_from": "$.payload.valid_from",
+                            "valid_until": "$.payload.valid_until",
+                            "may_delegate": "$.payload.may_delegate",
+                        }
+                    },
+                )
+            ],
         ),
         _svc(
             "nt-property-sale",
@@ -1399,17 +1532,36 @@ def simple_services() -> list[PublicService]:
                 "POST /acts/{id}/signatures",
                 "POST /acts/{id}/notary-signature",
             ],
+            # the applicant must be a buyer or a seller (the notary's rule); sellers omitted:
+            # the registry's owners, with their shares
             _schema(
-                ["notary_iin", "cadastral_number", "sellers", "buyers", "price_tiyn"],
+                ["notary_iin", "cadastral_number", "buyers", "price_tiyn"],
                 notary_iin=IIN_S,
                 cadastral_number=CADASTRAL_S,
-                sellers=_list_of({"type": "object"}),
-                buyers=_list_of({"type": "object"}),
+                sellers=_list_of({"type": "object", "required": ["id", "share"]}),
+                buyers=_list_of({"type": "object", "required": ["id", "share"]}),
                 price_tiyn={"type": "integer", "minimum": 1},
             ),
             fee_tiyn=MRP_TIYN,
             sla=(1, "working_days"),
             channels=["agency_office"],
+            steps=[
+                CompositeStep(
+                    "run",
+                    OperationKey.of("notary", "POST /acts"),
+                    {
+                        "body": {
+                            "kind": "property_sale",
+                            "notary_iin": "$.payload.notary_iin",
+                            "cadastral_number": "$.payload.cadastral_number",
+                            "sellers": "$.payload.sellers",
+                            "buyers": "$.payload.buyers",
+                            "price_tiyn": "$.payload.price_tiyn",
+                        }
+                    },
+                    fails_when={"status": ["blocked"]},
+                )
+            ],
         ),
         _svc(
             "nt-copy-certification",
@@ -1425,12 +1577,30 @@ def simple_services() -> list[PublicService]:
                 "A notary confirms a copy matches the original.",
             ),
             ["POST /acts", "POST /acts/{id}/notary-signature"],
+            # a copy of the applicant's own document: the applicant, never a form field
             _schema(
-                ["notary_iin", "applicant_iin", "document_title"],
+                ["notary_iin", "document_title", "document_sha256", "pages"],
                 notary_iin=IIN_S,
-                applicant_iin=IIN_S,
                 document_title=TEXT_S,
+                document_sha256={"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                pages={"type": "integer", "minimum": 1, "maximum": 1000},
             ),
+            steps=[
+                CompositeStep(
+                    "run",
+                    OperationKey.of("notary", "POST /acts"),
+                    {
+                        "body": {
+                            "kind": "copy_certification",
+                            "notary_iin": "$.payload.notary_iin",
+                            "applicant_iin": "$.applicant",
+                            "document_title": "$.payload.document_title",
+                            "document_sha256": "$.payload.document_sha256",
+                            "pages": "$.payload.pages",
+                        }
+                    },
+                )
+            ],
             fee_tiyn=MRP_TIYN * 3 // 100,
             sla=(1, "hours"),
             channels=["agency_office"],
