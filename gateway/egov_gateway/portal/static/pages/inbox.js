@@ -66,6 +66,19 @@ export async function notifications(root, _params, ctx) {
     } }, t("mark_read")))))));
 }
 
+// a citizen's own call (the single window runs each step of an application as the applicant)
+// reads as "you"; another citizen (a parent reading a minor child's record) as "a citizen"
+function whoAccessed(r) {
+  const me = (api.session() || {}).sub;
+  if (r.who === "citizen") {
+    if (r.on_behalf_of && r.on_behalf_of === me) {
+      return (r.purpose || "").startsWith("application ") ? t("who_you_single_window") : t("who_you");
+    }
+    return t("who_citizen");
+  }
+  return r.who + (r.on_behalf_of && r.on_behalf_of !== r.who ? ` (${r.on_behalf_of})` : "");
+}
+
 export async function dataAccess(root) {
   const data = await api.dataAccess({ limit: 200 });
   const rows = api.items(data);
@@ -73,7 +86,7 @@ export async function dataAccess(root) {
   if (!rows.length) { add(root, h("p", {}, t("none"))); return; }
   add(root, tableOf(t("data_title"), [
     { label: t("when"), value: (r) => timeEl(r.time, lang()) },
-    { label: t("who"), value: (r) => r.who + (r.on_behalf_of && r.on_behalf_of !== r.who ? ` (${r.on_behalf_of})` : "") },
+    { label: t("who"), value: whoAccessed },
     { label: t("agency"), value: (r) => r.agency },
     { label: t("operation"), value: (r) => r.operation || "" },
     { label: t("service"), value: (r) => r.service_code || "" },
