@@ -49,6 +49,21 @@ class IdentitySettings(ServiceSettings):
     otp_window_s: int = 900
     otp_pepper: str | None = Field(default=None, description="HMAC secret for stored codes")
     signature_challenge_ttl_s: int = 120
+    login_rate_per_minute: float = Field(
+        default=5.0,
+        ge=0,
+        description="per IIN: password logins (and, in a bucket of their own, password reset "
+        "requests) a minute; 0 disables",
+    )
+    login_rate_burst: int = Field(default=5, ge=0, description="per IIN: saved-up logins")
+    otp_rate_per_minute: float = Field(
+        default=5.0, ge=0, description="per IIN: one-time code answers a minute; 0 disables"
+    )
+    otp_rate_burst: int = Field(default=5, ge=0, description="per IIN: saved-up code answers")
+    lock_revokes_sessions: bool = Field(
+        default=True,
+        description="a lockout (repeated wrong passwords/codes) also revokes every session",
+    )
 
     # -- agencies and administration -----------------------------------------------------
     admin_token: str | None = Field(

@@ -221,3 +221,55 @@ class CertificateRevoked(EventData):
     usage: CertificateUsage
     reason: str
     revoked_at: datetime
+
+
+#: why sessions were revoked (informational: a consumer denies the tokens whatever the reason)
+SessionRevocationReason = Literal[
+    "logout",  # the holder ended the session (/auth/logout, /oauth/revoke)
+    "password_changed",  # reserved: an authenticated password change
+    "password_reset",  # a new password set with a code sent to the registered phone
+    "account_locked",  # repeated failed passwords or codes locked password login
+    "operator",  # an operator revoked the sessions (admin API)
+    "refresh_token_reused",  # a refresh token was presented twice: the session is stolen
+    "person_deceased",  # the person was registered as deceased
+]
+
+
+@event_type(
+    "kz.egov.identity.session.revoked.v1",
+    description="sessions of a person were revoked: deny their access tokens at once",
+)
+class SessionRevoked(EventData):
+    """Access tokens are stateless for their lifetime (``IDENTITY_ACCESS_TOKEN_TTL_S``);
+    whoever accepts them denies, until they expire:
+
+    * ``session_id`` set: every token whose ``sid`` claim equals it;
+    * ``session_id`` null: every token whose ``sub`` is ``iin`` and whose ``iat`` is not
+      after ``revoked_at`` in whole seconds (``iat <= floor(revoked_at)``), i.e. every
+      session of the person that existed when the event was written.
+
+    Subject of the envelope: the IIN. A deny entry can be dropped once
+    ``revoked_at + access token TTL + 60 s`` has passed.
+    """
+
+    iin: IIN
+    session_id: str | None = Field(
+        default=None, description="the revoked session (the tokens' sid); null = every session"
+    )
+    reason: SessionRevocationReason
+    revoked_at: datetime = Field(description="UTC")
+
+
+@event_type(
+    "kz.egov.identity.signing_key.retired.v1",
+    description="a token signing key was revoked: tokens it signed stop being valid at once",
+)
+class SigningKeyRetired(EventData):
+    """Emitted when an operator revokes a signing key (``POST /admin/keys/{kid}/revoke`` or
+    ``POST /admin/keys/rotate`` with ``revoke_previous``); it is gone from the JWKS at once.
+    A plain rotation emits nothing: the old key stays published until its tokens expire.
+    Whoever caches the JWKS drops ``kid`` and refuses every token whose header names it.
+    Subject of the envelope: the kid."""
+
+    kid: str
+    retired_at: datetime = Field(description="UTC: tokens signed with kid fail from then on")

@@ -238,6 +238,7 @@ issuer_keys = Table(
     Column("private_pem", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("retired_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
 )
 
 # -- national CA -----------------------------------------------------------------------------

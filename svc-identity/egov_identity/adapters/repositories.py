@@ -443,7 +443,9 @@ class TokenRepository:
         await self.session.execute(
             update(t)
             .where(t.c.kid == key.kid)
-            .values(retired_at=key.retired_at, private_pem=key.private_pem)
+            .values(
+                retired_at=key.retired_at, private_pem=key.private_pem, revoked_at=key.revoked_at
+            )
         )
 
 

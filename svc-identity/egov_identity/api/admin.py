@@ -6,12 +6,14 @@ import hmac
 import secrets
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Path, Query
 
 from egov_identity.api.deps import IdentityDep
-from egov_identity.api.schemas import ClientIn, ClientOut
+from egov_identity.api.schemas import ClientIn, ClientOut, SessionRevokeIn, SessionRevokeOut
 from egov_identity.domain.tokens import OAuthClient, token_digest
+from egov_identity.service_layer import auth as uc
 from meshkit.errors import PermissionDenied, Unauthenticated
+from meshkit.ids import IIN
 from meshkit.problems import PROBLEM_RESPONSES
 
 
@@ -72,6 +74,44 @@ async def put_client(client_id: str, body: ClientIn, idy: IdentityDep) -> Client
 
 
 @router.post("/keys/rotate", summary="Rotate the token signing key")
-async def rotate(idy: IdentityDep) -> dict[str, Any]:
-    kid = await idy.issuer.rotate()
-    return {"current_kid": kid, "jwks": await idy.issuer.jwks()}
+async def rotate(
+    idy: IdentityDep,
+    revoke_previous: Annotated[
+        bool,
+        Query(
+            description="also revoke the previous key at once (tokens it signed stop "
+            "working; announced as signing_key.retired) instead of keeping it published "
+            "until its tokens expire"
+        ),
+    ] = False,
+) -> dict[str, Any]:
+    kid, revoked = await idy.issuer.rotate(revoke_previous=revoke_previous)
+    return {"current_kid": kid, "revoked_kids": revoked, "jwks": await idy.issuer.jwks()}
+
+
+@router.post(
+    "/keys/{kid}/revoke",
+    summary="Revoke a token signing key: out of the JWKS at once, its tokens stop working",
+)
+async def revoke_key(kid: Annotated[str, Path(max_length=64)], idy: IdentityDep) -> dict[str, Any]:
+    key, new_kid = await idy.issuer.revoke(kid)
+    jwks = await idy.issuer.jwks()
+    return {
+        "kid": key.kid,
+        "revoked_at": key.revoked_at,
+        "new_current_kid": new_kid,
+        "jwks": jwks,
+    }
+
+
+@router.post(
+    "/persons/{iin}/sessions/revoke",
+    response_model=SessionRevokeOut,
+    summary="End one session of a person, or every one (announced as session.revoked)",
+)
+async def revoke_sessions(
+    iin: IIN, idy: IdentityDep, body: SessionRevokeIn | None = None
+) -> SessionRevokeOut:
+    session_id = body.session_id if body else None
+    count = await uc.revoke_sessions_of(idy.auth, iin, session_id)
+    return SessionRevokeOut(iin=iin, session_id=session_id, revoked=count)

@@ -17,6 +17,7 @@ from egov_identity.api.schemas import (
     PasswordIn,
     PasswordSetupIn,
     RefreshIn,
+    ResetRequestedOut,
     SignatureAnswerIn,
     SignatureChallengeOut,
     TokenOut,
@@ -60,12 +61,19 @@ async def otp(body: OtpIn, idy: IdentityDep) -> TokenOut:
 
 @router.post(
     "/password/request",
-    response_model=ChallengeOut,
+    response_model=ResetRequestedOut,
+    status_code=202,
     summary="Set or reset the password: a code goes to the registered phone",
+    description="The same 202 answer for every IIN (registered or not, with a phone or "
+    "not, locked or not): a challenge id and the code's lifetime, never the phone.",
 )
-async def password_request(body: PasswordSetupIn, idy: IdentityDep) -> ChallengeOut:
+async def password_request(body: PasswordSetupIn, idy: IdentityDep) -> ResetRequestedOut:
     challenge = await uc.request_password_setup(idy.auth, body.iin)
-    return challenge_out(challenge, idy.clock.now().timestamp())
+    return ResetRequestedOut(
+        challenge_id=challenge.id,
+        expires_in=idy.auth.policy.otp_ttl_s,
+        detail=uc.RESET_REQUESTED,
+    )
 
 
 @router.post("/password", status_code=204, summary="Set the password with the code")

@@ -126,6 +126,27 @@ class ChallengeOut(BaseModel):
     sent_to: str = Field(description="the masked phone number the code went to")
 
 
+class ResetRequestedOut(BaseModel):
+    """``POST /auth/password/request``: the same answer for every IIN (registered or not,
+    with a phone or not), so it tells nobody whether the IIN has an account."""
+
+    challenge_id: str = Field(description="answer it with the code at POST /auth/password")
+    expires_in: int
+    detail: str = Field(examples=["if this IIN is registered with a phone, a code was sent to it"])
+
+
+class SessionRevokeIn(BaseModel):
+    """``POST /admin/persons/{iin}/sessions/revoke``: one session, or every one (null)."""
+
+    session_id: str | None = Field(default=None, max_length=64)
+
+
+class SessionRevokeOut(BaseModel):
+    iin: str
+    session_id: str | None
+    revoked: int = Field(description="sessions that were active and are now revoked")
+
+
 class OtpIn(BaseModel):
     challenge_id: str = Field(min_length=1, max_length=64)
     code: str = Field(pattern=r"^[0-9]{6}$")

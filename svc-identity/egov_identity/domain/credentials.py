@@ -24,6 +24,13 @@ Role = Literal["citizen", "operator"]
 OtpPurpose = Literal["login", "password_setup"]
 LoginMethod = Literal["password", "otp", "signature"]
 
+#: the one answer to a failed password login, whoever the IIN belongs to (or nobody), locked
+#: or not: the same status, type and words, so the answer tells nothing about the account
+LOGIN_FAILED = (
+    "wrong IIN or password (repeated failures lock password login for a while; setting a new "
+    "password with a code sent to the registered phone unlocks it)"
+)
+
 
 class PasswordHasher(Protocol):
     def hash(self, password: str) -> str: ...
@@ -104,14 +111,14 @@ def authenticate_password(
 ) -> Credential:
     """The password step of a login. The caller persists the counter before re-raising."""
     if credential is None:
-        raise InvalidCredentials("wrong IIN or password")
+        raise InvalidCredentials(LOGIN_FAILED)
     credential.ensure_not_locked(now)
     if not password_ok:
         if credential.record_failure(policy, now):
             assert credential.locked_until is not None
             raise AccountLocked(credential.locked_until, now)
-        left = policy.max_failures - credential.failed_attempts
-        raise InvalidCredentials(f"wrong IIN or password ({left} attempts left before lockout)")
+        # never how many attempts are left: that would tell a stranger the IIN is registered
+        raise InvalidCredentials(LOGIN_FAILED)
     # the failure counter is reset only by a complete login (password and code), so wrong
     # codes accumulate across fresh challenges
     return credential
@@ -175,6 +182,24 @@ class OtpChallenge:
             max_attempts=policy.otp_max_attempts,
         )
         return challenge, code
+
+    @classmethod
+    def decoy(
+        cls, iin: str, purpose: OtpPurpose, policy: LoginPolicy, now: datetime
+    ) -> OtpChallenge:
+        """A challenge whose code was sent nowhere and that no code answers: what a reset
+        request for an unknown IIN (or one without a phone) gets, so that the next step
+        behaves exactly like a real challenge answered with a wrong code."""
+        return cls(
+            id=str(uuid.uuid4()),
+            iin=iin,
+            purpose=purpose,
+            code_hash=secrets.token_hex(32),  # not the HMAC of any code
+            phone="",
+            created_at=now,
+            expires_at=now + timedelta(seconds=policy.otp_ttl_s),
+            max_attempts=policy.otp_max_attempts,
+        )
 
     def answer(self, code: str, pepper: bytes, now: datetime) -> None:
         """Accept the right code once; raise (after counting the attempt) otherwise."""

@@ -86,3 +86,11 @@ class PersonDeceasedError(Conflict):
 class SerialsExhausted(Conflict):
     kind = "iin_serials_exhausted"
     title = "No IIN serial is left for this birth date and sex"
+
+
+class AttemptsRateLimited(TooManyRequests):
+    """Per-IIN limit of password logins, reset requests and code answers: the same answer
+    whether or not the IIN is registered."""
+
+    kind = "login_rate_limited"
+    title = "Too many attempts for this IIN"

@@ -163,7 +163,8 @@ class OAuthClient:
 @dataclass
 class IssuerKey:
     """A token-signing key of the issuer. Retired keys lose their private half and stay
-    published until every token they signed has expired."""
+    published until every token they signed has expired; a revoked key is unpublished at
+    once (the tokens it signed stop verifying)."""
 
     kid: str
     alg: str
@@ -171,6 +172,7 @@ class IssuerKey:
     private_pem: str | None
     created_at: datetime
     retired_at: datetime | None = None
+    revoked_at: datetime | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -181,7 +183,19 @@ class IssuerKey:
         self.retired_at = now
         self.private_pem = None
 
+    def revoke(self, now: datetime) -> bool:
+        """Stop publishing the key now; False when it already was revoked."""
+        if self.revoked_at is not None:
+            return False
+        if self.retired_at is None:
+            self.retired_at = now
+        self.private_pem = None
+        self.revoked_at = now
+        return True
+
     def published(self, now: datetime, token_ttl_s: int, leeway_s: int = 60) -> bool:
+        if self.revoked_at is not None:
+            return False
         if self.retired_at is None:
             return True
         return now < self.retired_at + timedelta(seconds=token_ttl_s + leeway_s)

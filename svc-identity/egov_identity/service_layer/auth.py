@@ -18,6 +18,7 @@ from jwt import PyJWK
 
 from egov_identity.clock import Clock
 from egov_identity.domain.credentials import (
+    LOGIN_FAILED,
     Credential,
     LoginAttempt,
     LoginMethod,
@@ -31,6 +32,7 @@ from egov_identity.domain.credentials import (
 )
 from egov_identity.domain.errors import (
     AccountLocked,
+    AttemptsRateLimited,
     ChallengeInvalid,
     InvalidClient,
     InvalidCredentials,
@@ -42,10 +44,17 @@ from egov_identity.domain.errors import (
 )
 from egov_identity.domain.persons import Person
 from egov_identity.domain.pki import CertificateAuthority, check_chain, serial_hex
+from egov_identity.domain.ratelimit import KeyedTokenBucket
 from egov_identity.domain.tokens import OAuthClient, PrincipalKind, RefreshTokenFamily, token_digest
 from egov_identity.service_layer.issuer import TokenIssuer
+from egov_identity.service_layer.revocation import (
+    announce,
+    revoke_every_session,
+    revoke_family,
+)
 from egov_identity.service_layer.unit_of_work import IdentityUnitOfWork
 from egov_identity.settings import IdentitySettings
+from meshkit.contracts.identity import SessionRevocationReason
 from meshkit.documents import cert_from_b64, subject_serial_number, verify_document
 from meshkit.errors import DomainError, NotFound, RuleViolation
 from meshkit.messaging.uow import UnitOfWork
@@ -55,6 +64,25 @@ OPERATOR_SCOPE = "openid profile operator persons:read persons:search"
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 # a dummy argon2 verification for unknown IINs, so timing does not reveal who has an account
 _DUMMY_HASH_PASSWORD = "not-a-password-0"
+
+
+class AttemptLimits:
+    """Per-IIN token buckets, one per kind of attempt: password logins, password reset
+    requests, one-time code answers (login and reset). Keyed by the IIN as typed, so an
+    unknown IIN is limited exactly like a registered one."""
+
+    def __init__(self, settings: IdentitySettings) -> None:
+        self.login = KeyedTokenBucket(settings.login_rate_per_minute, settings.login_rate_burst)
+        self.recovery = KeyedTokenBucket(settings.login_rate_per_minute, settings.login_rate_burst)
+        self.otp = KeyedTokenBucket(settings.otp_rate_per_minute, settings.otp_rate_burst)
+
+    @staticmethod
+    def check(bucket: KeyedTokenBucket, iin: str, now: datetime) -> None:
+        wait = bucket.take(iin, now.timestamp())
+        if wait:
+            raise AttemptsRateLimited(
+                f"too many attempts for this IIN: try again in {wait} s", retry_after_s=wait
+            )
 
 
 @dataclass
@@ -68,6 +96,16 @@ class AuthContext:
     ca: CertificateAuthority
     uow: Callable[[], UnitOfWork]
     dummy_hash: str = ""
+    limits: AttemptLimits | None = None
+
+    def __post_init__(self) -> None:
+        if self.limits is None:
+            self.limits = AttemptLimits(self.settings)
+
+    @property
+    def attempt_limits(self) -> AttemptLimits:
+        assert self.limits is not None
+        return self.limits
 
     def new_uow(self) -> IdentityUnitOfWork:
         uow = self.uow()
@@ -139,16 +177,30 @@ async def _send_code(
 
 
 # -- password + one-time code ------------------------------------------------------------------
+def _locked(credential: Credential, now: datetime) -> bool:
+    return credential.locked_until is not None and now < credential.locked_until
+
+
+async def _on_lock(ctx: AuthContext, uow: IdentityUnitOfWork, iin: str, now: datetime) -> None:
+    """The failure that locked password login: every session ends too (unless configured
+    otherwise), announced to the gateway in the same transaction."""
+    if ctx.settings.lock_revokes_sessions:
+        await revoke_every_session(uow, iin, "account_locked", "account locked", now)
+
+
 async def start_password_login(ctx: AuthContext, iin: str, password: str) -> OtpChallenge:
+    """Every failure — unknown IIN, wrong password, locked account, deceased person —
+    answers the same :data:`LOGIN_FAILED` 401 after the same argon2 work."""
     now = ctx.clock.now()
+    ctx.attempt_limits.check(ctx.attempt_limits.login, iin, now)
     uow = ctx.new_uow()
     async with uow:  # a short read: argon2 runs outside any transaction
         credential = await uow.credentials.get(iin)
         person = await uow.persons.get(iin) if credential else None
     if credential is None or credential.password_hash is None or person is None:
         await asyncio.to_thread(ctx.hasher.verify, ctx.dummy_hash, password)
-        raise InvalidCredentials("wrong IIN or password")
-    credential.ensure_not_locked(now)
+        raise InvalidCredentials(LOGIN_FAILED)
+    # the password is checked even while locked: a lock must not answer faster
     ok = await asyncio.to_thread(credential.check_password, password, ctx.hasher)
     new_hash = None
     if ok and ctx.hasher.needs_rehash(credential.password_hash):
@@ -157,15 +209,18 @@ async def start_password_login(ctx: AuthContext, iin: str, password: str) -> Otp
     async with uow:
         credential = await uow.credentials.get(iin, for_update=True)
         assert credential is not None
+        was_locked = _locked(credential, now)
         try:
             authenticate_password(credential, ok, ctx.policy, now)
         except (InvalidCredentials, AccountLocked) as exc:
             await uow.credentials.save(credential)
             await _record(uow, iin, "password", False, exc.code, now)
+            if isinstance(exc, AccountLocked) and not was_locked:
+                await _on_lock(ctx, uow, iin, now)
             await uow.commit()
-            raise
+            raise InvalidCredentials(LOGIN_FAILED) from None
         if person.is_deceased:
-            raise InvalidCredentials("wrong IIN or password")
+            raise InvalidCredentials(LOGIN_FAILED)
         if new_hash is not None:
             credential.password_hash = new_hash
         challenge = await _send_code(ctx, uow, person, "login", now)
@@ -183,25 +238,39 @@ async def _answer_code(
     purpose: str,
     now: datetime,
 ) -> tuple[OtpChallenge, Credential]:
-    """Check a code inside an open unit of work; wrong codes count toward the lockout and are
-    committed before the error is raised."""
+    """Check a code inside an open unit of work; wrong login codes count toward the
+    lockout and are committed before the error is raised.
+
+    Codes of a password reset neither count toward nor stop at the lockout: a stranger who
+    locked password login with wrong passwords must not lock the owner out of recovery by
+    the phone (each reset code still takes only ``OTP_MAX_ATTEMPTS`` guesses, and codes
+    per IIN are limited)."""
     challenge = await uow.credentials.get_otp(challenge_id)
     if challenge is None or challenge.purpose != purpose:
         raise ChallengeInvalid("unknown challenge: log in again")
+    ctx.attempt_limits.check(ctx.attempt_limits.otp, challenge.iin, now)
+    counts = purpose == "login"
     credential = await uow.credentials.get(challenge.iin, for_update=True)
     if credential is None:
         credential = Credential(iin=challenge.iin)
-        await uow.credentials.add(credential)
-    credential.ensure_not_locked(now)
+        if counts:
+            await uow.credentials.add(credential)
+    if counts:
+        credential.ensure_not_locked(now)
     attempts_before = challenge.attempts
     try:
         challenge.answer(code, ctx.pepper, now)
     except DomainError as exc:
-        if challenge.attempts > attempts_before:  # a real guess was compared: it counts
+        if challenge.attempts > attempts_before:  # a real guess was compared
             await uow.credentials.save_otp(challenge)
+            await _record(uow, challenge.iin, "otp", False, exc.code, now)
+            if not counts:
+                await uow.commit()
+                raise
             locked = credential.record_failure(ctx.policy, now)
             await uow.credentials.save(credential)
-            await _record(uow, challenge.iin, "otp", False, exc.code, now)
+            if locked:
+                await _on_lock(ctx, uow, challenge.iin, now)
             await uow.commit()
             if locked:
                 assert credential.locked_until is not None
@@ -269,22 +338,36 @@ async def _mint(
 
 
 # -- password setup by SMS code ---------------------------------------------------------------
+#: the one answer to a reset request, whoever the IIN belongs to (or nobody)
+RESET_REQUESTED = "if this IIN is registered with a phone, a code was sent to it"
+
+
 async def request_password_setup(ctx: AuthContext, iin: str) -> OtpChallenge:
+    """Send a reset code to the registered phone — or, for an unknown or deceased person,
+    a person without a phone, or when too many codes went to the IIN lately, store a decoy
+    challenge no code answers. Either way the caller gets a challenge id and the same
+    answer; nothing here depends on the lockout (recovery works while locked)."""
     now = ctx.clock.now()
+    ctx.attempt_limits.check(ctx.attempt_limits.recovery, iin, now)
     uow = ctx.new_uow()
     async with uow:
         person = await uow.persons.get(iin)
-        if person is None or person.is_deceased:
-            raise NotFound(f"no living person with IIN {iin}")
-        credential = await uow.credentials.get(iin)
-        if credential is not None:
-            credential.ensure_not_locked(now)
-        challenge = await _send_code(ctx, uow, person, "password_setup", now)
+        challenge: OtpChallenge | None = None
+        if person is not None and not person.is_deceased and person.phone:
+            try:
+                challenge = await _send_code(ctx, uow, person, "password_setup", now)
+            except OtpRateLimited:
+                challenge = None
+        if challenge is None:
+            challenge = OtpChallenge.decoy(iin, "password_setup", ctx.policy, now)
+            await uow.credentials.add_otp(challenge)
         await uow.commit()
     return challenge
 
 
 async def set_password(ctx: AuthContext, challenge_id: str, code: str, new_password: str) -> None:
+    """A new password by a code sent to the registered phone: works while password login
+    is locked, unlocks it, and ends every session of the person (announced)."""
     check_password_policy(new_password, ctx.policy)
     password_hash = await asyncio.to_thread(ctx.hasher.hash, new_password)
     now = ctx.clock.now()
@@ -293,12 +376,14 @@ async def set_password(ctx: AuthContext, challenge_id: str, code: str, new_passw
         challenge, credential = await _answer_code(
             ctx, uow, challenge_id, code, "password_setup", now
         )
-        credential.set_password_hash(password_hash, now)
-        await uow.credentials.save(credential)
+        is_new = await uow.credentials.get(challenge.iin) is None
+        credential.set_password_hash(password_hash, now)  # also clears the lock
+        if is_new:
+            await uow.credentials.add(credential)
+        else:
+            await uow.credentials.save(credential)
         # a new password ends every existing session of the person
-        for family in await uow.tokens.families_of(challenge.iin):
-            if family.revoke("password changed", now):
-                await uow.tokens.save_family(family)
+        await revoke_every_session(uow, challenge.iin, "password_reset", "password reset", now)
         await uow.commit()
 
 
@@ -344,7 +429,8 @@ async def complete_signature_login(ctx: AuthContext, challenge_id: str, signed: 
         if person is None or person.is_deceased:
             raise ChallengeInvalid("no living person holds this certificate")
         credential = await uow.credentials.get(person.iin) or Credential(iin=person.iin)
-        credential.ensure_not_locked(now)
+        # no lockout check: the lock stops password guessing, and a stranger who locked
+        # password login must not keep the owner of a certified key out
         await _record(uow, person.iin, "signature", True, None, now)
         tokens = await _start_session(ctx, uow, credential, ["x509"], now)
         await uow.commit()
@@ -372,6 +458,8 @@ async def refresh(ctx: AuthContext, raw: str) -> TokenSet:
                 )
         except RefreshTokenReused:
             await uow.tokens.save_family(family)
+            if family.revoked_at == now:  # revoked by this reuse, not before
+                announce(uow, family.subject, "refresh_token_reused", now, session_id=family.id)
             await uow.commit()
             raise
         tokens = await _mint(ctx, uow, family, now)
@@ -379,16 +467,38 @@ async def refresh(ctx: AuthContext, raw: str) -> TokenSet:
     return tokens
 
 
-async def revoke_session(ctx: AuthContext, session_id: str, reason: str) -> bool:
+async def revoke_session(
+    ctx: AuthContext,
+    session_id: str,
+    label: str,
+    reason: SessionRevocationReason = "logout",
+) -> bool:
+    """End one session and announce it (``session.revoked`` with its id); False when it
+    was unknown or already revoked (then nothing is written)."""
     now = ctx.clock.now()
     uow = ctx.new_uow()
     async with uow:
         family = await uow.tokens.get_family(session_id, for_update=True)
-        if family is None or not family.revoke(reason, now):
+        if family is None or not await revoke_family(uow, family, reason, label, now):
             return False
-        await uow.tokens.save_family(family)
         await uow.commit()
     return True
+
+
+async def revoke_sessions_of(ctx: AuthContext, iin: str, session_id: str | None = None) -> int:
+    """An operator ends one session of a person, or all of them; always announced."""
+    now = ctx.clock.now()
+    uow = ctx.new_uow()
+    async with uow:
+        if session_id is None:
+            count = await revoke_every_session(uow, iin, "operator", "revoked by an operator", now)
+        else:
+            family = await uow.tokens.get_family(session_id, for_update=True)
+            if family is None or family.subject != iin:
+                raise NotFound(f"no session {session_id} of this person")
+            count = int(await revoke_family(uow, family, "operator", "revoked by an operator", now))
+        await uow.commit()
+    return count
 
 
 async def revoke_token(ctx: AuthContext, token: str) -> None:

@@ -7,6 +7,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from egov_identity.clock import Clock
@@ -15,7 +16,8 @@ from egov_identity.service_layer.unit_of_work import IdentityUnitOfWork
 from egov_identity.settings import IdentitySettings
 from meshkit.auth.jwks import JWKSClient, TokenInvalid
 from meshkit.auth.keys import KeyRing, SigningKey
-from meshkit.errors import Unauthenticated
+from meshkit.contracts.identity import SigningKeyRetired
+from meshkit.errors import NotFound, Unauthenticated
 from meshkit.messaging.uow import UnitOfWork
 
 UowFactory = Callable[[], UnitOfWork]
@@ -67,21 +69,63 @@ class TokenIssuer:
             await uow.commit()
         await self.reload(force=True)
 
-    async def rotate(self) -> str:
-        """Sign with a fresh key from now on; the old one stays published until its tokens
-        have expired (so nothing already issued is invalidated)."""
+    async def rotate(self, *, revoke_previous: bool = False) -> tuple[str, list[str]]:
+        """Sign with a fresh key from now on. The old one stays published until its tokens
+        have expired (so nothing already issued is invalidated) — unless
+        ``revoke_previous``: then it is unpublished at once and announced
+        (``signing_key.retired``), and every token it signed stops verifying.
+        Returns the new kid and the revoked kids."""
         assert self._current is not None
         new = SigningKey.generate(self._current.alg)
+        now = self.clock.now()
+        revoked: list[str] = []
         async with self._uow() as uow:
             assert isinstance(uow, IdentityUnitOfWork)
             for key in await uow.tokens.issuer_keys():
                 if key.current:
-                    key.retire(self.clock.now())
+                    key.retire(now)
+                    if revoke_previous:
+                        self._revoke(uow, key, now)
+                        revoked.append(key.kid)
                     await uow.tokens.save_issuer_key(key)
             await uow.tokens.add_issuer_key(_record(new, self.clock))
             await uow.commit()
+        await self._forget_cached_keys()
+        return new.kid, revoked
+
+    async def revoke(self, kid: str) -> tuple[IssuerKey, str | None]:
+        """Revoke one key (a compromise): out of the JWKS at once, announced in the same
+        transaction. The current key is first replaced by a fresh one. Revoking a revoked
+        key changes and announces nothing. Returns the key and the new current kid, if any."""
+        assert self._current is not None
+        now = self.clock.now()
+        new_kid: str | None = None
+        async with self._uow() as uow:
+            assert isinstance(uow, IdentityUnitOfWork)
+            key = next((k for k in await uow.tokens.issuer_keys() if k.kid == kid), None)
+            if key is None:
+                raise NotFound(f"no signing key with kid {kid}")
+            if key.revoked_at is None:
+                if key.current:
+                    new = SigningKey.generate(self._current.alg)
+                    await uow.tokens.add_issuer_key(_record(new, self.clock))
+                    new_kid = new.kid
+                self._revoke(uow, key, now)
+                await uow.tokens.save_issuer_key(key)
+                await uow.commit()
+        await self._forget_cached_keys()
+        return key, new_kid
+
+    @staticmethod
+    def _revoke(uow: IdentityUnitOfWork, key: IssuerKey, now: datetime) -> None:
+        if key.revoke(now):
+            uow.emit(SigningKeyRetired(kid=key.kid, retired_at=now), subject=key.kid)
+
+    async def _forget_cached_keys(self) -> None:
+        """This instance signs and verifies with the new key ring at once (the others
+        within ``IDENTITY_KEY_CACHE_S``)."""
         await self.reload(force=True)
-        return new.kid
+        await self.verifier.refresh(force=True)
 
     async def reload(self, *, force: bool = False) -> None:
         async with self._lock:

@@ -21,6 +21,7 @@ from egov_identity.domain.persons import (
     iin_for_serial,
 )
 from egov_identity.service_layer.ca import revoke_all_of
+from egov_identity.service_layer.revocation import announce
 from egov_identity.service_layer.unit_of_work import IdentityUnitOfWork
 from meshkit.auth.assertion import RoutedCall
 from meshkit.contracts.identity import PersonCreate
@@ -236,13 +237,18 @@ async def apply_death(
     person = await uow.persons.get(iin, for_update=True)
     if person is None:
         raise NotFound(f"no person with IIN {iin}")
-    if person.mark_deceased(date_of_death, act_number=act_number, now=now):
+    changed = person.mark_deceased(date_of_death, act_number=act_number, now=now)
+    if changed:
         await uow.persons.save(person)
         uow.publish(person.events, subject=iin)
     await revoke_all_of(uow, iin, "holder_deceased", now)
+    revoked = 0
     for family in await uow.tokens.families_of(iin):
         if family.revoke("holder deceased", now):
             await uow.tokens.save_family(family)
+            revoked += 1
+    if changed or revoked:  # a repeated death registration announces nothing new
+        announce(uow, iin, "person_deceased", now)
     return person
 
 
