@@ -11,7 +11,10 @@ generated clients see them and an out-of-range value is a 422 with the field nam
 * ``Tiyn`` (:mod:`meshkit.contracts.common`) — money: 0 ≤ tiyn ≤ ``MAX_TIYN`` (< 10^15
   tiyn, ten trillion tenge: more than any single payment of the state, within int64 and
   below 2^53, so a JavaScript client reads it exactly).
-* ``RowId`` — a surrogate key a caller names (1 … int64 max).
+* ``RowId`` — a surrogate key a caller names (1 … 2^53 - 1).
+
+Every maximum is below 2^53: OpenAPI documents carry numbers as JSON numbers (FastAPI writes
+them as floats), and 2^63 - 1 would be published as 2^63 — one more than a BIGINT holds.
 * ``Count``, ``Year``, ``ShareTerm`` — counts, calendar years and fraction terms.
 
 The tests (``tests/test_contract_fuzzing.py``) check that no documented operation takes an
@@ -27,6 +30,8 @@ from pydantic import Field
 
 #: the largest value of a signed 64-bit column (BIGINT, SQLite INTEGER)
 INT64_MAX = 2**63 - 1
+#: the largest surrogate key a caller may name (the largest integer a double holds exactly)
+MAX_ROW_ID = 2**53 - 1
 #: the furthest a caller may page (offset); deeper is a search, not paging
 MAX_OFFSET = 1_000_000
 #: the largest amount of money, in tiyn, any request may carry (< 10^15, < 2^53)
@@ -42,7 +47,7 @@ Offset = Annotated[
     int,
     Query(ge=0, le=MAX_OFFSET, description=f"items to skip (0 … {MAX_OFFSET:,})"),
 ]
-RowId = Annotated[int, Field(ge=1, le=INT64_MAX)]
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 Year = Annotated[int, Field(ge=MIN_YEAR, le=MAX_YEAR)]
 ShareTerm = Annotated[int, Field(ge=1, le=MAX_SHARE_TERM)]
