@@ -126,3 +126,12 @@ async def svc(tmp_path: Path, database_url: str | None) -> AsyncIterator[Svc]:
     app = make_app(tmp_path, gw, database_url)
     async with running(app) as client:
         yield Svc(app, client, gw, tmp_path)
+
+
+@pytest.fixture
+async def tight_otp_limit(tmp_path: Path, database_url: str | None) -> AsyncIterator[Svc]:
+    """Identity with a tight per-IIN limit of code answers (2 saved up, 1 a minute)."""
+    gw = FakeGateway(tmp_path)
+    app = make_app(tmp_path, gw, database_url, otp_rate_per_minute=1, otp_rate_burst=2)
+    async with running(app) as client:
+        yield Svc(app, client, gw, tmp_path)

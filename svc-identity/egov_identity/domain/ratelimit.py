@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 
+_EPSILON = 1e-6
+
 
 class KeyedTokenBucket:
     """``rate_per_minute`` tokens a minute, at most ``burst`` saved up, per key.
@@ -37,10 +39,10 @@ class KeyedTokenBucket:
             left, at = saved
             tokens = min(float(self.burst), left + max(0.0, now - at) * self.rate_per_s)
         wait = 0
-        if tokens >= 1.0:
-            tokens -= 1.0
+        if tokens >= 1.0 - _EPSILON:  # float refill must not fall short of a whole token
+            tokens = max(0.0, tokens - 1.0)
         else:
-            wait = max(1, math.ceil((1.0 - tokens) / self.rate_per_s))
+            wait = max(1, math.ceil((1.0 - tokens) / self.rate_per_s - _EPSILON))
         self._buckets[key] = (tokens, now)
         while len(self._buckets) > self.max_keys:
             self._buckets.popitem(last=False)
