@@ -174,6 +174,25 @@ async def test_password_reset_revokes_every_session_with_one_event(svc: Svc) -> 
         assert not await introspect(svc, tokens["access_token"])
 
 
+async def test_password_change_revokes_every_session_with_one_event(svc: Svc) -> None:
+    tokens = await svc.login(ERGALI)
+    auth = {"Authorization": f"Bearer {tokens['access_token']}"}
+    body = {"current_password": "not-it-1", "new_password": "Жаңа-2026"}
+    r = await svc.client.post("/auth/password/change", json=body, headers=auth)
+    assert r.status_code == 401 and await session_events(svc) == []
+    body["current_password"] = svc.demo_password
+    r = await svc.client.post("/auth/password/change", json=body)
+    assert r.status_code == 401  # no access token
+    r = await svc.client.post("/auth/password/change", json=body, headers=auth)
+    assert r.status_code == 204, r.text
+    [event] = await session_events(svc)
+    assert event["data"]["reason"] == "password_changed" and event["data"]["session_id"] is None
+    assert event["data"]["iin"] == ERGALI and not await introspect(svc, tokens["access_token"])
+    r = await svc.client.post("/auth/password/change", json=body, headers=auth)
+    assert r.status_code == 401  # the session it came from has ended
+    assert (await start(svc, ERGALI, "Жаңа-2026")).status_code == 200
+
+
 async def test_lockout_writes_one_event_for_every_session(svc: Svc) -> None:
     clock = svc.use_clock()
     before = await svc.login(GULNUR)

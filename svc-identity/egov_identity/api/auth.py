@@ -14,6 +14,7 @@ from egov_identity.api.schemas import (
     LoginIn,
     LogoutIn,
     OtpIn,
+    PasswordChangeIn,
     PasswordIn,
     PasswordSetupIn,
     RefreshIn,
@@ -79,6 +80,21 @@ async def password_request(body: PasswordSetupIn, idy: IdentityDep) -> ResetRequ
 @router.post("/password", status_code=204, summary="Set the password with the code")
 async def password(body: PasswordIn, idy: IdentityDep) -> None:
     await uc.set_password(idy.auth, body.challenge_id, body.code, body.new_password)
+
+
+@router.post(
+    "/password/change",
+    status_code=204,
+    summary="Change the password (access token + current password); ends every session",
+)
+async def password_change(
+    body: PasswordChangeIn,
+    idy: IdentityDep,
+    authorization: Annotated[str | None, Header()] = None,
+) -> None:
+    await uc.change_password(
+        idy.auth, bearer(authorization), body.current_password, body.new_password
+    )
 
 
 @router.post(

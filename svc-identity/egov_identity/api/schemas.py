@@ -162,6 +162,14 @@ class PasswordIn(BaseModel):
     new_password: str = Field(min_length=1, max_length=200)
 
 
+class PasswordChangeIn(BaseModel):
+    """``POST /auth/password/change`` (with the access token): the current password and
+    the new one."""
+
+    current_password: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=1, max_length=200)
+
+
 class SignatureChallengeOut(BaseModel):
     challenge_id: str
     nonce: str = Field(description='sign {"nonce": <this>} as a JWS with your certificate (x5c)')

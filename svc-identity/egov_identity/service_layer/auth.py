@@ -56,7 +56,7 @@ from egov_identity.service_layer.unit_of_work import IdentityUnitOfWork
 from egov_identity.settings import IdentitySettings
 from meshkit.contracts.identity import SessionRevocationReason
 from meshkit.documents import cert_from_b64, subject_serial_number, verify_document
-from meshkit.errors import DomainError, NotFound, RuleViolation
+from meshkit.errors import DomainError, NotFound, RuleViolation, Unauthenticated
 from meshkit.messaging.uow import UnitOfWork
 
 CITIZEN_SCOPE = "openid profile citizen"
@@ -384,6 +384,46 @@ async def set_password(ctx: AuthContext, challenge_id: str, code: str, new_passw
             await uow.credentials.save(credential)
         # a new password ends every existing session of the person
         await revoke_every_session(uow, challenge.iin, "password_reset", "password reset", now)
+        await uow.commit()
+
+
+async def change_password(
+    ctx: AuthContext, access_token: str, current_password: str, new_password: str
+) -> None:
+    """A signed-in person changes the password: the access token must be of a live
+    session and the current password right (a wrong one counts toward the lockout, like a
+    wrong login). Every session ends, the current one included (announced)."""
+    claims = await introspect(ctx, access_token)
+    if not claims.get("active") or claims.get("kind") not in ("citizen", "operator"):
+        raise Unauthenticated("a citizen's access token of a live session is required")
+    iin = str(claims["sub"])
+    now = ctx.clock.now()
+    ctx.attempt_limits.check(ctx.attempt_limits.login, iin, now)
+    check_password_policy(new_password, ctx.policy)
+    uow = ctx.new_uow()
+    async with uow:
+        credential = await uow.credentials.get(iin)
+    hashed = credential.password_hash if credential else None
+    ok = await asyncio.to_thread(ctx.hasher.verify, hashed or ctx.dummy_hash, current_password)
+    ok = ok and hashed is not None
+    password_hash = await asyncio.to_thread(ctx.hasher.hash, new_password) if ok else None
+    uow = ctx.new_uow()
+    async with uow:
+        credential = await uow.credentials.get(iin, for_update=True)
+        if credential is None:
+            raise InvalidCredentials("the current password is wrong")
+        credential.ensure_not_locked(now)
+        if password_hash is None:
+            locked = credential.record_failure(ctx.policy, now)
+            await uow.credentials.save(credential)
+            await _record(uow, iin, "password", False, "password_change_refused", now)
+            if locked:
+                await _on_lock(ctx, uow, iin, now)
+            await uow.commit()
+            raise InvalidCredentials("the current password is wrong")
+        credential.set_password_hash(password_hash, now)
+        await uow.credentials.save(credential)
+        await revoke_every_session(uow, iin, "password_changed", "password changed", now)
         await uow.commit()
 
 
