@@ -318,6 +318,43 @@ def string_fields(spec: Mapping[str, Any], schema: Any, depth: int = 0) -> Itera
         yield ()
 
 
+def integer_fields(
+    spec: Mapping[str, Any], schema: Any, depth: int = 0
+) -> Iterator[tuple[FieldPath, Mapping[str, Any]]]:
+    """(path, schema) of every integer (or number) field of a body of ``schema``, also inside
+    arrays (index 0) and optional objects."""
+    schema = _pick_variant(spec, resolve(spec, schema or {}))
+    types = _schema_types(schema)
+    if depth > 6:
+        return
+    if "object" in types or "properties" in schema:
+        for key, sub in schema.get("properties", {}).items():
+            for rest, leaf in integer_fields(spec, sub, depth + 1):
+                yield (key, *rest), leaf
+    elif "array" in types:
+        for rest, leaf in integer_fields(spec, schema.get("items", {}), depth + 1):
+            yield (0, *rest), leaf
+    elif types & {"integer", "number"}:
+        yield (), schema
+
+
+def body_variants(spec: Mapping[str, Any], schema: Any) -> list[Any]:
+    """The alternatives of a body schema (each member of a top-level anyOf/oneOf, e.g. the
+    kinds of a discriminated union), or the schema itself."""
+    resolved = resolve(spec, schema or {})
+    for key in ("anyOf", "oneOf"):
+        if key in resolved:
+            return [v for v in resolved[key] if resolve(spec, v).get("type") != "null"]
+    return [schema]
+
+
+def bounds_of(schema: Mapping[str, Any]) -> tuple[float | None, float | None]:
+    """(lowest, highest) value ``schema`` documents, inclusive bounds (None: unbounded)."""
+    low = schema.get("minimum", schema.get("exclusiveMinimum"))
+    high = schema.get("maximum", schema.get("exclusiveMaximum"))
+    return low, high
+
+
 def identifier_fields(
     spec: Mapping[str, Any], schema: Any
 ) -> Iterator[tuple[FieldPath, IdentifierKind]]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,7 @@ import httpx
 from meshkit.auth.assertion import sign_assertion
 from meshkit.auth.keys import KeyRing, SigningKey
 from meshkit.ids import EXAMPLE_IIN
+from meshkit.limits import MAX_JSON_DEPTH
 from meshkit.testing.apps import FakeGateway, assertion_path
 from meshkit.testing.contract import (
     AGENCIES,
@@ -31,18 +32,25 @@ from meshkit.testing.contract import (
     FieldPath,
     IdentifierKind,
     Operation,
+    _pick_variant,
+    _schema_types,
+    body_variants,
+    bounds_of,
     describe,
     dotted,
     example_body,
     example_params,
+    example_value,
     expected_reason,
     format_path,
     identifier_edge_cases,
     identifier_fields,
     identifier_kind,
+    integer_fields,
     is_json_media,
     json_answer_violations,
     problem_violations,
+    resolve,
     set_at,
     string_fields,
 )
@@ -69,7 +77,21 @@ WRONG_CONTENT_TYPES = [
     "application/x-www-form-urlencoded",
 ]
 
+#: depths of nested JSON every body operation must refuse (a 4xx, never a 5xx): just over
+#: meshkit.limits.MAX_JSON_DEPTH, a depth json.loads still parses, and one it cannot
+NESTING_DEPTHS = (MAX_JSON_DEPTH + 1, 900, 50_000)
 NESTING_DEPTH = 10_000
+
+#: integers every integer input gets (issue 16): beyond int64 both ways, beyond every sane
+#: bound, and a literal too long for Python's int() (sent as raw JSON text)
+EXTREME_INTEGERS: list[tuple[str, int | str]] = [
+    ("2^63", 2**63),
+    ("10^20", 10**20),
+    ("-2^63", -(2**63)),
+    ("2^63-1", 2**63 - 1),
+    ("-2^63-1", -(2**63) - 1),
+    ("10^5000", "1" + "0" * 5000),
+]
 
 #: longest injection string put into a path or query parameter
 MAX_URL_PAYLOAD = 8_000
@@ -91,6 +113,9 @@ class Caller:
     #: the gateway's operators' admin token: hostile input to the admin API is sent by an
     #: authenticated operator, so it reaches validation (an anonymous one is a 401, rightly)
     admin_token: str | None = None
+    #: a citizen's bearer token for the gateway's own endpoints (``/api/v1/me/*`` …), so
+    #: hostile input reaches their validation (a fresh token per request)
+    bearer: Callable[[], str] | None = None
 
     @property
     def signs(self) -> bool:
@@ -112,6 +137,8 @@ class Caller:
             hdrs["content-type"] = content_type
         if self.admin_token and path.startswith("/api/v1/admin"):
             hdrs.setdefault("authorization", f"Bearer {self.admin_token}")
+        elif self.bearer is not None and path.startswith("/api/"):
+            hdrs.setdefault("authorization", f"Bearer {self.bearer()}")
         request = self.live.build(method, path, params=params, content=content, headers=hdrs)
         if sign and self.signs:
             assert self.gateway is not None
@@ -226,16 +253,19 @@ def check_oversized_body(caller: Caller, op: Operation) -> Findings:
 
 
 def check_deep_nesting(caller: Caller, op: Operation) -> Findings:
+    """Nesting just over the limit, deep and very deep: a 4xx problem, nothing stored."""
     findings: Findings = []
-    bodies = {
-        "objects": b'{"a":' * NESTING_DEPTH + b"1" + b"}" * NESTING_DEPTH,
-        "arrays": b"[" * NESTING_DEPTH + b"]" * NESTING_DEPTH,
-    }
-    if isinstance(example_body(op), dict):
-        # the nesting inside an expected field
-        for path in list(string_fields(op.spec, op.body_schema))[:1]:
-            doc = _json(set_at(example_body(op), path, "@@NEST@@"))
-            bodies["in-field"] = doc.replace(b'"@@NEST@@"', bodies["arrays"])
+    bodies: dict[str, bytes] = {}
+    for depth in (*NESTING_DEPTHS, NESTING_DEPTH):
+        bodies[f"{depth}-deep objects"] = b'{"a":' * depth + b"1" + b"}" * depth
+        bodies[f"{depth}-deep arrays"] = b"[" * depth + b"]" * depth
+        if isinstance(example_body(op), dict):
+            # the nesting inside an expected field
+            for path in list(string_fields(op.spec, op.body_schema))[:1]:
+                doc = _json(set_at(example_body(op), path, "@@NEST@@"))
+                bodies[f"{depth}-deep in-field"] = doc.replace(
+                    b'"@@NEST@@"', bodies[f"{depth}-deep arrays"]
+                )
     with StoredNothing(caller.live, op, findings):
         for name, content in bodies.items():
             r = caller.request(
@@ -245,9 +275,7 @@ def check_deep_nesting(caller: Caller, op: Operation) -> Findings:
                 content=content,
                 content_type="application/json",
             )
-            findings += _answer(
-                f"{op.label} {NESTING_DEPTH}-deep {name}", r, allowed=set(range(400, 500))
-            )
+            findings += _answer(f"{op.label} {name}", r, allowed=set(range(400, 500)))
     return findings
 
 
@@ -336,6 +364,78 @@ def check_injection(caller: Caller, op: Operation) -> Findings:
                     content_type="application/json" if op.takes_json else None,
                 )
             findings += _answer(label, r)
+    return findings
+
+
+def integer_targets(
+    op: Operation,
+) -> list[tuple[str, str | FieldPath, Mapping[str, Any], Any]]:
+    """(location, name or body path, schema, example body) of every integer/number input; a
+    body field of one alternative of a union comes with an example of that alternative."""
+    out: list[tuple[str, str | FieldPath, Mapping[str, Any], Any]] = []
+    for p in op.parameters:
+        schema = _pick_numeric(op, p.schema)
+        if schema is not None and p.location in ("path", "query"):
+            out.append((p.location, p.name, schema, example_body(op)))
+    if op.body_schema is not None and op.takes_json:
+        seen: set[FieldPath] = set()
+        for variant in body_variants(op.spec, op.body_schema):
+            example = example_value(op.spec, variant)
+            for path, leaf in integer_fields(op.spec, variant):
+                if path not in seen:
+                    seen.add(path)
+                    out.append(("body", path, leaf, example))
+    return out
+
+
+def _pick_numeric(op: Operation, schema: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    picked = _pick_variant(op.spec, resolve(op.spec, schema))
+    return picked if _schema_types(picked) & {"integer", "number"} else None
+
+
+def unbounded_integers(op: Operation) -> list[str]:
+    """The integer inputs of ``op`` whose schema documents no minimum or no maximum."""
+    out: list[str] = []
+    for location, target, schema, _ in integer_targets(op):
+        if "integer" not in str(schema.get("type")):
+            continue
+        low, high = bounds_of(schema)
+        if low is None or high is None:
+            where = dotted(target) if isinstance(target, tuple) else target
+            out.append(f"{op.label} {location} {where}: minimum {low}, maximum {high}")
+    return out
+
+
+def check_integer_extremes(caller: Caller, op: Operation) -> Findings:
+    """Every integer input gets 2^63, 10^20, -2^63, … : a problem (a 4xx) — never a 5xx, and
+    never a success for a value outside the bounds the operation documents."""
+    findings: Findings = []
+    with StoredNothing(caller.live, op, findings):
+        for location, target, schema, example in integer_targets(op):
+            low, high = bounds_of(schema)
+            where = dotted(target) if isinstance(target, tuple) else target
+            for name, value in EXTREME_INTEGERS:
+                label = f"{op.label} {name} in {location} {where}"
+                body = _json(example) if op.body_schema is not None else None
+                path, query = _path(op), _query(op)
+                if location == "body":
+                    assert isinstance(target, tuple)
+                    doc = _json(set_at(example, target, "@@INT@@"))
+                    body = doc.replace(b'"@@INT@@"', str(value).encode())
+                elif location == "path":
+                    path = _path(op, {str(target): value})
+                else:
+                    query = _query(op, {str(target): str(value)})
+                r = caller.request(
+                    op.method,
+                    path,
+                    params=query,
+                    content=body,
+                    content_type="application/json" if op.takes_json else None,
+                )
+                number = value if isinstance(value, int) else 10 ** (len(value) - 1)
+                outside = (low is not None and number < low) or (high is not None and number > high)
+                findings += _answer(label, r, allowed=set(range(400, 500)) if outside else None)
     return findings
 
 
