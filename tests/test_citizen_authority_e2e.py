@@ -6,19 +6,22 @@ the service.
 
 The services (``egov_gateway.register.seed``): identity's personal data, address certificate,
 family composition and change of contact details; registry's birth, death, LLP, JSC, sole
-proprietor and property rights registrations and the (non-)ownership certificate; one license
+proprietor and property rights registrations, the (non-)ownership certificate and the
+liquidation of a legal entity (it names a company, i.e. whose company); one license
 of E-Licensing (pharmacy — the other ``lc-license-*`` share its definition); payments' fines,
 childbirth and funeral allowances; notary's power of attorney, certified copy and property
 sale; the composites *Birth of a child*, *Death of a relative*, *Open a business* and *Buy a
 home* (their rightful applicants are proven in ``tests/test_composites_e2e.py``, except *Death
 of a relative*, proven here).
 
-Not here, because citizens cannot apply for them at all (``citizen_facing`` is false — the
+Not here: the services citizens cannot apply for at all (``citizen_facing`` is false — the
 single window answers 403 before any agency is asked): ``id-person-registration``,
 ``id-person-search``, ``id-consent-check``, ``id-notice-sms``, ``rg-legal-entity-search``,
-``rg-encumbrance-registration``, ``pm-invoice-issue``, ``lc-application-decision``,
-``lc-license-suspension``, ``lc-license-revocation``, ``pm-reconciliation-report``,
-``nt-notary-registration``.
+``rg-encumbrance-registration``, ``rg-encumbrance-release``, ``lc-application-decision``,
+``lc-license-suspension``, ``lc-license-revocation``, ``pm-invoice-issue``,
+``pm-invoice-cancel``, ``pm-reconciliation-report``, ``nt-notary-registration``; and those
+whose input names no person or company (consents, signatures, act or certificate numbers,
+invoice and payout ids, catalogues).
 
 Where the agency requires the caller to be the person (one's own family, one's own contact
 details, the principal of a power of attorney, the owner of a copied document, the sole
@@ -32,6 +35,7 @@ newborn, a company, an act) so the order of the tests does not matter.
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -257,7 +261,9 @@ async def until(
         seen.clear()
         seen.update(await application(w, who, app_id))
         assert seen["status"] != "failed" or "failed" in statuses, seen["failure_reason"]
-        assert seen["status"] != "completed" or "completed" in statuses, seen["result"]
+        assert seen["status"] != "completed" or "completed" in statuses, json.dumps(
+            seen["result"], ensure_ascii=False
+        )[:3000]
         return seen["status"] in statuses
 
     await eventually(reached, within=within, what=f"application {app_id} → {statuses}")
@@ -598,6 +604,37 @@ async def _own_sole_proprietorship(w: World) -> None:
     assert app["result"]["founders"] == [{"id": SELLER, "share": {"num": 1, "den": 1}}]
 
 
+def liquidation_form(bin_: str) -> dict[str, Any]:
+    return {"bin": bin_, "new_status": "liquidated", "reason": "the founders decided so"}
+
+
+async def status_of(w: World, bin_: str) -> str:
+    r = await w.gw.get(f"/x/registry/legal-entities/{bin_}", headers=w.agency("licensing"))
+    assert r.status_code == 200, r.text
+    return str(r.json()["status"])
+
+
+@stranger("rg-legal-entity-liquidation")
+async def _liquidate_a_strangers_company(w: World) -> None:
+    bin_ = await _a_company(w, FATHER, "LLP")
+    await refused(
+        w,
+        STRANGER,
+        "rg-legal-entity-liquidation",
+        liquidation_form(bin_),
+        because="only liquidate an entity they direct",
+    )
+    assert await status_of(w, bin_) == "active"
+
+
+@rightful("rg-legal-entity-liquidation")
+async def _liquidate_own_company(w: World) -> None:
+    bin_ = await _a_company(w, FATHER, "LLP")
+    app = await granted(w, FATHER, "rg-legal-entity-liquidation", liquidation_form(bin_))
+    assert app["result"]["bin"] == bin_ and app["result"]["status"] == "liquidated"
+    assert await status_of(w, bin_) == "liquidated"
+
+
 @stranger("cx-open-business")
 async def _composite_business_in_a_strangers_name(w: World) -> None:
     # the rightful director: test_composites_e2e.py::test_open_a_business_with_a_license_…
@@ -715,6 +752,9 @@ async def _allowance_for_a_strangers_child(w: World) -> None:
     await refused(
         w, STRANGER, "pm-birth-allowance", {"child_iin": CHILD}, because="for your own child"
     )
+    # nothing was paid for the child: the parent's own claim is the first
+    app = await granted(w, FATHER, "pm-birth-allowance", {"child_iin": CHILD})
+    assert app["result"]["recipient_iin"] == FATHER
 
 
 @rightful("pm-birth-allowance")

@@ -1036,6 +1036,17 @@ def simple_services() -> list[PublicService]:
             subject="bin",
             sla=(3, "working_days"),
             recipients=["legal_entity"],
+            # the registry's ``status`` (a citizen may only liquidate an entity they direct)
+            steps=[
+                CompositeStep(
+                    "run",
+                    OperationKey.of("registry", "POST /legal-entities/{bin}/status"),
+                    {
+                        "path": {"bin": "$.payload.bin"},
+                        "body": {"status": "$.payload.new_status", "reason": "$.payload.reason"},
+                    },
+                )
+            ],
         ),
         _svc(
             "rg-property-rights-registration",
