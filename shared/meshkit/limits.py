@@ -227,15 +227,15 @@ class RequestLimitsMiddleware:
                 await _nul_refused(scope, send, "a JSON string of the body")
                 return
             if json_too_deep(body):
-                message = f"nests arrays/objects deeper than {MAX_JSON_DEPTH} levels"
+                too_deep = f"nests arrays/objects deeper than {MAX_JSON_DEPTH} levels"
                 await _problem(
                     scope,
                     send,
                     422,
                     "validation-error",
                     "Your request is not valid",
-                    f"the JSON body {message}",
-                    errors={"body": message},
+                    f"the JSON body {too_deep}",
+                    errors={"body": too_deep},
                 )
                 return
         await self.app(scope, _replay(chunks, receive), send)
