@@ -135,3 +135,12 @@ async def tight_otp_limit(tmp_path: Path, database_url: str | None) -> AsyncIter
     app = make_app(tmp_path, gw, database_url, otp_rate_per_minute=1, otp_rate_burst=2)
     async with running(app) as client:
         yield Svc(app, client, gw, tmp_path)
+
+
+@pytest.fixture
+async def lock_keeps_sessions(tmp_path: Path, database_url: str | None) -> AsyncIterator[Svc]:
+    """Identity configured so that a lockout does not revoke sessions."""
+    gw = FakeGateway(tmp_path)
+    app = make_app(tmp_path, gw, database_url, lock_revokes_sessions=False)
+    async with running(app) as client:
+        yield Svc(app, client, gw, tmp_path)

@@ -212,6 +212,18 @@ async def test_lockout_writes_one_event_for_every_session(svc: Svc) -> None:
     assert len(await session_events(svc)) == 1
 
 
+async def test_lockout_can_be_configured_to_keep_sessions(lock_keeps_sessions: Svc) -> None:
+    svc = lock_keeps_sessions
+    clock = svc.use_clock()
+    before = await svc.login(GULNUR)
+    for _ in range(5):
+        tick(clock)
+        assert (await start(svc, GULNUR, "wrong-password-1")).status_code == 401
+    tick(clock)
+    assert (await start(svc, GULNUR, svc.demo_password)).status_code == 401  # still locked
+    assert await session_events(svc) == [] and await introspect(svc, before["access_token"])
+
+
 async def test_lockout_by_wrong_codes_writes_one_event(svc: Svc) -> None:
     clock = svc.use_clock()
     wrong_answers = 0
