@@ -8,6 +8,7 @@ from egov_gateway.api import routers
 from egov_gateway.api.exchange import fast_routes
 from egov_gateway.handlers import handlers
 from egov_gateway.register.bootstrap import start_register, stop_register
+from egov_gateway.routing import source
 from egov_gateway.routing.wiring import start_exchange, stop_exchange
 from egov_gateway.settings import GatewaySettings
 from egov_gateway.singlewindow.applications.wiring import (
@@ -68,4 +69,6 @@ def definition(settings: GatewaySettings | None = None) -> ServiceDefinition:
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
-    return create_service_app(definition(settings))
+    app = create_service_app(definition(settings))
+    source.install(app)  # per-source limits before authentication (routing/source.py)
+    return app

@@ -17,3 +17,9 @@ from egov_gateway.singlewindow.applications.handlers import (  # noqa: E402
 )
 
 handlers.merge(application_handlers)
+
+# identity's revocations (logout, password change, lock, retired signing key): recorded in
+# gateway_revocations, which every replica's deny list polls (auth/revocation.py)
+from egov_gateway.auth.revocation_handlers import revocation_handlers  # noqa: E402
+
+handlers.merge(revocation_handlers)

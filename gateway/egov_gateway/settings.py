@@ -1,12 +1,16 @@
+import ipaddress
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from egov_gateway.register.config import RegisterSettings
 from egov_gateway.singlewindow.applications.settings import ApplicationsSettings
+from meshkit.limits import DEFAULT_MAX_BODY_BYTES
 from meshkit.settings import ServiceSettings
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class GatewaySettings(ServiceSettings):
@@ -54,12 +58,62 @@ class GatewaySettings(ServiceSettings):
     jwks_min_refresh_s: float = Field(
         default=5.0, ge=0, description="an unknown kid refetches the JWKS at most this often"
     )
+    revocation_poll_s: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="each replica reads new revocations (logout, password change, lock) from "
+        "gateway_revocations this often: a revoked session's token is refused within it",
+    )
+    revocation_retain_s: float = Field(
+        default=7200.0,
+        ge=900,
+        description="revocations are kept this long (≥ the longest access-token lifetime)",
+    )
+    # -- requests before authentication: the source address ---------------------------------
+    trusted_proxies: str = Field(
+        default="",
+        description="CIDRs (comma or space separated) of reverse proxies whose "
+        "X-Forwarded-For is believed: the source of a request from one of them is the "
+        "right-most address of X-Forwarded-For that is not itself a trusted proxy; from any "
+        "other peer X-Forwarded-For is ignored. Empty (default): the TCP peer is the source",
+    )
+    rate_limit_source_rps: float = Field(
+        default=200.0,
+        ge=0,
+        description="every request per source address (before authentication, before the "
+        "register is consulted); 0 turns it off. IPv6 sources are counted per /64",
+    )
+    rate_limit_source_burst: int = Field(default=400, ge=1)
+    rate_limit_source_failures_rps: float = Field(
+        default=1.0,
+        ge=0,
+        description="refusals before authorisation per source (401 bad or missing token, 404 "
+        "unknown agency or operation): once a source used up its burst, every request from "
+        "it is 429 until the bucket refills; 0 turns it off",
+    )
+    rate_limit_source_failures_burst: int = Field(default=20, ge=1)
     # -- routed exchange: forwarding -------------------------------------------------------
     require_purpose: bool = Field(
         default=True,
         description="agency calls that touch a data subject must declare X-Mesh-Purpose",
     )
-    max_request_bytes: int = Field(default=10 * 1024 * 1024, ge=0)
+    max_request_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=0,
+        description="no routed body is larger, whatever the agency admits",
+    )
+    agency_max_body_bytes: int = Field(
+        default=DEFAULT_MAX_BODY_BYTES,
+        ge=0,
+        description="the largest body an agency admits (meshkit's default for every service: "
+        "1 MiB); a larger one is refused 413 at the gateway, before it is read or forwarded",
+    )
+    agency_body_limits: dict[str, int] = Field(
+        default_factory=dict,
+        description="per agency, overriding agency_max_body_bytes "
+        "(GATEWAY_AGENCY_BODY_LIMITS='{\"notary\": 5242880}')",
+    )
     buffer_request_bytes: int = Field(
         default=64 * 1024, description="bodies up to this size are buffered (retryable)"
     )
@@ -96,6 +150,29 @@ class GatewaySettings(ServiceSettings):
         "answer, so a killed gateway loses nothing, but a power cut may lose the last group "
         "commits; FULL — also fsync every group commit (survives power loss, costs an fsync)",
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _cidrs(cls, value: str) -> str:
+        for part in value.replace(",", " ").split():
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"not a CIDR: {part!r}") from exc
+        return value
+
+    @property
+    def trusted_networks(self) -> list[Network]:
+        return [
+            ipaddress.ip_network(p, strict=False)
+            for p in self.trusted_proxies.replace(",", " ").split()
+        ]
+
+    def body_limit(self, agency: str) -> int:
+        """The largest body routed to ``agency``."""
+        return min(
+            self.max_request_bytes, self.agency_body_limits.get(agency, self.agency_max_body_bytes)
+        )
 
     @property
     def effective_identity_issuer(self) -> str:

@@ -1,4 +1,5 @@
 from egov_gateway.adapters.orm import metadata
+from egov_gateway.auth import revocation as _revocation_tables  # noqa: F401  (registers it)
 from egov_gateway.register.adapters import tables as _register_tables  # noqa: F401  (registers them)
 from egov_gateway.singlewindow.applications.adapters import (  # noqa: F401  (registers them)
     tables as _application_tables,

@@ -387,10 +387,11 @@ async def test_request_size_limit_and_streamed_bodies(tmp_path: Any, db_url: str
 async def test_bodies_beyond_the_services_1_mib_default_stream_through(
     tmp_path: Any, db_url: str
 ) -> None:
-    """The exchange limits request bodies by GATEWAY_MAX_REQUEST_BYTES (10 MiB) and streams
-    them; the 1 MiB buffering limit of ordinary endpoints does not apply to it (the fast lane,
-    and the full stack as well)."""
-    async for mesh in start_mesh(tmp_path, db_url):
+    """The exchange limits request bodies by the agency's own limit (here raised to
+    GATEWAY_MAX_REQUEST_BYTES, 10 MiB, for identity) and streams them; the 1 MiB buffering
+    limit of ordinary endpoints does not apply to it (the fast lane, and the full stack as
+    well)."""
+    async for mesh in start_mesh(tmp_path, db_url, agency_body_limits={"identity": 10 << 20}):
         mesh.register.grant("licensing", "identity:POST /echo")
         hdrs = {**mesh.agency("licensing"), **PURPOSE}
         body = bytes(range(256)) * 12_288  # 3 MiB

@@ -3,6 +3,11 @@
 Verified tokens are cached (keyed by the token itself) until the earlier of their expiry and
 the JWKS cache lifetime, so a hot client costs one signature check per key-cache period and a
 key removed from the JWKS stops being honoured once that period ends.
+
+Every request, cache hits included, is checked against the replica's deny list of revoked
+sessions (:mod:`egov_gateway.auth.revocation`): logout, password change and account lock end
+a token's use within the deny list's polling period. Mandates of the single window are not
+sessions and are not checked.
 """
 
 from __future__ import annotations
@@ -13,11 +18,19 @@ from collections import OrderedDict
 import httpx
 
 from egov_gateway.auth.mandate import MandateVerifier, is_mandate
+from egov_gateway.auth.revocation import SESSION_ENDED, DenyList
 from meshkit.auth.jwks import JWKSClient, TokenInvalid
 from meshkit.auth.principal import Principal
 
 REQUIRED_CLAIMS = ("exp", "iat", "sub")
 KINDS = frozenset({"citizen", "agency", "operator"})
+
+
+class SessionEnded(TokenInvalid):
+    """A valid token of a session that was revoked (logout, password change, lock)."""
+
+    def __init__(self) -> None:
+        super().__init__(SESSION_ENDED)
 
 
 class TokenVerifier:
@@ -31,13 +44,16 @@ class TokenVerifier:
         cache_ttl_s: float = 300.0,
         min_refresh_s: float = 5.0,
         max_cached: int = 50_000,
+        deny: DenyList | None = None,
     ) -> None:
         self.jwks = JWKSClient(jwks_url, http=http, ttl_s=cache_ttl_s, min_refresh_s=min_refresh_s)
         self.issuer = issuer
         self.audience = audience
         self._ttl = cache_ttl_s
         self._max = max_cached
-        self._cache: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        # token → (principal, valid until, iat)
+        self._cache: OrderedDict[str, tuple[Principal, float, float | None]] = OrderedDict()
+        self.deny = deny if deny is not None else DenyList()
 
     def forget(self) -> None:
         """Drop cached keys and verified tokens (e.g. at once after a key compromise)."""
@@ -59,9 +75,12 @@ class TokenVerifier:
             raise TokenInvalid("use Authorization: Bearer <token>")
         now = time.time()
         hit = self._cache.get(token)
+        deny = self.deny
         if hit is not None:
-            principal, valid_until = hit
+            principal, valid_until, iat = hit
             if now < valid_until:
+                if deny and deny.refuses(principal.subject, principal.session_id, iat):
+                    raise SessionEnded
                 return principal
             self._cache.pop(token, None)
         if is_mandate(token):  # never cached: one mandate per step call
@@ -75,8 +94,17 @@ class TokenVerifier:
         if kind not in KINDS:
             raise TokenInvalid("token does not say what kind of principal it is")
         principal = Principal.from_claims(claims)
+        iat = _number(claims.get("iat"))
+        if deny and deny.refuses(principal.subject, principal.session_id, iat):
+            raise SessionEnded
         if self._ttl > 0:
-            self._cache[token] = (principal, min(float(claims["exp"]), now + self._ttl))
+            self._cache[token] = (principal, min(float(claims["exp"]), now + self._ttl), iat)
             if len(self._cache) > self._max:
                 self._cache.popitem(last=False)
         return principal
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)

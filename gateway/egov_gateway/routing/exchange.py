@@ -27,14 +27,14 @@ from typing import Any
 
 import httpx
 import structlog
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from egov_gateway.adapters.agency_transport import AgencyTransport, Origin
 from egov_gateway.audit.writer import AuditUnavailable, AuditWriter
 from egov_gateway.auth.mandate import MandateVerifier
-from egov_gateway.auth.tokens import TokenVerifier
+from egov_gateway.auth.tokens import SessionEnded, TokenVerifier
 from egov_gateway.domain.access import ANONYMOUS_CLIENT, client_of, decide
 from egov_gateway.domain.audit import AuditEntry
 from egov_gateway.domain.register_port import RegisterPort, ResolvedOperation
@@ -49,6 +49,7 @@ from egov_gateway.routing.headers import (
     xroad_user,
 )
 from egov_gateway.routing.ratelimit import TokenBuckets
+from egov_gateway.routing.source import SourceLimits, SourceResolver, limited_problem
 from egov_gateway.settings import GatewaySettings
 from meshkit.auth.assertion import ASSERTION_HEADER, sign_assertion
 from meshkit.auth.jwks import TokenInvalid
@@ -64,8 +65,18 @@ _MAX_PURPOSE = 500
 _MAX_PATH = 2048
 
 
+# refusals before authorisation: they spend the source's failure budget (routing/source.py)
+_SOURCE_FAILURES = frozenset(
+    {"unauthenticated", "unknown-operation", "unknown-agency", "unknown-service"}
+)
+
+
 class RequestTooLarge(Exception):
     pass
+
+
+class CallerGone(Exception):
+    """The caller disconnected while its body was being read."""
 
 
 @dataclass
@@ -88,6 +99,11 @@ class Call:
     purpose: str | None = None
     request_hash: Any = field(default_factory=hashlib.sha256)
     body_too_large: bool = False  # set by the streaming body when it overflows the limit
+    body_limit: int = 0  # the largest body this call may carry (the agency's limit)
+    body_pending: bool = False  # a streamed body is still arriving from the caller
+    awaiting_caller: bool = False  # … and the gateway is waiting for its next chunk
+    caller_gone: bool = False  # the caller disconnected mid-body
+    prefix: str = ""  # the gateway's path before the agency path (/x/identity, /r1/…)
 
     @property
     def method(self) -> str:
@@ -127,6 +143,7 @@ class RoutedExchange:
         breakers: Breakers,
         buckets: TokenBuckets,
         mandates: MandateVerifier | None = None,
+        source_limits: SourceLimits | None = None,
     ) -> None:
         self.settings = settings
         self.mandates = mandates  # the single window's citizen mandates (auth/mandate.py)
@@ -139,6 +156,9 @@ class RoutedExchange:
         self._bases: dict[str, tuple[httpx.URL, bytes, Origin | None]] = {}
         self.breakers = breakers
         self.buckets = buckets
+        self.source_limits = source_limits or SourceLimits(
+            SourceResolver(settings.trusted_networks)
+        )
 
     @property
     def register(self) -> RegisterPort:
@@ -154,6 +174,9 @@ class RoutedExchange:
     async def route(self, request: Request, agency: str, prefix_segments: int) -> Response:
         """``/x/{agency}/{path}``: ``prefix_segments`` path segments precede the agency path."""
         call = self._new_call(request, agency, prefix_segments)
+        limited = await self._admit(call)
+        if limited is not None:
+            return limited
         return await self._run(call)
 
     async def route_xroad(self, request: Request, service: XRoadService) -> Response:
@@ -163,6 +186,9 @@ class RoutedExchange:
         if xid and "x-request-id" not in request.headers:
             call.request_id = accept_request_id(xid)
             request.state.request_id = call.request_id
+        limited = await self._admit(call)
+        if limited is not None:
+            return limited
         if not service.valid():
             return await self.refuse(
                 call,
@@ -204,7 +230,29 @@ class RoutedExchange:
             agency=agency,
             agency_path=agency_path,
             raw_target=raw_agency_path + (b"?" + query if query else b""),
+            prefix="/".join(decoded[: prefix_segments + 1]),
         )
+
+    async def _admit(self, call: Call) -> Response | None:
+        """The per-source limits, before the token, the register or the body (source.py)."""
+        limits = self.source_limits
+        ok, retry = limits.admit(call.request.scope, self.buckets)
+        if ok:
+            return None
+        body, _ = limited_problem(call.request_id, retry)
+        raw = self.response_headers(call, 429, "rate-limited")
+        raw += [
+            (b"retry-after", str(retry).encode()),
+            (b"content-type", PROBLEM_JSON.encode()),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        if limits.should_audit(limits.source_of(call.request.scope)):
+            entry = call.entry(429, "source-limited", hashlib.sha256(body).hexdigest())
+            try:
+                await self.writer.write(entry)
+            except AuditUnavailable as exc:
+                return audit_unavailable(call, str(exc))
+        return RawResponse(429, raw, body)
 
     # -- the pipeline ------------------------------------------------------------------
     async def _run(self, call: Call) -> Response:
@@ -236,6 +284,7 @@ class RoutedExchange:
                 "Authentication required",
                 exc.reason,
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+                outcome="session-ended" if isinstance(exc, SessionEnded) else None,
             )
         principal = call.principal
         if principal is None and not op.public:
@@ -250,7 +299,7 @@ class RoutedExchange:
         call.client = client_of(principal)
         # 2. rate limit per client
         if principal is None:
-            klass, key = "anonymous", (request.client.host if request.client else "?")
+            klass, key = "anonymous", self.source_limits.source_of(request.scope)
         else:
             klass = "citizen" if principal.kind == "citizen" else "agency"
             key = principal.subject
@@ -316,19 +365,25 @@ class RoutedExchange:
             return await self.refuse(
                 call, 403, "forbidden", "Not allowed", decision.reason, outcome="denied"
             )
-        # 5. request size
+        # 5. request size: the agency's own limit, refused here before a byte is read
+        call.body_limit = self.settings.body_limit(op.agency)
         length = headers.get("content-length")
-        declared = int(length) if length and length.isdigit() else None
-        if declared is not None and declared > self.settings.max_request_bytes:
-            return await self.refuse(
-                call,
-                413,
-                "payload-too-large",
-                "Request too large",
-                f"the body exceeds {self.settings.max_request_bytes} bytes",
-            )
+        declared = int(length) if length and length.isdigit() and len(length) < 19 else None
+        if length and length.isdigit() and declared is None:
+            declared = call.body_limit + 1  # absurdly large: refused below
+        if declared is not None and declared > call.body_limit:
+            return await self._too_large(call)
         # 6. circuit breaker, then forward
         return await self._forward(call, declared)
+
+    async def _too_large(self, call: Call) -> Response:
+        return await self.refuse(
+            call,
+            413,
+            "payload-too-large",
+            "Request too large",
+            f"{call.agency} accepts bodies of at most {call.body_limit} bytes",
+        )
 
     async def _check_xroad_client(self, call: Call) -> Response | None:
         raw = call.request.headers.get("x-road-client")
@@ -413,23 +468,40 @@ class RoutedExchange:
             and ("transfer-encoding" not in request.headers)
         ):
             return None
+        limit = call.body_limit or self.settings.max_request_bytes
         if declared is not None and declared <= self.settings.buffer_request_bytes:
-            body = await request.body()
-            if len(body) > self.settings.max_request_bytes:
+            try:
+                body = await request.body()
+            except ClientDisconnect:
+                call.caller_gone = True
+                raise CallerGone from None
+            if len(body) > limit:
                 raise RequestTooLarge
             call.request_hash.update(body)
             return body
-        limit = self.settings.max_request_bytes
 
         async def stream() -> AsyncIterator[bytes]:
             seen = 0
-            async for chunk in request.stream():
+            call.body_pending = True
+            chunks = request.stream().__aiter__()
+            while True:
+                call.awaiting_caller = True  # a timeout now is the caller's slowness
+                try:
+                    chunk = await chunks.__anext__()
+                except StopAsyncIteration:
+                    break
+                except ClientDisconnect:
+                    call.caller_gone = True
+                    raise CallerGone from None
+                finally:
+                    call.awaiting_caller = False
                 seen += len(chunk)
                 if seen > limit:
                     call.body_too_large = True
                     raise RequestTooLarge
                 call.request_hash.update(chunk)
                 yield chunk
+            call.body_pending = False
 
         return stream()
 
@@ -451,16 +523,12 @@ class RoutedExchange:
             )
         try:
             body = await self._request_body(call, declared)
-        except RequestTooLarge:
+        except (RequestTooLarge, CallerGone):
             if probe:
                 breaker.release_probe()
-            return await self.refuse(
-                call,
-                413,
-                "payload-too-large",
-                "Request too large",
-                f"the body exceeds {self.settings.max_request_bytes} bytes",
-            )
+            if call.caller_gone:
+                return await self._caller_gone(call)
+            return await self._too_large(call)
         headers = self._upstream_headers(call)
         retryable = call.method in IDEMPOTENT and not isinstance(body, AsyncIterator)
         attempts = 1 + (self.settings.upstream_retries if retryable else 0)
@@ -511,13 +579,39 @@ class RoutedExchange:
                             upstream = await self.transport.handle_async_request(req)
                 except RequestTooLarge:
                     call.body_too_large = True
+                except CallerGone:
+                    call.caller_gone = True
                 except (httpx.TimeoutException, TimeoutError):
-                    if not call.body_too_large:
+                    if call.awaiting_caller and not call.body_too_large and not call.caller_gone:
+                        # the caller's body had not all arrived: its slowness, not the agency's
+                        if probe:
+                            breaker.release_probe()
+                        return await self.refuse(
+                            call,
+                            408,
+                            "request-timeout",
+                            "Request timeout",
+                            "the request body did not arrive in time",
+                        )
+                    if not call.body_too_large and not call.caller_gone:
                         breaker.record(success=False, probe=probe)
                         failure = (504, "upstream-timeout", f"{op.agency} did not answer in time")
                         continue
                 except httpx.HTTPError as exc:
-                    if not call.body_too_large:
+                    if call.body_pending and not call.body_too_large and not call.caller_gone:
+                        # the agency broke off while the body was still being sent: it refused
+                        # the body (too large for it, say); the agency itself is up
+                        if probe:
+                            breaker.release_probe()
+                        return await self.refuse(
+                            call,
+                            502,
+                            "upstream-refused-body",
+                            "Bad gateway",
+                            f"{op.agency} broke off the call while the body was being sent",
+                            outcome="upstream-refused-body",
+                        )
+                    if not call.body_too_large and not call.caller_gone:
                         breaker.record(success=False, probe=probe)
                         failure = (
                             502,
@@ -525,18 +619,15 @@ class RoutedExchange:
                             f"{op.agency} could not be reached ({type(exc).__name__})",
                         )
                         continue
-                if call.body_too_large:  # (an in-process agency answers a truncated body)
+                if call.body_too_large or call.caller_gone:
+                    # (an in-process agency answers a truncated body): the caller's doing
                     if upstream is not None:
                         await upstream.aclose()
                     if probe:
                         breaker.release_probe()
-                    return await self.refuse(
-                        call,
-                        413,
-                        "payload-too-large",
-                        "Request too large",
-                        f"the body exceeds {self.settings.max_request_bytes} bytes",
-                    )
+                    if call.caller_gone:
+                        return await self._caller_gone(call)
+                    return await self._too_large(call)
                 assert upstream is not None
                 breaker.record(success=upstream.status_code < 500, probe=probe)
                 probe = False
@@ -566,6 +657,17 @@ class RoutedExchange:
             title = "Gateway timeout" if status == 504 else "Bad gateway"
             return await self.refuse(call, status, code, title, detail, outcome="upstream-failed")
         return AuditedUpstreamResponse(self, call, upstream)
+
+    async def _caller_gone(self, call: Call) -> Response:
+        """Nobody is listening any more; the record says so (nginx's 499)."""
+        return await self.refuse(
+            call,
+            499,
+            "client-closed-request",
+            "Client closed request",
+            "the caller disconnected before its request body arrived",
+            outcome="caller-disconnected",
+        )
 
     def _base(self, base_url: str) -> tuple[httpx.URL, bytes, Origin | None]:
         cached = self._bases.get(base_url)
@@ -619,6 +721,8 @@ class RoutedExchange:
         if errors:
             doc["errors"] = errors
         body = json.dumps(doc, ensure_ascii=False).encode()
+        if status in (401, 404) and code in _SOURCE_FAILURES:
+            SourceLimits.failed(call.request.scope, self.buckets)
         entry = call.entry(status, outcome or code, hashlib.sha256(body).hexdigest())
         try:
             await self.writer.write(entry)

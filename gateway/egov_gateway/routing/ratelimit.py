@@ -33,6 +33,19 @@ class TokenBuckets:
         self._max = max_clients
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
 
+    def available(self, client_class: str, client: str) -> tuple[bool, int]:
+        """Whether ``client`` has a token left, without taking it: (allowed, retry_after_s)."""
+        limit = self._limits.get(client_class)
+        if limit is None or limit.rate_per_s <= 0:
+            return True, 0
+        held = self._buckets.get(f"{client_class}:{client}")
+        if held is None:
+            return True, 0
+        tokens = min(float(limit.burst), held[0] + (self._clock() - held[1]) * limit.rate_per_s)
+        if tokens >= 1.0:
+            return True, 0
+        return False, max(1, math.ceil((1.0 - tokens) / limit.rate_per_s))
+
     def take(self, client_class: str, client: str) -> tuple[bool, int]:
         """(allowed, retry_after_s) for one call of ``client``."""
         limit = self._limits.get(client_class)
