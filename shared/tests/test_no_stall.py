@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import threading
 import time
@@ -16,6 +18,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any
 
+import httpx
 import pytest
 from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel
@@ -86,12 +89,39 @@ def app_and_reached(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
         yield live, reached
 
 
-def test_a_500_does_not_stall_the_event_loop(
-    app_and_reached: tuple[LiveApp, Reached], capsys: pytest.CaptureFixture[str]
-) -> None:
+@contextlib.contextmanager
+def logs_to(buffer: io.StringIO, *, json: bool) -> Iterator[None]:
+    """Logs rendered into ``buffer`` for the block (then to the session's stderr again: a
+    logger left writing to a closed capture would break every later test's logging)."""
+    with contextlib.redirect_stderr(buffer):
+        configure_logging("licensing", json=json)
+    try:
+        yield
+    finally:
+        configure_logging("licensing", json=False)
+
+
+def test_a_500_does_not_stall_the_event_loop(app_and_reached: tuple[LiveApp, Reached]) -> None:
     live, reached = app_and_reached
     reached.event.clear()
-    configure_logging("licensing", json=False)  # (to this test's captured stderr)
+    buffer = io.StringIO()
+    with logs_to(buffer, json=False):  # the console renderer, as ``make run`` logs
+        bad_s, waits, answer = _bad_request_among_others(live, reached)
+    assert max(waits) < 1.0, f"another client waited {max(waits):.2f} s behind a 500"
+    assert answer.status_code == 500
+    assert bad_s < 1.0, f"the 500 took {bad_s:.2f} s"
+    problem = answer.json()
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert problem["type"].endswith("/internal-error") and problem["instance"]
+    assert "Traceback" not in answer.text and "Overflow" not in answer.text
+    logged = buffer.getvalue()
+    assert "http.unhandled_error" in logged and "OverflowError" in logged
+    assert LOCAL_SECRET not in logged, "a traceback carried the values of locals"
+
+
+def _bad_request_among_others(
+    live: LiveApp, reached: Reached
+) -> tuple[float, list[float], httpx.Response]:
     with ThreadPoolExecutor(1) as pool:
         started = time.monotonic()
         bad = pool.submit(live.request, "GET", "/selftest/overflow")
@@ -106,32 +136,22 @@ def test_a_500_does_not_stall_the_event_loop(
             assert other.status_code == 200
         answer = bad.result(timeout=60)
         bad_s = time.monotonic() - started
-    assert max(waits) < 1.0, f"another client waited {max(waits):.2f} s behind a 500"
-    assert answer.status_code == 500
-    assert bad_s < 1.0, f"the 500 took {bad_s:.2f} s"
-    problem = answer.json()
-    assert answer.headers["content-type"] == "application/problem+json"
-    assert problem["type"].endswith("/internal-error") and problem["instance"]
-    assert "Traceback" not in answer.text and "Overflow" not in answer.text
-    logged = capsys.readouterr().err
-    assert "http.unhandled_error" in logged and "OverflowError" in logged
-    assert LOCAL_SECRET not in logged, "a traceback carried the values of locals"
+    return bad_s, waits, answer
 
 
-def test_json_logs_carry_no_locals_either(capsys: pytest.CaptureFixture[str]) -> None:
+def test_json_logs_carry_no_locals_either() -> None:
     import structlog
 
-    configure_logging("stall-test", json=True)
-    try:
-        secret = LOCAL_SECRET
-        raise ValueError(f"boom {len(secret)}")
-    except ValueError as exc:
-        t0 = time.monotonic()
-        structlog.get_logger("t").error("http.unhandled_error", exc_info=exc)
-        rendered_s = time.monotonic() - t0
-    finally:
-        configure_logging("stall-test", json=False)
-    line = capsys.readouterr().err.strip().splitlines()[-1]
+    buffer = io.StringIO()
+    with logs_to(buffer, json=True):
+        try:
+            secret = LOCAL_SECRET
+            raise ValueError(f"boom {len(secret)}")
+        except ValueError as exc:
+            t0 = time.monotonic()
+            structlog.get_logger("t").error("http.unhandled_error", exc_info=exc)
+            rendered_s = time.monotonic() - t0
+    line = buffer.getvalue().strip().splitlines()[-1]
     record = json.loads(line)
     assert record["exception"][0]["exc_type"] == "ValueError"
     assert LOCAL_SECRET not in line and rendered_s < 1.0
