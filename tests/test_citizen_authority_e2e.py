@@ -5,8 +5,8 @@ citizen's own call, and nothing happens to the other person — and the rightful
 the service.
 
 The services (``egov_gateway.register.seed``): identity's personal data, address certificate,
-family composition and change of contact details; registry's birth, death, LLP, JSC, sole
-proprietor and property rights registrations, the (non-)ownership certificate and the
+family composition and change of contact details; registry's birth, death, LLP, JSC and sole
+proprietor registrations, the (non-)ownership certificate and the
 liquidation of a legal entity (it names a company, i.e. whose company); one license
 of E-Licensing (pharmacy — the other ``lc-license-*`` share its definition); payments' fines,
 childbirth and funeral allowances; notary's power of attorney, certified copy and property
@@ -379,21 +379,11 @@ STRANGER_CASES: dict[str, Case] = {}
 RIGHTFUL_CASES: dict[str, Case] = {}
 #: rightful applicants an agency still refuses (the agency's exact answer): strict xfails,
 #: so the day the agency is fixed the test says so
-AGENCY_GAPS: dict[str, str] = {
-    "id-personal-data-change": "identity: citizens cannot change person records (ask the "
-    "agency that registers the change)",
-    "rg-property-rights-registration": "registry: only an agency may register a real-estate object",
-}
+AGENCY_GAPS: dict[str, str] = {}
 
 
 #: strangers an agency does not refuse yet (what it does instead): strict xfails
-STRANGER_GAPS: dict[str, str] = {
-    "lc-license-pharmacy": "licensing: files the stranger's application for another's "
-    "company (201) and rejects it on its checks ('IIN … is not the director of …'): no 403",
-    "pm-funeral-allowance[registered-death]": "payments: pays the funeral allowance to "
-    "anyone who claims it for a registered death (first come, first paid; the family is then "
-    "refused as already paid): no relationship checked",
-}
+STRANGER_GAPS: dict[str, str] = {}
 
 
 def stranger(code: str) -> Callable[[Case], Case]:
@@ -646,34 +636,6 @@ async def _composite_business_in_a_strangers_name(w: World) -> None:
 
 
 # registry: real estate ---------------------------------------------------------------------
-def property_form(owner: str) -> dict[str, Any]:
-    return {
-        "cadastral_number": f"21:{random.randrange(100, 999)}:{random.randrange(100, 999)}:"
-        f"{random.randrange(1, 99999)}",
-        "kind": "apartment",
-        "address": "Астана қ., Сарайшық к., 5, 7 п.",
-        "area_m2": 48.5,
-        "owners": [{"id": owner, "share": {"num": 1, "den": 1}}],
-    }
-
-
-@stranger("rg-property-rights-registration")
-async def _property_in_a_strangers_name(w: World) -> None:
-    form = property_form(FATHER)
-    await refused(w, STRANGER, "rg-property-rights-registration", form, because="only an agency")
-    r = await w.gw.get(
-        f"/x/registry/properties/{form['cadastral_number']}", headers=w.agency("notary")
-    )
-    assert r.status_code == 404, r.text
-
-
-@rightful("rg-property-rights-registration")
-async def _own_property(w: World) -> None:
-    form = property_form(SELLER)
-    app = await granted(w, SELLER, "rg-property-rights-registration", form)
-    assert app["result"]["cadastral_number"] == form["cadastral_number"]
-
-
 @stranger("rg-property-ownership-certificate")
 async def _a_strangers_real_estate(w: World) -> None:
     app = await refused(

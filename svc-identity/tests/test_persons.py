@@ -168,10 +168,27 @@ async def test_update_name_address_phone(svc: Any) -> None:
     assert r.status_code == 200 and r.json()["surname"] == "Қайрат"
     r = await svc.as_citizen("PATCH", f"/persons/{ERGALI}", ERGALI, json={"phone": "+77000000000"})
     assert r.status_code == 403  # the phone carries login codes: not self-service
+    assert "public service centre" in r.json()["detail"]
+    # a citizen keeps their own address (the single window's change of contact details) …
+    r = await svc.as_citizen(
+        "PATCH", f"/persons/{ERGALI}", ERGALI, json={"address": "Алматы қ., Абай д., 10"}
+    )
+    assert r.status_code == 200 and r.json()["address"] == "Алматы қ., Абай д., 10"
+    # … and nobody else's, nor a name
+    r = await svc.as_citizen(
+        "PATCH", f"/persons/{ERGALI}", "850302400133", json={"address": "Алматы қ., 1"}
+    )
+    assert r.status_code == 403 and "only your own" in r.json()["detail"]
+    r = await svc.as_citizen("PATCH", f"/persons/{ERGALI}", ERGALI, json={"surname": "Қайрат"})
+    assert r.status_code == 403
     r = await svc.routed("PATCH", f"/persons/{ERGALI}", json={"phone": "12"})
     assert r.status_code == 422 and "phone" in r.json()["errors"]
     updates = await svc.events("identity.person.updated.v1")
-    assert [e["data"]["changed"] for e in updates] == [["address"], ["surname", "phone"]]
+    assert [e["data"]["changed"] for e in updates] == [
+        ["address"],
+        ["surname", "phone"],
+        ["address"],
+    ]
 
 
 async def test_mark_deceased_by_registrar_closes_the_record(svc: Any) -> None:

@@ -87,8 +87,29 @@ async def test_unknown_bin_non_director_and_deceased_are_rejected(
         r = await m.apply("PHARMACY", director, bin_(7), **PHARMACY)
         assert "is not in the register of legal entities" in r.json()["decision"]["reason"]
 
+        # a citizen who does not direct the company files nothing for it (issue 15) …
         stranger = m.doubles.person(iin(3))
         r = await m.apply("PHARMACY", stranger, b, **PHARMACY)
+        assert r.status_code == 403, r.text
+        assert (
+            r.json()["detail"] == "you can apply for a license only for a legal entity you direct"
+        )
+        assert "holder_name" not in r.text  # … and learns nothing of it
+        r = await m.as_citizen("GET", f"/applications?applicant={stranger}", stranger)
+        assert r.status_code == 200 and r.json() == []
+        # an agency filing on the stranger's behalf still gets the check's rejection on record
+        r = await m.as_agency(
+            "POST",
+            "/applications",
+            "licensing",
+            user=stranger,
+            json={
+                "license_type": "PHARMACY",
+                "applicant_iin": stranger,
+                "applicant_bin": b,
+                "details": PHARMACY,
+            },
+        )
         assert f"IIN {stranger} is not the director of {b}" in r.json()["decision"]["reason"]
 
         dead = m.doubles.person(iin(4), status="deceased")

@@ -88,7 +88,7 @@ class Owners:
         )
         return iin
 
-    def register_death(self, iin: str) -> str:
+    def register_death(self, iin: str, *, declarant: str | None = None) -> str:
         act = f"D-2026-{len(self.deaths) + 1:07d}"
         self.deaths.setdefault(iin, []).append(
             {
@@ -96,6 +96,7 @@ class Owners:
                 "iin": iin,
                 "date_of_death": "2026-11-30",
                 "registered_at": "2026-12-01T09:00:00+00:00",
+                "declarant_iin": declarant,
             }
         )
         return act

@@ -129,7 +129,7 @@ async def test_funeral_allowance_needs_a_registered_death(svc: Payments) -> None
     r = await claim(svc, relative, "funeral", relative)
     assert r.status_code == 422 and len(svc.owners.calls) == 1
 
-    act = svc.owners.register_death(living)
+    act = svc.owners.register_death(living, declarant=relative)
     r = await claim(svc, relative, "funeral", living, reference=act)
     assert r.status_code == 201, r.text
     payout = r.json()
@@ -137,6 +137,23 @@ async def test_funeral_allowance_needs_a_registered_death(svc: Payments) -> None
     assert (payout["recipient_iin"], payout["subject_iin"]) == (relative, living)
     assert (payout["allowance_kind"], payout["reference"]) == ("funeral", act)
     assert len(await svc.events(PAYOUT_COMPLETED, payout["id"])) == 1
+
+
+async def test_the_funeral_allowance_goes_to_the_family_not_to_a_stranger(svc: Payments) -> None:
+    """The attacker's test next to the family's: a registered death is no open purse."""
+    stranger, declarant = new_iin(), new_iin()
+    deceased = svc.owners.person()
+    daughter = svc.owners.person(mother=deceased)
+    svc.owners.register_death(deceased, declarant=declarant)
+    r = await claim(svc, stranger, "funeral", deceased)
+    assert r.status_code == 403 and r.json()["type"].endswith("/not-family")
+    assert r.json()["detail"] == (
+        "you can only claim the funeral allowance for a death you declared, or of your parent "
+        "or child"
+    )
+    assert await payouts_count(svc) == 0
+    r = await claim(svc, daughter, "funeral", deceased)  # a child of the deceased
+    assert r.status_code == 201 and r.json()["recipient_iin"] == daughter
 
 
 async def test_each_allowance_is_paid_once_per_subject(svc: Payments) -> None:
@@ -151,11 +168,13 @@ async def test_each_allowance_is_paid_once_per_subject(svc: Payments) -> None:
     )
     # the mother again with a new key: the same refusal
     assert (await claim(svc, mother, "childbirth", child)).status_code == 409
-    # the funeral allowance: once, whoever claims
-    deceased = new_iin()
-    svc.owners.register_death(deceased)
-    assert (await claim(svc, new_iin(), "funeral", deceased)).status_code == 201
-    r = await claim(svc, new_iin(), "funeral", deceased)
+    # the funeral allowance: once, whichever of the family claims (the declarant, then a child)
+    declarant = new_iin()
+    deceased = svc.owners.person()
+    son = svc.owners.person(father=deceased)
+    svc.owners.register_death(deceased, declarant=declarant)
+    assert (await claim(svc, declarant, "funeral", deceased)).status_code == 201
+    r = await claim(svc, son, "funeral", deceased)
     assert r.status_code == 409 and "this deceased person" in r.json()["detail"]
     assert await payouts_count(svc) == 2 and await payout_postings(svc) == 2
 
@@ -253,7 +272,7 @@ async def test_only_the_claimant_is_paid_and_only_a_citizen_claims(svc: Payments
 async def test_an_owner_that_cannot_answer_is_a_503_and_pays_nothing(svc: Payments) -> None:
     mother, _, child = family(svc)
     deceased = new_iin()
-    svc.owners.register_death(deceased)
+    svc.owners.register_death(deceased, declarant=mother)
     svc.owners.down = {"identity", "registry"}
     r = await claim(svc, mother, "childbirth", child, key="k-1")
     assert r.status_code == 503 and r.headers["content-type"] == PROBLEM

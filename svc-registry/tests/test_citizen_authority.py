@@ -172,6 +172,7 @@ async def test_deaths_of_a_person_for_agencies(registry: Registry) -> None:
             "iin": FATHER,
             "date_of_death": "2026-02-01",
             "registered_at": act["registered_at"],
+            "declarant_iin": None,  # registered by an agency
         }
     ]
     # the act by number is still its own route

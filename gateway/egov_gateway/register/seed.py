@@ -602,20 +602,14 @@ def simple_services() -> list[PublicService]:
                 "Change of contact details",
             ),
             (
-                "Мекенжайды немесе телефон нөмірін жаңарту.",
-                "Обновление адреса или номера телефона.",
-                "Update of the address or phone number.",
+                "Тұрғылықты мекенжайды жаңарту (телефон нөмірі — ХҚКО-да: оған кіру кодтары келеді).",
+                "Обновление адреса (номер телефона — в ЦОН: на него приходят коды входа).",
+                "Update of the address (the phone number is changed at a public service centre: "
+                "it receives the login codes).",
             ),
             ["PATCH /persons/{iin}"],
             # one's own record only: the applicant, never a form field
-            {
-                **_schema(
-                    [],
-                    address=TEXT_S,
-                    phone={"type": "string", "pattern": "^\\+?[0-9]{10,15}$"},
-                ),
-                "minProperties": 1,
-            },
+            _schema(["address"], address=TEXT_S),
             subject="iin",
             sla=(1, "working_days"),
             steps=[
@@ -624,7 +618,7 @@ def simple_services() -> list[PublicService]:
                     OperationKey.of("identity", "PATCH /persons/{iin}"),
                     {
                         "path": {"iin": "$.applicant"},
-                        "body": {"address": "$.payload.address", "phone": "$.payload.phone"},
+                        "body": {"address": "$.payload.address"},
                     },
                 )
             ],
@@ -1072,7 +1066,8 @@ def simple_services() -> list[PublicService]:
             ),
             fee_tiyn=MRP_TIYN // 2,
             sla=(3, "working_days"),
-            channels=ONLINE_CSC,
+            channels=["public_service_center", "agency_office"],
+            citizen_facing=False,  # registered by the registry's staff on the documents
             recipients=["individual", "legal_entity"],
         ),
         _svc(

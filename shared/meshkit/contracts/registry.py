@@ -84,6 +84,9 @@ class DeathActSummary(BaseModel):
     iin: str
     date_of_death: date
     registered_at: datetime
+    declarant_iin: str | None = Field(
+        default=None, description="the citizen who declared the death (None: an agency)"
+    )
 
 
 # -- HTTP: POST /death-notices, GET /death-notices/{id} (agencies) ----------------------------

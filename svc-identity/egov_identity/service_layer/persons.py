@@ -194,8 +194,21 @@ async def update_person(
     registrars: list[str],
     now: datetime,
 ) -> Person:
-    _require_agency(call, "change person records (ask the agency that registers the change)")
-    if any(name in changes for name in NAME_FIELDS):
+    if call.is_citizen:
+        # a citizen keeps their own contact details (the single window's "change of contact
+        # details"); names, and anyone else's record, change only through a registrar
+        if call.user != iin:
+            raise PermissionDenied("you can change only your own contact details")
+        if any(name in changes for name in NAME_FIELDS):
+            raise PermissionDenied(
+                "a name changes with a civil-status act (ask the agency that registers it)"
+            )
+        if "phone" in changes:
+            # the phone carries the login codes: a stolen session must not take the account
+            raise PermissionDenied(
+                "the phone that receives your login codes is changed at a public service centre"
+            )
+    elif any(name in changes for name in NAME_FIELDS):
         _require_registrar(call, registrars, "change names")
     if not changes:
         raise RuleViolation("nothing to change", errors={"body": "no field given"})

@@ -44,7 +44,7 @@ from meshkit.contracts.licensing import (
 from meshkit.contracts.payments import InvoiceCreate, InvoiceOut, InvoicePaid
 from meshkit.contracts.registry import LegalEntityOut, LegalEntityStatusChanged
 from meshkit.documents import VerifiedDocument, verify_document
-from meshkit.errors import DomainError, NotFound, UpstreamUnavailable
+from meshkit.errors import DomainError, NotFound, PermissionDenied, UpstreamUnavailable
 
 log = structlog.get_logger("egov_licensing")
 
@@ -158,6 +158,18 @@ async def apply(ctx: LicensingContext, uows: UowFactory, cmd: Apply) -> Applicat
 
     application_id = str(uuid.uuid4())
     facts = await gather_facts(ctx, cmd, application_id, existing)
+    if (
+        cmd.actor.startswith("citizen:")
+        and cmd.applicant_bin
+        and facts.entity_found
+        and facts.entity_director_iin != cmd.applicant_iin
+    ):
+        # a citizen applies for a company only as its director: a stranger files nothing for
+        # somebody else's company (and learns nothing of it)
+        raise PermissionDenied(
+            "you can apply for a license only for a legal entity you direct",
+            errors={"applicant_bin": "you are not its director"},
+        )
     now = ctx.clock.now()
     checks = qualify(lt, facts, cmd.details, calendar.local_date(now))
     app = Application.file(

@@ -45,6 +45,7 @@ class _DeathAct(BaseModel):
     iin: str
     date_of_death: date
     registered_at: datetime
+    declarant_iin: str | None = None
 
 
 _DEATH_ACTS = TypeAdapter(list[_DeathAct])
@@ -100,6 +101,13 @@ class GatewayFacts:
         )
 
     async def death_acts(self, iin: str, *, on_behalf_of: str) -> list[str]:
+        return [a.act_number for a in await self._deaths(iin, on_behalf_of=on_behalf_of)]
+
+    async def death_declarants(self, iin: str, *, on_behalf_of: str) -> set[str]:
+        deaths = await self._deaths(iin, on_behalf_of=on_behalf_of)
+        return {a.declarant_iin for a in deaths if a.declarant_iin}
+
+    async def _deaths(self, iin: str, *, on_behalf_of: str) -> list[_DeathAct]:
         async with _owner("registry", "the registration of the death"):
             body = await self._gateway().get(
                 "registry",
@@ -109,4 +117,4 @@ class GatewayFacts:
                 on_behalf_of=on_behalf_of,
             )
             acts = _DEATH_ACTS.validate_python(body)
-        return [a.act_number for a in acts if a.iin == iin]
+        return [a for a in acts if a.iin == iin]

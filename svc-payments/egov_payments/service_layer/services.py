@@ -683,8 +683,15 @@ class AllowanceFacts(Protocol):
         """The act numbers of the registered deaths of ``iin`` (registry); [] when none."""
         ...
 
+    async def death_declarants(self, iin: str, *, on_behalf_of: str) -> set[str]:
+        """The citizens who declared the registered death of ``iin`` (registry)."""
+        ...
+
 
 NOT_YOUR_CHILD = "you can only claim the childbirth allowance for your own child"
+NOT_FAMILY = (
+    "you can only claim the funeral allowance for a death you declared, or of your parent or child"
+)
 _SUBJECT_WORD = {"childbirth": "this child", "funeral": "this deceased person"}
 
 
@@ -720,6 +727,17 @@ async def check_allowance_eligibility(
             errors={"subject_iin": "no registered death"},
             code="death-not-registered",
         )
+    # paid to the family that buries: the citizen who declared the death, or a parent or child
+    # of the deceased (identity) — never to a stranger who knows of a death
+    if claimant in await facts.death_declarants(data.subject_iin, on_behalf_of=claimant):
+        return
+    deceased = await facts.child(data.subject_iin, on_behalf_of=claimant)
+    own = await facts.child(claimant, on_behalf_of=claimant)
+    if (deceased is not None and claimant in deceased.parents) or (
+        own is not None and data.subject_iin in own.parents
+    ):
+        return
+    raise PermissionDenied(NOT_FAMILY, code="not-family")
 
 
 async def claim_allowance(

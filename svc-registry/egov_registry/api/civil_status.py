@@ -114,6 +114,7 @@ async def deaths_of(
             iin=a.iin,
             date_of_death=a.date_of_death,
             registered_at=a.registered_at,
+            declarant_iin=a.declarant_iin,
         )
         for a in acts
     ]
