@@ -2,4 +2,6 @@ from egov_gateway.app import create_app, definition
 from meshkit.cli import main
 
 if __name__ == "__main__":
-    main(definition, create_app)
+    # the gateway finds a caller's address itself (GATEWAY_TRUSTED_PROXIES): uvicorn must not
+    # rewrite the peer from X-Forwarded-For (routing/source.py)
+    main(definition, create_app, proxy_headers=False)

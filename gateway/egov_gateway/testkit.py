@@ -349,6 +349,7 @@ class ProcessMeshKit:
             "GATEWAY_IDENTITY_ISSUER": ISSUER,
             "GATEWAY_REGISTER_FILE": str(self.register_file),
             "GATEWAY_RATE_LIMIT_AGENCY_RPS": "0",
+            "GATEWAY_RATE_LIMIT_SOURCE_RPS": "0",  # load from one address: not under test
             "GATEWAY_LOG_LEVEL": "WARNING",
             **extra,
         }

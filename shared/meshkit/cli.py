@@ -49,8 +49,14 @@ def tune_gc() -> None:
 
 
 def main(
-    definition_factory: Callable[[], ServiceDefinition], app_factory: Callable[[], FastAPI]
+    definition_factory: Callable[[], ServiceDefinition],
+    app_factory: Callable[[], FastAPI],
+    *,
+    proxy_headers: bool = True,
 ) -> None:
+    """``proxy_headers=False``: uvicorn leaves the TCP peer in the scope (it would otherwise
+    believe X-Forwarded-For from 127.0.0.1); the gateway resolves its callers' addresses
+    itself, from GATEWAY_TRUSTED_PROXIES (egov_gateway/routing/source.py)."""
     parser = argparse.ArgumentParser()
     parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
     args = parser.parse_args()
@@ -75,5 +81,5 @@ def main(
         port=settings.port,
         log_level="warning",
         access_log=False,
-        proxy_headers=True,
+        proxy_headers=proxy_headers,
     )

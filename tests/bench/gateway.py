@@ -266,6 +266,7 @@ def main() -> None:
                         "GATEWAY_IDENTITY_ISSUER": ISSUER,
                         "GATEWAY_REGISTER_FILE": str(tmp / "register.json"),
                         "GATEWAY_RATE_LIMIT_AGENCY_RPS": "0",  # measure the path, not the limiter
+                        "GATEWAY_RATE_LIMIT_SOURCE_RPS": "0",  # wrk is one address
                         "GATEWAY_AUDIT_SQLITE_SYNCHRONOUS": sync,
                     },
                     log,

@@ -25,6 +25,8 @@ from egov_gateway.api.register_models import (
     ServiceOut,
     StatusChange,
 )
+from egov_gateway.audit.security import record_refusal
+from egov_gateway.domain.access import ANONYMOUS_CLIENT
 from egov_gateway.register.bootstrap import register_of
 from egov_gateway.register.domain.model import CODE_PATTERN
 from egov_gateway.register.service_layer.register import UnifiedRegister
@@ -38,7 +40,11 @@ async def require_admin(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
+    """Every refusal is a security event in the audit log (client ``anonymous``: a wrong
+    admin token names no one); the per-source failure budget bounds how many a source makes
+    (routing/source.py)."""
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+        await record_refusal(request, 401, "admin-unauthenticated", client=ANONYMOUS_CLIENT)
         raise ProblemError(
             401,
             "the admin API needs 'Authorization: Bearer <admin token>'",
@@ -46,8 +52,10 @@ async def require_admin(
         )
     expected: str | None = request.app.state.runtime.extras.get("admin_token")
     if expected is None:
+        await record_refusal(request, 403, "admin-denied", client=ANONYMOUS_CLIENT)
         raise ProblemError(403, "the admin API is disabled: no GATEWAY_ADMIN_TOKEN is configured")
     if not hmac.compare_digest(credentials.credentials.encode(), expected.encode()):
+        await record_refusal(request, 403, "admin-denied", client=ANONYMOUS_CLIENT)
         raise ProblemError(403, "this token does not grant access to the admin API")
 
 

@@ -9,11 +9,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from egov_gateway.audit import service
+from egov_gateway.audit.security import record_refusal
 from egov_gateway.audit.store import AuditQuery
 from egov_gateway.audit.writer import AuditWriter
-from egov_gateway.auth.dependencies import require_citizen, require_operator
+from egov_gateway.auth.dependencies import authenticated
+from egov_gateway.domain.access import ANONYMOUS_CLIENT, client_of
 from egov_gateway.domain.audit import AuditRecord
 from meshkit.auth.principal import Principal
+from meshkit.errors import PermissionDenied, Unauthenticated
 from meshkit.problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/api/v1", tags=["audit"], responses=PROBLEM_RESPONSES)
@@ -118,6 +121,37 @@ def _us(t: datetime | None) -> int | None:
     if t.tzinfo is None:
         t = t.replace(tzinfo=UTC)
     return int(t.timestamp() * 1_000_000)
+
+
+async def _audited_caller(request: Request, kind: str, refusal: str) -> Principal:
+    """The caller of an audit endpoint; a refused one is itself recorded in the audit log."""
+    try:
+        principal = await authenticated(request)
+    except Unauthenticated:
+        await record_refusal(request, 401, "unauthenticated", client=ANONYMOUS_CLIENT)
+        raise
+    if principal.kind != kind:
+        await record_refusal(
+            request,
+            403,
+            "denied",
+            client=client_of(principal),
+            user=principal.subject if principal.kind == "citizen" else None,
+        )
+        raise PermissionDenied(refusal)
+    return principal
+
+
+async def require_operator(request: Request) -> Principal:
+    return await _audited_caller(
+        request, "operator", "only operators of the gateway may read the audit log"
+    )
+
+
+async def require_citizen(request: Request) -> Principal:
+    return await _audited_caller(
+        request, "citizen", "this is a citizen's own view: sign in as a citizen"
+    )
 
 
 def _writer(request: Request) -> AuditWriter:

@@ -15,7 +15,8 @@ def token_verifier(request: Request) -> TokenVerifier:
     return verifier
 
 
-async def _principal(request: Request) -> Principal:
+async def authenticated(request: Request) -> Principal:
+    """The caller of a gateway API; 401 without valid credentials (or of an ended session)."""
     try:
         principal = await token_verifier(request).principal(request.headers.get("authorization"))
     except TokenInvalid as exc:
@@ -25,16 +26,19 @@ async def _principal(request: Request) -> Principal:
     return principal
 
 
+_principal = authenticated  # (the name other gateway APIs import)
+
+
 async def require_operator(request: Request) -> Principal:
     """Operators administer the gateway: grants, audit search and verification."""
-    principal = await _principal(request)
+    principal = await authenticated(request)
     if principal.kind != "operator":
         raise PermissionDenied("only operators of the gateway may do this")
     return principal
 
 
 async def require_citizen(request: Request) -> Principal:
-    principal = await _principal(request)
+    principal = await authenticated(request)
     if principal.kind != "citizen":
         raise PermissionDenied("this is a citizen's own view: sign in as a citizen")
     return principal

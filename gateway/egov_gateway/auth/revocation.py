@@ -10,9 +10,10 @@ request path) into its :class:`DenyList`, which :class:`~egov_gateway.auth.token
 consults on every request, cache hits included (two dict lookups):
 
 * a token whose ``sid`` was revoked is refused;
-* a token of a person whose every session was revoked at T is refused when its ``iat`` ≤ T
-  (``iat`` has one-second resolution: a token minted in the very second of the revocation
-  is refused too — sign in again a second later);
+* a token of a person whose every session was revoked at T is refused when its ``iat`` ≤
+  floor(T) (the contract in meshkit.contracts.identity; ``iat`` has one-second resolution, so
+  a token minted in the very second of the revocation is refused too — sign in again a
+  second later);
 * a retired signing key makes each replica drop its cached keys and verified tokens.
 
 The single window's citizen mandates (:mod:`egov_gateway.auth.mandate`) are not sessions and
@@ -163,7 +164,8 @@ class DenyList:
         if r.kind == KIND_SESSION and r.session_id:
             self.sessions[r.session_id] = r.revoked_at_us
         elif r.kind == KIND_PERSON and r.iin:
-            at = r.revoked_at_us / 1_000_000
+            # the contract: refused when iat <= floor(revoked_at) (whole seconds)
+            at = float(r.revoked_at_us // 1_000_000)
             if at > self.people.get(r.iin, -math.inf):
                 self.people[r.iin] = at
 

@@ -6,24 +6,20 @@ from __future__ import annotations
 from typing import Any
 
 from egov_gateway.auth.revocation import key_retirement, record, session_revocation
+from meshkit.contracts.identity import SessionRevoked, SigningKeyRetired
 from meshkit.events import TypedEvent
 from meshkit.messaging import HandlerRegistry, UnitOfWork
-
-try:  # the contracts of svc-identity (meshkit.contracts.identity)
-    from meshkit.contracts.identity import SessionRevoked, SigningKeyRetired
-except ImportError:  # pragma: no cover - until identity publishes them
-    from egov_gateway.auth._identity_events import SessionRevoked, SigningKeyRetired
 
 revocation_handlers = HandlerRegistry()
 
 
 @revocation_handlers.on(SessionRevoked)
 async def on_session_revoked(event: TypedEvent[Any], uow: UnitOfWork) -> None:
-    d = event.data
+    d: SessionRevoked = event.data
     await record(uow.session, session_revocation(d.iin, d.session_id, d.reason, d.revoked_at))
 
 
 @revocation_handlers.on(SigningKeyRetired)
 async def on_signing_key_retired(event: TypedEvent[Any], uow: UnitOfWork) -> None:
-    d = event.data
+    d: SigningKeyRetired = event.data
     await record(uow.session, key_retirement(d.kid, d.retired_at))

@@ -678,6 +678,44 @@ class RoutedExchange:
         return cached
 
     # -- answers -----------------------------------------------------------------------
+    def public_locations(
+        self, call: Call, headers: list[tuple[bytes, bytes]]
+    ) -> list[tuple[bytes, bytes]]:
+        """An agency's ``Location`` never shows a client the agency's own (internal) address:
+        one under the agency's base URL, or an agency-absolute path, becomes the gateway's
+        path for it (``/x/{agency}/…`` or the caller's ``/r1/…`` prefix); any other absolute
+        URL is dropped (the gateway cannot tell an internal host from a public one)."""
+        op = call.op
+        if op is None:
+            return headers
+        base = op.base_url.rstrip("/")
+        _, base_path, _ = self._base(op.base_url)
+        out: list[tuple[bytes, bytes]] = []
+        for name, value in headers:
+            if name.lower() not in (b"location", b"content-location"):
+                out.append((name, value))
+                continue
+            loc = value.decode("latin-1").strip()
+            rest: str | None = None
+            if loc == base or loc.startswith(base + "/") or loc.startswith(base + "?"):
+                rest = loc[len(base) :]
+            elif loc.startswith("/") and not loc.startswith("//"):
+                path = base_path.decode("latin-1")
+                if not path or loc == path or loc.startswith(path + "/"):
+                    rest = loc[len(path) :]
+            if rest is None:
+                if "://" in loc or loc.startswith("//"):
+                    log.warning(
+                        "exchange.location_dropped", agency=op.agency, request_id=call.request_id
+                    )
+                    continue
+                out.append((name, value))  # relative to the request: stays under the prefix
+                continue
+            if not rest.startswith("/"):
+                rest = "/" + rest
+            out.append((name, (call.prefix + rest).encode("latin-1")))
+        return out
+
     def response_headers(
         self, call: Call, status: int, error_code: str | None
     ) -> list[tuple[bytes, bytes]]:
@@ -799,6 +837,8 @@ class AuditedUpstreamResponse(Response):
         headers = [
             (k, v) for k, v in upstream.headers.raw if k.lower().decode("latin-1") not in drop
         ]
+        if 300 <= upstream.status_code < 400 or upstream.status_code == 201:
+            headers = exchange.public_locations(call, headers)
         self.raw_headers = exchange.response_headers(call, upstream.status_code, None) + headers
 
     async def _audit(self, digest: str) -> None:

@@ -47,8 +47,9 @@ log = structlog.get_logger("egov_gateway.source")
 SOURCE = "source"
 FAILURES = "source-failures"
 SUMMARY_PERIOD_S = 60.0
-_STATE_KEY = "source"  # scope["state"]["source"]: the resolved source of the request
-_CHECKED = "source_admitted"  # scope["state"][...]: the per-source limit was applied
+# kept in the scope itself, not its "state" (a test harness may share one state dict)
+_SOURCE_KEY = "egov.source"  # the resolved source of the request
+_CHECKED = "egov.source_admitted"  # the per-source limits were applied
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -114,19 +115,17 @@ class SourceLimits:
         self._summaries: OrderedDict[str, tuple[float, int]] = OrderedDict()
 
     def source_of(self, scope: Scope) -> str:
-        state = scope.setdefault("state", {})
-        source: str | None = state.get(_STATE_KEY)
+        source: str | None = scope.get(_SOURCE_KEY)
         if source is None:
             source = self.resolver.source(scope)
-            state[_STATE_KEY] = source
+            scope[_SOURCE_KEY] = source
         return source
 
     def admit(self, scope: Scope, buckets: TokenBuckets) -> tuple[bool, int]:
         """Apply the per-source limits once per request: (allowed, retry_after_s)."""
-        state = scope.setdefault("state", {})
-        if state.get(_CHECKED):
+        if scope.get(_CHECKED):
             return True, 0
-        state[_CHECKED] = True
+        scope[_CHECKED] = True
         source = self.source_of(scope)
         ok, retry = buckets.available(FAILURES, source)
         if not ok:
@@ -136,7 +135,7 @@ class SourceLimits:
     @staticmethod
     def failed(scope: Scope, buckets: TokenBuckets) -> None:
         """A refusal before authorisation: charge the source's failure budget."""
-        source = (scope.get("state") or {}).get(_STATE_KEY)
+        source = scope.get(_SOURCE_KEY)
         if source is not None:
             buckets.take(FAILURES, source)
 
