@@ -116,6 +116,8 @@ class Mesh:
             extra: dict[str, Any] = {}
             if service == "gateway":
                 extra = {"admin_token": ADMIN_TOKEN, **self._citizen_tokens_settings()}
+            elif service == "identity":
+                extra = {"admin_token": ADMIN_TOKEN}
             app = build_app(
                 service,
                 data_dir,
@@ -137,7 +139,8 @@ class Mesh:
         """Hostile-input caller: signed as the gateway (agencies), operator or citizen."""
         live = self.live(service)
         if service != "gateway":
-            return Caller(service, live, self.fake)
+            admin = ADMIN_TOKEN if service == "identity" else None
+            return Caller(service, live, self.fake, admin_token=admin)
         identity = self._identity
         return Caller(
             service,

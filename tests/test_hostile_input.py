@@ -86,6 +86,8 @@ AGENCY_OPS = params(lambda op: op.service in AGENCIES)
 
 
 ADMIN_TOKEN = "hostile-suite-admin-token-not-a-secret"
+#: services with an operators' admin API: hostile input reaches it as an operator
+ADMIN_SERVICES = ("gateway", "identity")
 
 
 class Services:
@@ -104,13 +106,13 @@ class Services:
             extra: dict[str, Any] = {}
             if self.database_url is not None:
                 extra["database_url"] = self.database_url(service)
-            if service == "gateway":
+            if service in ADMIN_SERVICES:
                 extra["admin_token"] = ADMIN_TOKEN
             app = build_app(
                 service, data_dir, kafka_enabled=False, gateway_jwks_url=self.fake.jwks_url, **extra
             )
             self._live[service] = LiveApp(app, name=service).start()
-        admin = ADMIN_TOKEN if service == "gateway" else None
+        admin = ADMIN_TOKEN if service in ADMIN_SERVICES else None
         return Caller(service, self._live[service], self.fake, admin_token=admin)
 
     def close(self) -> None:

@@ -100,6 +100,10 @@ MAX_URL_PAYLOAD = 8_000
 OVERSIZED_BYTES = 2 * 1_048_576 + 17
 
 
+#: the operators' admin APIs (the gateway's, identity's): called with ``Caller.admin_token``
+ADMIN_PATHS = ("/api/v1/admin", "/admin/")
+
+
 @dataclass
 class Caller:
     """Sends requests to one service as the gateway would route them (agencies) or directly."""
@@ -135,7 +139,7 @@ class Caller:
         hdrs = dict(headers or {})
         if content_type is not None:
             hdrs["content-type"] = content_type
-        if self.admin_token and path.startswith("/api/v1/admin"):
+        if self.admin_token and path.startswith(ADMIN_PATHS):
             hdrs.setdefault("authorization", f"Bearer {self.admin_token}")
         elif self.bearer is not None and path.startswith("/api/"):
             hdrs.setdefault("authorization", f"Bearer {self.bearer()}")
