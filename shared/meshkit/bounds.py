@@ -16,6 +16,8 @@ generated clients see them and an out-of-range value is a 422 with the field nam
 Every maximum is below 2^53: OpenAPI documents carry numbers as JSON numbers (FastAPI writes
 them as floats), and 2^63 - 1 would be published as 2^63 — one more than a BIGINT holds.
 * ``Count``, ``Year``, ``ShareTerm`` — counts, calendar years and fraction terms.
+* ``Instant``, ``Day`` — a timestamp or date a caller names, in the years 1900–2200 (a
+  year-1 date minus 30 days is an OverflowError, not a period).
 
 The tests (``tests/test_contract_fuzzing.py``) check that no documented operation takes an
 integer without a maximum and send 2^63, 10^20 and -2^63 to every integer.
@@ -23,10 +25,11 @@ integer without a maximum and send 2^63, 10^20 and -2^63 to every integer.
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date, datetime
+from typing import Annotated, TypeVar
 
 from fastapi import Query
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 #: the largest value of a signed 64-bit column (BIGINT, SQLite INTEGER)
 INT64_MAX = 2**63 - 1
@@ -51,3 +54,16 @@ RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 Year = Annotated[int, Field(ge=MIN_YEAR, le=MAX_YEAR)]
 ShareTerm = Annotated[int, Field(ge=1, le=MAX_SHARE_TERM)]
+
+
+_D = TypeVar("_D", date, datetime)
+
+
+def _in_sane_years(value: _D) -> _D:
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"the year must be between {MIN_YEAR} and {MAX_YEAR}")
+    return value
+
+
+Instant = Annotated[datetime, AfterValidator(_in_sane_years)]
+Day = Annotated[date, AfterValidator(_in_sane_years)]

@@ -26,6 +26,7 @@ from egov_gateway.api.register_models import (
 from egov_gateway.register.bootstrap import register_of
 from egov_gateway.register.domain.catalogue import document_operations
 from egov_gateway.register.service_layer.register import UnifiedRegister
+from meshkit.bounds import Instant
 from meshkit.errors import NotFound, RuleViolation, UpstreamUnavailable
 from meshkit.problems import PROBLEM_RESPONSES
 
@@ -151,8 +152,8 @@ async def client_operations(
 )
 async def outages(
     register: Register,
-    from_: Annotated[datetime | None, Query(alias="from")] = None,
-    to: datetime | None = None,
+    from_: Annotated[Instant | None, Query(alias="from", description="1900–2200")] = None,
+    to: Annotated[Instant | None, Query(description="1900–2200")] = None,
     agency: str | None = None,
     service: str | None = None,
 ) -> OutagesOut:

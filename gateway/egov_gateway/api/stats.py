@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from egov_gateway.register.service_layer.register import OutageTotal
 from egov_gateway.singlewindow.stats import service
 from egov_gateway.singlewindow.stats.model import Figures
+from meshkit.bounds import Instant
 from meshkit.problems import PROBLEM_RESPONSES
 from meshkit.service import runtime_of
 
@@ -104,9 +105,9 @@ def _aware(t: datetime) -> datetime:
 async def stats(
     request: Request,
     from_: Annotated[
-        datetime | None, Query(alias="from", description="default: 30 days ago")
+        Instant | None, Query(alias="from", description="default: 30 days ago (1900–2200)")
     ] = None,
-    to: Annotated[datetime | None, Query(description="default: now")] = None,
+    to: Annotated[Instant | None, Query(description="default: now (1900–2200)")] = None,
     agency: Code = None,
     service_code: Annotated[
         str | None,

@@ -338,6 +338,25 @@ def integer_fields(
         yield (), schema
 
 
+def date_fields(
+    spec: Mapping[str, Any], schema: Any, depth: int = 0
+) -> Iterator[tuple[FieldPath, str]]:
+    """(path, format) of every date / date-time field of a body of ``schema``."""
+    schema = _pick_variant(spec, resolve(spec, schema or {}))
+    types = _schema_types(schema)
+    if depth > 6:
+        return
+    if "object" in types or "properties" in schema:
+        for key, sub in schema.get("properties", {}).items():
+            for rest, fmt in date_fields(spec, sub, depth + 1):
+                yield (key, *rest), fmt
+    elif "array" in types:
+        for rest, fmt in date_fields(spec, schema.get("items", {}), depth + 1):
+            yield (0, *rest), fmt
+    elif schema.get("format") in ("date", "date-time"):
+        yield (), str(schema["format"])
+
+
 def body_variants(spec: Mapping[str, Any], schema: Any) -> list[Any]:
     """The alternatives of a body schema (each member of a top-level anyOf/oneOf, e.g. the
     kinds of a discriminated union), or the schema itself."""

@@ -36,6 +36,7 @@ from meshkit.testing.contract import (
     _schema_types,
     body_variants,
     bounds_of,
+    date_fields,
     describe,
     dotted,
     example_body,
@@ -440,6 +441,57 @@ def check_integer_extremes(caller: Caller, op: Operation) -> Findings:
                 number = value if isinstance(value, int) else 10 ** (len(value) - 1)
                 outside = (low is not None and number < low) or (high is not None and number > high)
                 findings += _answer(label, r, allowed=set(range(400, 500)) if outside else None)
+    return findings
+
+
+#: dates and timestamps at the ends of the calendar: arithmetic on them overflows
+EXTREME_DATES = {
+    "date": ["0001-01-01", "9999-12-31"],
+    "date-time": ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00"],
+}
+
+
+def date_targets(op: Operation) -> list[tuple[str, str | FieldPath, str, Any]]:
+    """(location, name or body path, format, example body) of every date/date-time input."""
+    out: list[tuple[str, str | FieldPath, str, Any]] = []
+    for p in op.parameters:
+        picked = _pick_variant(op.spec, resolve(op.spec, p.schema))
+        if picked.get("format") in EXTREME_DATES and p.location in ("path", "query"):
+            out.append((p.location, p.name, str(picked["format"]), example_body(op)))
+    if op.body_schema is not None and op.takes_json:
+        seen: set[FieldPath] = set()
+        for variant in body_variants(op.spec, op.body_schema):
+            example = example_value(op.spec, variant)
+            for path, fmt in date_fields(op.spec, variant):
+                if path not in seen:
+                    seen.add(path)
+                    out.append(("body", path, fmt, example))
+    return out
+
+
+def check_date_extremes(caller: Caller, op: Operation) -> Findings:
+    """Year 1 and year 9999 in every date/date-time input: never a 5xx."""
+    findings: Findings = []
+    for location, target, fmt, example in date_targets(op):
+        where = dotted(target) if isinstance(target, tuple) else target
+        for value in EXTREME_DATES[fmt]:
+            body = _json(example) if op.body_schema is not None else None
+            path, query = _path(op), _query(op)
+            if location == "body":
+                assert isinstance(target, tuple)
+                body = _json(set_at(example, target, value))
+            elif location == "path":
+                path = _path(op, {str(target): value})
+            else:
+                query = _query(op, {str(target): value})
+            r = caller.request(
+                op.method,
+                path,
+                params=query,
+                content=body,
+                content_type="application/json" if op.takes_json else None,
+            )
+            findings += _answer(f"{op.label} {value} in {location} {where}", r)
     return findings
 
 

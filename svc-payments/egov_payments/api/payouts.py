@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, cast
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -13,6 +12,7 @@ from egov_payments.api.views import payout_out
 from egov_payments.service_layer import services
 from egov_payments.service_layer.reconciliation import reconciliation_report
 from egov_payments.settings import PaymentsSettings
+from meshkit.bounds import Day
 from meshkit.contracts.payments import (
     AllowanceClaim,
     PayoutCreate,
@@ -104,7 +104,7 @@ async def reconciliation(
     uows: Uows,
     clock: ClockDep,
     acquirers: Acquirers,
-    day: Annotated[date, Query(alias="date", description="YYYY-MM-DD, a day in UTC+5")],
+    day: Annotated[Day, Query(alias="date", description="YYYY-MM-DD, a day in UTC+5 (1900–2200)")],
 ) -> ReconciliationReport:
     settings = cast(PaymentsSettings, runtime_of(request).settings)
     return await reconciliation_report(
