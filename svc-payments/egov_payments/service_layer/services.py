@@ -596,6 +596,38 @@ async def get_refund(
 
 
 # -- payouts and budgets ------------------------------------------------------------------------
+async def _pay_out(uow: PaymentsUnitOfWork, payout: Payout, clock: Clock) -> None:
+    """Post the payout from its agency's budget line to the recipient, record it and its
+    ``payout.completed`` event — one transaction (InsufficientFunds: nothing is written)."""
+    await post(
+        uow,
+        ledger.transfer(
+            "payout",
+            payout.id,
+            source=ledger.agency_budget(payout.agency, payout.kbk),
+            destination=ledger.party(payout.recipient_iin),
+            amount_tiyn=payout.amount_tiyn,
+            at=payout.created_at,
+            business_date=clock.business_date(payout.created_at),
+            description=payout.purpose,
+            agency=payout.agency,
+            kbk=payout.kbk,
+        ),
+    )
+    await uow.payouts.add(payout)
+    uow.emit(
+        PayoutCompleted(
+            payout_id=payout.id,
+            agency=payout.agency,
+            recipient_iin=payout.recipient_iin,
+            amount_tiyn=payout.amount_tiyn,
+            reference=payout.reference,
+            purpose=payout.purpose,
+        ),
+        subject=payout.id,
+    )
+
+
 async def create_payout(
     uows: UowFactory,
     data: PayoutCreate,
@@ -617,33 +649,7 @@ async def create_payout(
             now=clock.now(),
         )
         # InsufficientFunds (422) before anything is written: no entries, no payout
-        await post(
-            uow,
-            ledger.transfer(
-                "payout",
-                payout.id,
-                source=ledger.agency_budget(agency, data.kbk),
-                destination=ledger.party(data.recipient_iin),
-                amount_tiyn=data.amount_tiyn,
-                at=payout.created_at,
-                business_date=clock.business_date(payout.created_at),
-                description=data.purpose,
-                agency=agency,
-                kbk=data.kbk,
-            ),
-        )
-        await uow.payouts.add(payout)
-        uow.emit(
-            PayoutCompleted(
-                payout_id=payout.id,
-                agency=agency,
-                recipient_iin=payout.recipient_iin,
-                amount_tiyn=payout.amount_tiyn,
-                reference=payout.reference,
-                purpose=payout.purpose,
-            ),
-            subject=payout.id,
-        )
+        await _pay_out(uow, payout, clock)
         return payout.id, payout
 
     async def load(uow: PaymentsUnitOfWork, payout_id: str) -> Payout:
@@ -787,35 +793,9 @@ async def claim_allowance(
             subject_iin=data.subject_iin,
         )
         # InsufficientFunds (422) before anything is written: no entries, no payout
-        await post(
-            uow,
-            ledger.transfer(
-                "payout",
-                payout.id,
-                source=ledger.agency_budget(agency, rule.kbk),
-                destination=ledger.party(claimant),
-                amount_tiyn=payout.amount_tiyn,
-                at=payout.created_at,
-                business_date=clock.business_date(payout.created_at),
-                description=rule.purpose,
-                agency=agency,
-                kbk=rule.kbk,
-            ),
-        )
-        # the unique (allowance_kind, subject_iin) constraint refuses a concurrent twin here
-        # or at the commit: an IntegrityError, answered below as the same 409
-        await uow.payouts.add(payout)
-        uow.emit(
-            PayoutCompleted(
-                payout_id=payout.id,
-                agency=agency,
-                recipient_iin=payout.recipient_iin,
-                amount_tiyn=payout.amount_tiyn,
-                reference=payout.reference,
-                purpose=payout.purpose,
-            ),
-            subject=payout.id,
-        )
+        # the unique (allowance_kind, subject_iin) constraint refuses a concurrent twin when
+        # the payout is added or at the commit: an IntegrityError, answered below as the 409
+        await _pay_out(uow, payout, clock)
         return payout.id, payout
 
     async def load(uow: PaymentsUnitOfWork, payout_id: str) -> Payout:
