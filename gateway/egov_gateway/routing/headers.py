@@ -36,6 +36,8 @@ STRIP_REQUEST = HOP_BY_HOP | {
     "x-forwarded-for",
     "x-forwarded-host",
     "x-forwarded-proto",
+    "x-real-ip",
+    "forwarded",
 }
 STRIP_RESPONSE = HOP_BY_HOP | {"date", "server", "x-request-id", "set-cookie"}
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})

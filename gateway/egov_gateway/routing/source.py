@@ -10,8 +10,8 @@ ignored. IPv6 sources are counted per /64 (one host's share of addresses).
 Two token buckets per source, in the exchange's :class:`TokenBuckets` (per replica):
 
 * ``source`` — every request (``GATEWAY_RATE_LIMIT_SOURCE_RPS`` / ``_BURST``);
-* ``source-failures`` — refusals before authorisation: 401 (bad or missing credentials) and
-  404 for an unknown agency or operation (``GATEWAY_RATE_LIMIT_SOURCE_FAILURES_RPS`` /
+* ``source-failures`` — refusals before authorisation: 401 (bad or missing credentials),
+  404 for an unknown agency or operation, 403 of the admin API and the audit log (``GATEWAY_RATE_LIMIT_SOURCE_FAILURES_RPS`` /
   ``_BURST``). A source that has used them up gets 429 for everything until the bucket
   refills: guessing tokens or scanning operations stops after the burst.
 
@@ -190,7 +190,7 @@ class SourceLimitMiddleware:
             await self._refuse(scope, send, extras, limits, retry)
             return
         path: str = scope.get("path", "")
-        counts_403 = path.startswith("/api/v1/admin")
+        counts_403 = path.startswith(("/api/v1/admin", "/api/v1/audit"))
 
         async def watching_send(message: Message) -> None:
             if message["type"] == "http.response.start":
