@@ -52,8 +52,10 @@ from meshkit.testing.fuzzing import (
 )
 from meshkit.testing.hostile import (
     Caller,
+    check_date_extremes,
     check_deep_nesting,
     check_integer_extremes,
+    date_targets,
     integer_targets,
     unbounded_integers,
 )
@@ -85,7 +87,18 @@ NEGATIVE_CASES = [
 ]
 INTEGER_OPS = [pytest.param(op, id=op.label) for op in OPERATIONS if integer_targets(op)]
 BODY_OPS = [pytest.param(op, id=op.label) for op in OPERATIONS if op.body_media_types]
+DATE_OPS = [pytest.param(op, id=op.label) for op in OPERATIONS if date_targets(op)]
 ADMIN_TOKEN = "fuzz-suite-admin-token-not-a-secret"
+#: thousands of calls from one address and one citizen in seconds: the contract is under
+#: test here, not the gateway's rate limits (tests/test_hostile_input.py probes those)
+NO_RATE_LIMITS: dict[str, Any] = {
+    "rate_limit_source_rps": 0,
+    "rate_limit_source_failures_rps": 0,
+    "rate_limit_citizen_rps": 1_000_000.0,
+    "rate_limit_citizen_burst": 1_000_000,
+    "rate_limit_anonymous_rps": 1_000_000.0,
+    "rate_limit_anonymous_burst": 1_000_000,
+}
 
 AGENCY_CASES = [
     pytest.param(op.service, op.method, op.path, id=op.label)
@@ -115,7 +128,11 @@ class Mesh:
             data_dir.mkdir()
             extra: dict[str, Any] = {}
             if service == "gateway":
-                extra = {"admin_token": ADMIN_TOKEN, **self._citizen_tokens_settings()}
+                extra = {
+                    "admin_token": ADMIN_TOKEN,
+                    **self._citizen_tokens_settings(),
+                    **NO_RATE_LIMITS,
+                }
             elif service == "identity":
                 extra = {"admin_token": ADMIN_TOKEN}
             app = build_app(
@@ -182,7 +199,7 @@ class Mesh:
                 agencies[agency] = build_app(agency, data_dir, kafka_enabled=False)
             gw_dir = self.root / "routed-gateway"
             gw_dir.mkdir()
-            gateway = build_app("gateway", gw_dir, kafka_enabled=False)
+            gateway = build_app("gateway", gw_dir, kafka_enabled=False, **NO_RATE_LIMITS)
             live = LiveApp(gateway, name="gateway-mesh", companions=agencies).start()
             self._live["gateway-mesh"] = live
 
@@ -296,6 +313,12 @@ def test_every_integer_input_documents_its_bounds(op: Operation) -> None:
 @pytest.mark.parametrize("op", INTEGER_OPS)
 def test_integer_extremes_are_refused_without_a_5xx(mesh: Mesh, op: Operation) -> None:
     findings = check_integer_extremes(mesh.caller(op.service), op)
+    assert not findings, "\n".join(findings[:30])
+
+
+@pytest.mark.parametrize("op", DATE_OPS)
+def test_dates_at_the_ends_of_the_calendar_never_5xx(mesh: Mesh, op: Operation) -> None:
+    findings = check_date_extremes(mesh.caller(op.service), op)
     assert not findings, "\n".join(findings[:30])
 
 
