@@ -374,6 +374,25 @@ async def test_bad_tokens_from_one_source_are_429_after_the_burst_and_not_audite
     assert sum(1 for a in records if a["outcome"] == "source-limited") == 1  # summarised
 
 
+async def test_an_agencys_401s_spend_the_failure_budget_of_the_source(mesh: Mesh) -> None:
+    """Password guessing through the routed login: identity answers 401, the gateway counts."""
+    double = mesh.doubles["identity"]
+    mesh.register.grant("licensing", "identity:POST /echo")
+    double.fail_with = 401
+    async with from_address(mesh, "192.0.2.45") as guesser:
+        codes = [
+            (
+                await guesser.post(
+                    "/x/identity/echo",
+                    content=b"{}",
+                    headers={**mesh.agency("licensing"), **PURPOSE},
+                )
+            ).status_code
+            for _ in range(25)
+        ]
+    assert codes == [401] * 20 + [429] * 5
+
+
 async def test_the_gateways_own_api_is_limited_per_source(tmp_path: Path, db_url: str) -> None:
     async for mesh in start_mesh(
         tmp_path, db_url, rate_limit_source_rps=0.01, rate_limit_source_burst=4

@@ -656,6 +656,10 @@ class RoutedExchange:
             status, code, detail = failure
             title = "Gateway timeout" if status == 504 else "Bad gateway"
             return await self.refuse(call, status, code, title, detail, outcome="upstream-failed")
+        if upstream.status_code == 401:
+            # the agency refused the caller's credentials (a wrong password at identity's
+            # login, say): guessing spends the source's failure budget like a bad token
+            SourceLimits.failed(call.request.scope, self.buckets)
         return AuditedUpstreamResponse(self, call, upstream)
 
     async def _caller_gone(self, call: Call) -> Response:
