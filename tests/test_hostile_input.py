@@ -650,11 +650,6 @@ def test_probe_oversized_body_leaves_the_breaker_closed(
 @pytest.mark.kafka
 @pytest.mark.postgres
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="lands with gateway (routed exchange): an agency's trailing-slash redirect is "
-    "forwarded with the agency's own address in Location",
-)
 def test_probe_no_internal_address_in_redirects(
     probed_mesh: ProcessMesh, citizen: str, probe_report: ProbeReport
 ) -> None:
@@ -758,11 +753,6 @@ def test_probe_account_enumeration(probed_mesh: ProcessMesh, probe_report: Probe
 @pytest.mark.kafka
 @pytest.mark.postgres
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="lands with gateway rate limits: 404s of unknown operations are not yet counted "
-    "against the source",
-)
 def test_probe_x_forwarded_for_rotation_is_rate_limited(
     probed_mesh: ProcessMesh, probe_report: ProbeReport
 ) -> None:
