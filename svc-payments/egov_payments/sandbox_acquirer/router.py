@@ -95,7 +95,7 @@ async def decide(payment_id: str, request: Request, bank: Bank) -> Response:
     if ctype.startswith("application/json"):
         try:
             raw = json.loads(await request.body())
-        except ValueError:
+        except (ValueError, RecursionError):  # (deep nesting: refused by meshkit before)
             raise RuleViolation("the body is not JSON", errors={"body": "invalid JSON"}) from None
         decision = raw.get("decision") if isinstance(raw, dict) else None
     else:
