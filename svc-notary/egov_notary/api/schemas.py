@@ -16,7 +16,7 @@ from egov_notary.domain.terms import (
     ShareHolding,
     Terms,
 )
-from meshkit.contracts.common import Share
+from meshkit.contracts.common import Share, Tiyn
 from meshkit.ids import IIN
 
 CADASTRAL = r"^[0-9]{2}:[0-9]{3}:[0-9]{3}:[0-9]{1,6}(:[0-9]{1,6})?$"
@@ -118,7 +118,7 @@ class PropertySaleDraft(_Draft):
         "shares, as the real estate register holds them",
     )
     buyers: list[HolderIn] = Field(min_length=1, max_length=20)
-    price_tiyn: int = Field(gt=0, examples=[3_500_000_000])
+    price_tiyn: Tiyn = Field(gt=0, examples=[3_500_000_000])
 
     def to_terms(self, today: date, sellers: tuple[ShareHolding, ...] | None = None) -> Terms:
         """``sellers``: the registry's owners when the draft names none."""
