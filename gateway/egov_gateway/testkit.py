@@ -28,6 +28,7 @@ from egov_gateway.routing.ratelimit import TokenBuckets
 from meshkit.auth.assertion import AssertionVerifier, RoutedCall, routed_call
 from meshkit.auth.jwks import JWKSClient
 from meshkit.auth.keys import KeyRing, SigningKey
+from meshkit.routed import name_data_subject
 from meshkit.testing.apps import running
 from meshkit.testing.contract import operations as contract_operations
 from meshkit.testing.services import build_app
@@ -160,6 +161,17 @@ def agency_double(name: str, gateway_jwks: str, state: DoubleState) -> FastAPI:
 
         return StreamingResponse(chunks(), media_type="application/octet-stream")
 
+    @app.get("/records/{record_id}")
+    async def record(
+        record_id: str, request: Request, call: RoutedCall = Depends(routed_call)
+    ) -> Any:
+        """A record asked for by its own id, whose owner is a person (like an invoice): the
+        agency names that person for the audit (``meshkit.routed.name_data_subject``)."""
+        seen(request, call)
+        response = JSONResponse({"id": record_id, "owner": CITIZEN})
+        name_data_subject(response, CITIZEN)
+        return response
+
     @app.get("/public-info")
     async def public_info(request: Request, call: RoutedCall = Depends(routed_call)) -> Any:
         seen(request, call)
@@ -198,6 +210,7 @@ def ops(agency: str) -> list[OperationSpec]:
         OperationSpec("PUT", "/echo"),
         OperationSpec("GET", "/big"),
         OperationSpec("GET", "/public-info", public=True),
+        OperationSpec("GET", "/records/{record_id}", subject_param="record_id"),
     ]
 
 

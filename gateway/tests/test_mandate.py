@@ -118,3 +118,28 @@ async def test_forged_expired_or_misdirected_mandates_are_refused(mesh: Mesh) ->
     r = await mesh.gateway.get("/api/v1/me/applications", headers=mandate(mesh))
     assert r.status_code == 401, r.text
     assert not mesh.doubles["identity"].calls
+
+
+async def test_a_read_by_id_appears_in_the_owners_data_tracker(mesh: Mesh) -> None:
+    """Issue 16: an agency reading a person's record by the record's own id (an invoice) is
+    shown to that person: the owner of the data names them (X-Mesh-Data-Subject), the gateway
+    records them as the audit's data subject and keeps the header to itself."""
+    mesh.register.grant("licensing", "payments:GET /records/{record_id}")
+    r = await mesh.gateway.get(
+        "/x/payments/records/inv-77",
+        headers={
+            **mesh.agency("licensing"),
+            "X-Mesh-Purpose": "license 9: the duty",
+            "X-Request-Id": "req-subject-1",
+        },
+    )
+    assert r.status_code == 200, r.text
+    assert "x-mesh-data-subject" not in r.headers
+    [rec] = await mesh.audit(request_id="req-subject-1")
+    assert rec["subject"] == CITIZEN  # not the invoice id
+    mine = await mesh.gateway.get("/api/v1/me/data-access", headers=mesh.citizen(CITIZEN))
+    assert mine.status_code == 200, mine.text
+    seen = [i for i in mine.json()["items"] if i["request_id"] == "req-subject-1"]
+    assert [(i["who"], i["purpose"]) for i in seen] == [("licensing", "license 9: the duty")]
+    other = await mesh.gateway.get("/api/v1/me/data-access", headers=mesh.citizen(OTHER_CITIZEN))
+    assert not [i for i in other.json()["items"] if i["request_id"] == "req-subject-1"]

@@ -195,3 +195,41 @@ async def test_a_replayed_assertion_is_refused() -> None:
         await verifier.verify(token, method="GET", path="/p", request_id="req-replay-0001")
     # a retry by the gateway signs anew (same request id) and is accepted
     await verifier.verify(fresh(), method="GET", path="/p", request_id="req-replay-0001")
+
+
+async def test_a_call_bypassing_the_gateway_is_the_agencys_security_event() -> None:
+    """Issue 16: an agency refuses a routed endpoint called without (or with a forged) gateway
+    assertion — and records it: a security log line with the peer and why, and a counter."""
+    import httpx
+    import structlog
+    from fastapi import Depends, FastAPI
+
+    from meshkit.auth.assertion import RoutedCall, routed_call
+    from meshkit.observability import metrics
+    from meshkit.problems import install_problem_handlers
+
+    ring = KeyRing(SigningKey.generate())
+    app = FastAPI()
+    install_problem_handlers(app)
+    app.state.assertion_verifier = AssertionVerifier(JWKSClient(ring.jwks()), agency="identity")
+
+    @app.get("/persons/{iin}")
+    async def person(iin: str, call: RoutedCall = Depends(routed_call)) -> dict[str, str]:
+        return {"iin": iin}
+
+    def refused(reason: str) -> float:
+        value = metrics.GATEWAY_BYPASS_REFUSED.labels("identity", reason)._value.get()
+        return float(value)
+
+    before = (refused("missing"), refused("rejected"))
+    transport = httpx.ASGITransport(app=app)
+    with structlog.testing.capture_logs() as logs:
+        async with httpx.AsyncClient(transport=transport, base_url="http://identity") as c:
+            bare = await c.get("/persons/900115300122")
+            forged = await c.get("/persons/900115300122", headers={"X-Mesh-Assertion": "not.a.jwt"})
+    assert bare.status_code == 401 and forged.status_code == 401
+    assert (refused("missing"), refused("rejected")) == (before[0] + 1, before[1] + 1)
+    events = [e for e in logs if e["event"] == "security.gateway_bypass_refused"]
+    assert [e["path"] for e in events] == ["/persons/900115300122"] * 2
+    assert all(e["agency"] == "identity" and e["peer"] for e in events)
+    assert "missing" in events[0]["reason"] and "rejected" in events[1]["reason"]

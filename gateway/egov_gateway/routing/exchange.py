@@ -99,6 +99,7 @@ class Call:
     purpose: str | None = None
     request_hash: Any = field(default_factory=hashlib.sha256)
     body_too_large: bool = False  # set by the streaming body when it overflows the limit
+    data_subject: str | None = None  # named by the agency's answer (X-Mesh-Data-Subject)
     body_limit: int = 0  # the largest body this call may carry (the agency's limit)
     body_pending: bool = False  # a streamed body is still arriving from the caller
     awaiting_caller: bool = False  # … and the gateway is waiting for its next chunk
@@ -116,7 +117,8 @@ class Call:
             request_id=self.request_id,
             client=self.client[:64],
             user=(self.user or None) and self.user[:32],
-            subject=op.subject_value[:64] if op and op.subject_value else None,
+            subject=self.data_subject
+            or (op.subject_value[:64] if op and op.subject_value else None),
             agency=(op.agency if op else self.agency)[:64],
             operation_id=op.operation_id if op else None,
             service_code=op.service_code if op else None,
@@ -844,6 +846,11 @@ class AuditedUpstreamResponse(Response):
         if 300 <= upstream.status_code < 400 or upstream.status_code == 201:
             headers = exchange.public_locations(call, headers)
         self.raw_headers = exchange.response_headers(call, upstream.status_code, None) + headers
+        # whose data the answer holds, as its owner says (e.g. the payer of an invoice read by
+        # its id): the person then sees the access in their data tracker
+        named = upstream.headers.get("x-mesh-data-subject")
+        if named and len(named) == 12 and named.isdigit():
+            call.data_subject = named
 
     async def _audit(self, digest: str) -> None:
         await self.exchange.writer.write(self.call.entry(self.status_code, "forwarded", digest))

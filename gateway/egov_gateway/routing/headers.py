@@ -39,7 +39,15 @@ STRIP_REQUEST = HOP_BY_HOP | {
     "x-real-ip",
     "forwarded",
 }
-STRIP_RESPONSE = HOP_BY_HOP | {"date", "server", "x-request-id", "set-cookie"}
+#: an agency names whose data an answer holds (``meshkit.routed.DATA_SUBJECT_HEADER``) for the
+#: audit and the citizen's data tracker; the gateway records it and does not pass it on
+STRIP_RESPONSE = HOP_BY_HOP | {
+    "date",
+    "server",
+    "x-request-id",
+    "set-cookie",
+    "x-mesh-data-subject",
+}
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]
 

@@ -12,6 +12,7 @@ import secrets
 import time
 from typing import Annotated, Any
 
+import structlog
 from fastapi import Request, Security
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel
@@ -19,6 +20,9 @@ from pydantic import BaseModel
 from meshkit.auth.jwks import JWKSClient, TokenInvalid
 from meshkit.auth.keys import SigningKey
 from meshkit.errors import Unauthenticated
+from meshkit.observability import metrics
+
+_security_log = structlog.get_logger("meshkit.security")
 
 ASSERTION_HEADER = "X-Mesh-Assertion"
 GATEWAY_ISSUER = "egov-gateway"
@@ -155,12 +159,31 @@ gateway_assertion = APIKeyHeader(
 async def routed_call(
     request: Request, _assertion: Annotated[str | None, Security(gateway_assertion)] = None
 ) -> RoutedCall:
-    """FastAPI dependency for every endpoint that is reached through ``/x/{agency}/...``."""
+    """FastAPI dependency for every endpoint that is reached through ``/x/{agency}/...``.
+
+    A refused call (no assertion, a forged, replayed or misdirected one: someone bypassing
+    the gateway) is the agency's own security event: logged with the peer, the path and why,
+    and counted (``mesh_gateway_bypass_refused_total``) — the gateway never sees it."""
     verifier: AssertionVerifier = request.app.state.assertion_verifier
-    return await verifier.verify(
-        request.headers.get(ASSERTION_HEADER),
-        method=request.method,
-        # the decoded path as routed (request.url.path is re-parsed and drops \n, \r, \t)
-        path=request.scope.get("root_path", "") + request.scope["path"],
-        request_id=request.headers.get("X-Request-Id"),
-    )
+    token = request.headers.get(ASSERTION_HEADER)
+    path = request.scope.get("root_path", "") + request.scope["path"]
+    try:
+        return await verifier.verify(
+            token,
+            method=request.method,
+            # the decoded path as routed (request.url.path is re-parsed and drops \n, \r, \t)
+            path=path,
+            request_id=request.headers.get("X-Request-Id"),
+        )
+    except Unauthenticated as exc:
+        reason = "missing" if not token else "rejected"
+        _security_log.warning(
+            "security.gateway_bypass_refused",
+            agency=verifier.agency,
+            reason=exc.detail,
+            method=request.method,
+            path=path[:300],
+            peer=request.client.host if request.client else None,
+        )
+        metrics.GATEWAY_BYPASS_REFUSED.labels(verifier.agency, reason).inc()
+        raise

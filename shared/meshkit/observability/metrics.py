@@ -22,6 +22,11 @@ EVENTS_CONSUMED = Counter(
 EVENTS_DUPLICATE = Counter(
     "mesh_events_duplicate_total", "Redelivered events skipped by the inbox", ["service", "type"]
 )
+GATEWAY_BYPASS_REFUSED = Counter(
+    "mesh_gateway_bypass_refused_total",
+    "Routed endpoints called without a valid gateway assertion (refused)",
+    ["service", "reason"],
+)
 EVENTS_DEAD_LETTERED = Counter(
     "mesh_events_dead_lettered_total", "Events sent to a dead-letter topic", ["service"]
 )

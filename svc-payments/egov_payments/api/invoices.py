@@ -21,6 +21,7 @@ from meshkit.contracts.payments import (
 from meshkit.errors import UpstreamUnavailable
 from meshkit.ids import IINOrBIN
 from meshkit.problems import PROBLEM_RESPONSES
+from meshkit.routed import name_data_subject
 
 router = APIRouter(tags=["invoices"], responses=PROBLEM_RESPONSES)
 
@@ -81,8 +82,12 @@ async def list_invoices(
     response_model=InvoiceOut,
     summary="One invoice (its payer or its beneficiary agency)",
 )
-async def get_invoice(invoice_id: str, call: Call, uows: Uows, policy: PolicyDep) -> InvoiceOut:
-    return invoice_out(await services.get_invoice(uows, invoice_id, call=call, policy=policy))
+async def get_invoice(
+    invoice_id: str, call: Call, uows: Uows, policy: PolicyDep, response: Response
+) -> InvoiceOut:
+    inv = await services.get_invoice(uows, invoice_id, call=call, policy=policy)
+    name_data_subject(response, inv.payer)  # the payer sees who read their invoice
+    return invoice_out(inv)
 
 
 @router.post(
