@@ -733,7 +733,7 @@ async def test_govstack_directory_services_shapes(gw: Gateway) -> None:
         ),
         400,
     )
-    problem(await c.get(f"/r1/KZ/GOV/{identity.member_code}/registry/listMethods"), 404)
+    problem(await c.get(f"/r1/KZ/GOV/{identity.member_code}/registry/listMethods"), 400)
     problem(await c.get(f"{base}/getOpenAPI"), 400)
 
 
@@ -831,7 +831,7 @@ async def test_openapi_fetch_refresh_and_keep_last_on_failure(gw: Gateway, tmp_p
         assert json.loads(r.text)["info"]["title"] == "registry v2"
         r = await c.get(base, params={"serviceCode": "rg-birth-registration"})
         assert set(r.json()["paths"]) == {"/births", "/births/{act_number}"}
-        problem(await c.get(base, params={"serviceCode": "nope"}), 404)
+        problem(await c.get(base, params={"serviceCode": "nope"}), 400)  # the spec's status
 
 
 async def test_documents_are_fetched_at_start_by_the_refresh_loop(

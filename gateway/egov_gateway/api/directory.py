@@ -4,7 +4,15 @@ Shapes follow the GovStack IM BB's Directory Services API
 (``api/GovStack_IM_Directory_Services_API.yaml`` of GovStackWorkingGroup/bb-information-mediator):
 ``restClientDetailsListType`` for ``listClients`` and ``restServiceDetailsListType`` for
 ``listMethods``/``allowedMethods``. X-Road services of a member are the simple public services
-of the register it provides (service code = register code) plus ``api``, the member's whole API.
+of the register it provides (service code = register code) plus ``api``, the member's whole API;
+the routed exchange ``/r1/.../{serviceCode}/{path}`` accepts exactly these (routing/exchange.py).
+
+Where that spec is explicit, so is this: ``listClients`` is served at ``/listClients`` (the
+API document's path) and at ``/r1/listClients`` (spec/8-service-apis.md §8.2.1); every error in
+a request — an unknown provider, a missing, malformed or unknown ``serviceCode``, an unknown
+client — is 400 (the spec's only error status besides 500), as an RFC 9457 problem. The caller
+of ``allowedMethods`` is ``X-GovStack-Client`` (also accepted: ``X-Road-Client`` and the
+spec's test suite's ``Information-Mediator-Client``).
 """
 
 from __future__ import annotations
@@ -20,13 +28,14 @@ from egov_gateway.register.bootstrap import register_of
 from egov_gateway.register.domain.catalogue import OperationInfo, RegisterSnapshot
 from egov_gateway.register.domain.model import Member
 from egov_gateway.register.service_layer.register import UnifiedRegister
-from meshkit.errors import NotFound, UpstreamUnavailable
-from meshkit.problems import PROBLEM_RESPONSES, ProblemError
+from egov_gateway.routing.headers import WHOLE_API
+from meshkit.errors import UpstreamUnavailable
+from meshkit.problems import PROBLEM_JSON, Problem, ProblemError
 
-router = APIRouter(prefix="/r1", tags=["directory (X-Road / GovStack)"])
+router = APIRouter(tags=["directory (X-Road / GovStack)"])
 Register = Annotated[UnifiedRegister, Depends(register_of)]
-WHOLE_API = "api"
 SERVICE_VERSION = "v1"
+_PROVIDER = "/r1/{instanceId}/{memberClass}/{memberCode}/{applicationCode}"
 
 
 # -- shapes of the GovStack IM Directory Services API -------------------------------------
@@ -72,22 +81,30 @@ class ServiceDetailsList(BaseModel):
     member: list[ServiceDetails]
 
 
+# the spec's error statuses: 400 (error in request) and 500
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    **PROBLEM_RESPONSES,
-    400: {"description": "Error in request (problem+json)"},
+    400: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": "Error in request"},
 }
 
 
-def _bad_request(detail: str, field: str) -> ProblemError:
-    return ProblemError(400, detail, errors={field: detail})
+def _bad_request(detail: str, field: str, code: str | None = None) -> ProblemError:
+    return ProblemError(400, detail, errors={field: detail}, code=code)
 
 
 @router.get(
-    "/listClients",
+    "/r1/listClients",
     response_model=ClientDetailsList,
     response_model_exclude_none=True,
     summary="Members and their applications (subsystems) in the instance",
     responses=_ERRORS,
+)
+@router.get(
+    "/listClients",
+    response_model=ClientDetailsList,
+    response_model_exclude_none=True,
+    summary="Members and their applications (subsystems) in the instance (the spec's path)",
+    responses=_ERRORS,
+    operation_id="listClients",
 )
 async def list_clients(
     register: Register,
@@ -135,7 +152,11 @@ def _provider(
 ) -> Member:
     code = snap.agency_for_xroad(instance, member_class, member_code, app)
     if code is None:
-        raise NotFound(f"no application {instance}/{member_class}/{member_code}/{app}")
+        raise _bad_request(
+            f"no service provider {instance}/{member_class}/{member_code}/{app} in the register",
+            "path",
+            "unknown-member",
+        )
     return snap.members[code]
 
 
@@ -168,7 +189,7 @@ def _details(member: Member, code: str, ops: list[OperationInfo]) -> ServiceDeta
 
 
 @router.get(
-    "/{instanceId}/{memberClass}/{memberCode}/{applicationCode}/listMethods",
+    f"{_PROVIDER}/listMethods",
     response_model=ServiceDetailsList,
     summary="REST services and endpoints of a service provider",
     responses=_ERRORS,
@@ -213,7 +234,7 @@ def _client_code(snap: RegisterSnapshot, header: str | None) -> str:
 
 
 @router.get(
-    "/{instanceId}/{memberClass}/{memberCode}/{applicationCode}/allowedMethods",
+    f"{_PROVIDER}/allowedMethods",
     response_model=ServiceDetailsList,
     summary="REST services and endpoints of a provider the caller may invoke",
     responses=_ERRORS,
@@ -227,10 +248,11 @@ async def allowed_methods(
     serviceId: Annotated[str | None, Query()] = None,
     x_govstack_client: Annotated[str | None, Header(alias="X-GovStack-Client")] = None,
     x_road_client: Annotated[str | None, Header(alias="X-Road-Client")] = None,
+    im_client: Annotated[str | None, Header(alias="Information-Mediator-Client")] = None,
 ) -> ServiceDetailsList:
     snap = register.snapshot
     member = _provider(snap, instanceId, memberClass, memberCode, applicationCode)
-    client = _client_code(snap, x_govstack_client or x_road_client)
+    client = _client_code(snap, x_govstack_client or x_road_client or im_client)
     allowed = {info.id for info, _ in snap.allowed_operations(client)}
     out: list[ServiceDetails] = []
     for code, ops in _services(snap, member):
@@ -241,7 +263,7 @@ async def allowed_methods(
 
 
 @router.get(
-    "/{instanceId}/{memberClass}/{memberCode}/{applicationCode}/getOpenAPI",
+    f"{_PROVIDER}/getOpenAPI",
     summary="The OpenAPI description of one REST service of a provider",
     responses={
         **_ERRORS,
@@ -263,7 +285,11 @@ async def get_openapi(
     member = _provider(snap, instanceId, memberClass, memberCode, applicationCode)
     services = dict(_services(snap, member))
     if serviceCode not in services:
-        raise NotFound(f"{member.code} provides no service {serviceCode!r}")
+        raise _bad_request(
+            f"{member.code} provides no service {serviceCode!r} (listMethods lists them)",
+            "serviceCode",
+            "unknown-service",
+        )
     doc = snap.documents.get(member.code)
     if doc is None or doc.document is None:
         raise UpstreamUnavailable(

@@ -33,6 +33,9 @@ class ResolvedOperation:
     subject_param: str | None  # the path/query parameter naming the data subject
     subject_value: str | None  # its value in this call (IIN/BIN/…), for the audit
     timeout_s: float = 10.0
+    #: every active simple service of the register whose operations include this one — the
+    #: X-Road services (``listMethods``) listing it; ``service_code`` is the first of them
+    service_codes: tuple[str, ...] = ()
 
 
 class RegisterPort(Protocol):

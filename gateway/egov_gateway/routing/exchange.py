@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import hashlib
 import json
 import time
@@ -43,6 +44,7 @@ from egov_gateway.routing.headers import (
     IDEMPOTENT,
     STRIP_REQUEST,
     STRIP_RESPONSE,
+    WHOLE_API,
     XRoadClient,
     XRoadService,
     connection_tokens,
@@ -274,6 +276,11 @@ class RoutedExchange:
                 f"{call.agency} publishes no operation {call.method} {call.agency_path}",
             )
         call.op = op
+        if call.xroad is not None:
+            checked = await self._xroad_operation(call, op)
+            if isinstance(checked, Response):
+                return checked
+            op = call.op = checked
         # 1. authentication (public operations need none, but a bad token is still refused)
         authz = headers.get("authorization")
         try:
@@ -385,6 +392,32 @@ class RoutedExchange:
             "payload-too-large",
             "Request too large",
             f"{call.agency} accepts bodies of at most {call.body_limit} bytes",
+        )
+
+    async def _xroad_operation(
+        self, call: Call, op: ResolvedOperation
+    ) -> ResolvedOperation | Response:
+        """X-Road addressing is exact: the serviceCode is a service whose endpoints list the
+        operation (as ``listMethods`` shows them) — an active public service of the register
+        running it, or ``api`` (the member's whole API). The audit, the data tracker and the
+        assertion then name the service used; under ``api`` the operation's own service, as
+        ``/x/``. Checked from the resolved operation (the register snapshot): no lookup."""
+        svc = call.xroad
+        assert svc is not None
+        code = svc.service_code
+        if svc.runs_operation(op.service_code, op.service_codes):
+            if code != WHOLE_API and code != op.service_code:
+                return dataclasses.replace(op, service_code=code)
+            return op
+        call.op = dataclasses.replace(op, service_code=None)  # no service was used
+        return await self.refuse(
+            call,
+            404,
+            "unknown-service",
+            "Unknown service",
+            f"the service {code} does not run {op.method} {op.path_template} "
+            f"(listMethods of {svc.instance}/{svc.member_class}/{svc.member_code}/"
+            f"{svc.subsystem} lists its services)",
         )
 
     async def _check_xroad_client(self, call: Call) -> Response | None:

@@ -53,6 +53,10 @@ METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]
 
 _IDENT = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 
+#: the X-Road service code of a member's whole API (every operation it publishes), next to
+#: the register's public services (``/r1/.../{serviceCode}/...``, ``listMethods``)
+WHOLE_API = "api"
+
 
 def connection_tokens(value: str | None) -> frozenset[str]:
     """Headers a sender declared hop-by-hop in its Connection header."""
@@ -83,7 +87,11 @@ class XRoadClient:
 
 @dataclass(frozen=True)
 class XRoadService:
-    """The addressed service: ``/r1/{instance}/{memberClass}/{memberCode}/{subsystem}/{serviceCode}``."""
+    """The addressed service: ``/r1/{instance}/{memberClass}/{memberCode}/{subsystem}/{serviceCode}``.
+
+    X-Road REST service ids carry no version (``serviceCode`` only). The code names a public
+    service of the register whose operations include the addressed one, or ``api``: exactly
+    what the directory's ``listMethods`` lists for the provider (``runs_operation``)."""
 
     instance: str
     member_class: str
@@ -108,6 +116,12 @@ class XRoadService:
             f"{self.instance}/{self.member_class}/{self.member_code}/"
             f"{self.subsystem}/{self.service_code}"
         )
+
+    def runs_operation(self, service_code: str | None, service_codes: tuple[str, ...]) -> bool:
+        """Whether this service lists an operation that belongs to ``service_code`` (its first
+        service) and ``service_codes`` (every service running it)."""
+        code = self.service_code
+        return code in (WHOLE_API, service_code) or code in service_codes
 
 
 def xroad_user(value: str | None) -> str | None:

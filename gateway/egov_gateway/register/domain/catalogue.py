@@ -221,6 +221,7 @@ class RegisterSnapshot:
             public=info.public,
             subject_param=subject,
             subject_value=value,
+            service_codes=info.service_codes,
         )
 
     def is_granted(self, client_agency: str, operation_id: str) -> bool:
