@@ -48,6 +48,7 @@ async def test_a_step_reaches_the_agency_as_the_citizen_and_is_audited_so(mesh: 
     [rec] = await mesh.audit(request_id=f"{APPLICATION}.1.1")
     assert (rec["client"], rec["user"], rec["outcome"]) == ("citizen", CITIZEN, "forwarded")
     assert rec["purpose"] == PURPOSE["X-Mesh-Purpose"]
+    assert rec["service_code"] == "identity-person"  # the service applied for
 
 
 async def test_a_mandate_never_speaks_for_another_person(mesh: Mesh) -> None:
@@ -76,6 +77,7 @@ async def test_a_mandate_covers_the_service_applied_for_only(mesh: Mesh) -> None
                     service_code="licensing-person",
                     citizen_facing=True,
                     subject_param="iin",
+                    run_by=("cx-composite",),
                 )
             ],
         )
@@ -90,9 +92,20 @@ async def test_a_mandate_covers_the_service_applied_for_only(mesh: Mesh) -> None
     assert (rec["client"], rec["user"], rec["outcome"]) == ("citizen", CITIZEN, "denied")
     # the same citizen, with the mandate for that service, passes
     ok = await mesh.gateway.get(
-        f"/x/licensing/persons/{CITIZEN}", headers=mandate(mesh, service="licensing-person")
+        f"/x/licensing/persons/{CITIZEN}",
+        headers={**mandate(mesh, service="licensing-person"), "X-Request-Id": "req-mandate-3b"},
     )
     assert ok.status_code == 200, ok.text
+    [rec] = await mesh.audit(request_id="req-mandate-3b")
+    assert rec["service_code"] == "licensing-person"
+    # a composite's step is recorded as that composite: the service the citizen applied for
+    step = await mesh.gateway.get(
+        f"/x/licensing/persons/{CITIZEN}",
+        headers={**mandate(mesh, service="cx-composite"), "X-Request-Id": "req-mandate-3c"},
+    )
+    assert step.status_code == 200, step.text
+    [rec] = await mesh.audit(request_id="req-mandate-3c")
+    assert rec["service_code"] == "cx-composite"
 
 
 async def test_no_grant_of_the_gateway_opens_what_the_citizen_may_not_call(mesh: Mesh) -> None:

@@ -336,6 +336,9 @@ class RoutedExchange:
         covered = False
         if principal is not None and principal.mandate_service is not None:
             covered = await self.register.runs(principal.mandate_service, op.operation_id)
+            if covered and call.xroad is None and op.service_code != principal.mandate_service:
+                # the service actually used is the one applied for (audit, data tracker, svc)
+                op = call.op = dataclasses.replace(op, service_code=principal.mandate_service)
         decision = decide(
             principal,
             op,
