@@ -14,6 +14,7 @@ from licensing_harness import OFFICER, PROBLEM, Mesh, bin_, iin, licensing_mesh
 from egov_licensing.service_layer import services
 from meshkit.calendar import ALMATY
 from meshkit.contracts.registry import LegalEntityStatusChanged
+from meshkit.reference import kbk, mrp_tiyn
 from meshkit.testing.ca import TestCA
 from meshkit.testing.polling import eventually
 
@@ -138,9 +139,13 @@ async def test_unpaid_application_waits(tmp_path: Path, database_url: str | None
 
         invoice = m.doubles.invoices[app["id"]]  # Idempotency-Key = application id
         assert invoice.reference == app["id"] and invoice.beneficiary_agency == "licensing"
-        assert invoice.payer == b and invoice.amount_tiyn == 4_325_000 and invoice.kbk == "105315"
+        # 10 MRP of the day of filing, on the line payments budgets for licence fees
+        fee = 10 * mrp_tiyn(FRIDAY.date())
+        assert (
+            invoice.payer == b and invoice.amount_tiyn == fee and invoice.kbk == kbk("licence_fee")
+        )
         assert app["state_duty"] == {
-            "amount_tiyn": 4_325_000,
+            "amount_tiyn": fee,
             "currency": "KZT",
             "invoice_id": invoice.id,
             "paid_at": None,

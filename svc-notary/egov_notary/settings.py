@@ -3,6 +3,7 @@ from typing import ClassVar
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from meshkit.reference import kbk
 from meshkit.settings import ServiceSettings
 
 
@@ -11,13 +12,17 @@ class NotarySettings(ServiceSettings):
     service_name: ClassVar[str] = "notary"
     port: int = 8005
 
-    mrp_tiyn: int = Field(
-        default=432_500, gt=0, description="monthly calculation index (MRP) in tiyn; fees use it"
+    mrp_tiyn: int | None = Field(
+        default=None,
+        gt=0,
+        description="operator's override of the monthly calculation index (MRP) in tiyn; unset "
+        "(the default): the MRP of the day from meshkit.reference.mrp_tiyn, the one table",
     )
     fee_kbk: str = Field(
-        default="108111",
+        default_factory=lambda: kbk("state_duty_notarial_actions"),
         pattern=r"^[0-9]{6}$",
-        description="budget classification code of the notarial state duty",
+        description="budget classification code of the notarial state duty (default: the line "
+        "payments budgets for it, shared/meshkit/reference/payments/kbk.json)",
     )
     invoice_due_days: int = Field(default=10, ge=1, le=90)
     notary_registrars: list[str] = Field(

@@ -2,12 +2,17 @@
 their contract operations, 50+ public services (four composite) and the default grants.
 
 Seeded idempotently (insert what is missing) on first start; operators edit it afterwards
-through the admin API. Fees are in tiyn (1 MRP — the monthly calculation index — is
-3 932 KZT = 393 200 tiyn in 2025), terms as the law sets them.
+through the admin API. Fees are in tiyn, multiples of the MRP (monthly calculation index) of
+the year the register is seeded — read from ``meshkit.reference.mrp_tiyn``, the one MRP table
+(``shared/meshkit/reference/mrp.json``; 2026: 4 325 KZT = 432 500 tiyn) — terms as the law
+sets them. The ``lc-license-*`` services are generated from E-Licensing's own catalogue
+(``shared/meshkit/reference/licensing/licence_types.json``, owned by svc-licensing): codes,
+names, fees and terms are licensing's; a type licensing does not have cannot be offered here.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 from egov_gateway.register.domain.model import (
@@ -18,9 +23,18 @@ from egov_gateway.register.domain.model import (
     PublicService,
     SlaTerm,
 )
+from meshkit.calendar import local_date
 from meshkit.ids import next_bin
+from meshkit.reference import licence_catalogue, mrp_tiyn
 
-MRP_TIYN = 393_200
+
+def seed_day() -> date:
+    """The (Almaty) day the register is seeded: its fees are in that day's MRP."""
+    return local_date(datetime.now(UTC))
+
+
+#: 1 MRP in tiyn on the day of seeding — never a copy: ``meshkit.reference.mrp_tiyn``
+MRP_TIYN = mrp_tiyn(seed_day())
 AGENCIES = ("identity", "registry", "licensing", "payments", "notary")
 DEFAULT_PORTS = {
     "identity": 8001,
@@ -344,107 +358,15 @@ def _svc(
     )
 
 
-LICENSE_TYPES: list[tuple[str, tuple[str, str, str], int, int]] = [
-    # code, names (kk, ru, en), fee in MRP, term in working days
-    (
-        "construction",
-        (
-            "Құрылыс-монтаж жұмыстарына лицензия",
-            "Лицензия на строительно-монтажные работы",
-            "License for construction and installation works",
-        ),
-        10,
-        15,
-    ),
-    (
-        "design",
-        (
-            "Жобалау қызметіне лицензия",
-            "Лицензия на изыскательскую и проектную деятельность",
-            "License for survey and design activity",
-        ),
-        10,
-        15,
-    ),
-    (
-        "pharmacy",
-        (
-            "Фармацевтикалық қызметке лицензия",
-            "Лицензия на фармацевтическую деятельность",
-            "License for pharmaceutical activity",
-        ),
-        10,
-        15,
-    ),
-    (
-        "medical",
-        (
-            "Медициналық қызметке лицензия",
-            "Лицензия на медицинскую деятельность",
-            "License for medical activity",
-        ),
-        10,
-        15,
-    ),
-    (
-        "education",
-        (
-            "Білім беру қызметіне лицензия",
-            "Лицензия на образовательную деятельность",
-            "License for educational activity",
-        ),
-        6,
-        20,
-    ),
-    (
-        "alcohol-retail",
-        (
-            "Алкоголь өнімін бөлшек саудада сатуға лицензия",
-            "Лицензия на розничную реализацию алкогольной продукции",
-            "License for retail sale of alcoholic beverages",
-        ),
-        50,
-        10,
-    ),
-    (
-        "security",
-        (
-            "Күзет қызметіне лицензия",
-            "Лицензия на охранную деятельность",
-            "License for private security activity",
-        ),
-        10,
-        15,
-    ),
-    (
-        "tourism",
-        (
-            "Туроператорлық қызметке лицензия",
-            "Лицензия на туроператорскую деятельность",
-            "License for tour operator activity",
-        ),
-        10,
-        10,
-    ),
-    (
-        "transport",
-        (
-            "Жолаушыларды халықаралық тасымалдауға лицензия",
-            "Лицензия на международные перевозки пассажиров",
-            "License for international passenger transport",
-        ),
-        10,
-        10,
-    ),
-]
-
-
-#: the register's license services → E-Licensing's license type (its catalogue code) and the
-#: type's ``details`` (its ``detail_fields``) from the form. ``None``: E-Licensing has no such
-#: type yet — the application is refused there ("there is no license type …").
-LICENSING_TYPES: dict[str, tuple[str | None, dict[str, Any]]] = {
+#: the register's license services → E-Licensing's license type (the code in licensing's
+#: catalogue file, ``shared/meshkit/reference/licensing/licence_types.json``) and how the form
+#: fills the type's ``details`` (its ``detail_fields``). The register codes stay stable (the
+#: proactive offers prefill ``license_type``); a type licensing's catalogue lacks fails the seed.
+#: ``design`` and ``transport`` were listed here once: E-Licensing has no such types, so the
+#: register no longer offers them. EXPORT_IMPORT_ONEOFF, SUBSOIL_EXPLORATION and ADVOCACY (an
+#: individual's, without a BIN) have no register form yet: E-Licensing serves them directly.
+LICENSING_TYPES: dict[str, tuple[str, dict[str, Any]]] = {
     "construction": ("CONSTRUCTION_II", {"chief_engineer_iin": "$.payload.qualified_staff.0"}),
-    "design": (None, {}),
     "pharmacy": (
         "PHARMACY",
         {
@@ -463,8 +385,25 @@ LICENSING_TYPES: dict[str, tuple[str | None, dict[str, Any]]] = {
     "alcohol-retail": ("ALCOHOL_RETAIL", {"premises_address": "$.payload.activity_address"}),
     "security": ("PRIVATE_SECURITY", {"office_address": "$.payload.activity_address"}),
     "tourism": ("TOUR_OPERATOR", {"insurance_contract": "$.payload.insurance_contract"}),
-    "transport": (None, {}),
+    "weapons-trade": ("WEAPONS_TRADE", {"store_address": "$.payload.activity_address"}),
+    "audit": ("AUDIT", {"auditor_iin": "$.payload.qualified_staff.0"}),
 }
+
+
+def license_types() -> list[tuple[str, tuple[str, str, str], int, int]]:
+    """(register code, names kk/ru/en, fee in MRP, term in working days) of each license
+    service, all but the register code read from licensing's catalogue file."""
+    out = []
+    for code, (licensing_code, _) in LICENSING_TYPES.items():
+        t = licence_catalogue().get(licensing_code)  # LookupError: licensing has no such type
+        # licensing's names of the activity, marked as a license (what citizens search for)
+        names = (f"{t.name.kk} (лицензия)", f"{t.name.ru} (лицензия)", f"{t.name.en} (license)")
+        out.append((code, names, t.fee_mrp, t.sla_working_days))
+    return out
+
+
+#: code, names (kk, ru, en), fee in MRP, term in working days — licensing's, not a copy
+LICENSE_TYPES: list[tuple[str, tuple[str, str, str], int, int]] = license_types()
 #: form fields some license types need beyond the address and the staff
 _LICENSE_EXTRA_FIELDS: dict[str, dict[str, Any]] = {
     "specialty": TEXT_S,
@@ -518,7 +457,7 @@ def _license_service(
                     "body": {
                         # E-Licensing's own code (upper case); the register's form keeps its
                         # lower-case ``license_type`` (the proactive offers prefill it)
-                        "license_type": licensing_code or code.upper().replace("-", "_"),
+                        "license_type": licensing_code,
                         "applicant_iin": "$.applicant",
                         "applicant_bin": "$.payload.applicant_bin",
                         "details": details,

@@ -3,428 +3,80 @@
 Modelled on the Law of the Republic of Kazakhstan "On permits and notifications" (16 May
 2014 No. 202-V): licenses are unlimited in time unless a law says otherwise, the issuing
 term is in working days, and the license fee (лицензионный сбор, Tax Code) is set in monthly
-calculation indices (MRP). Amounts below use the 2026 MRP of 4 325 ₸ and are integer tiyn.
+calculation indices (MRP).
+
+The catalogue itself is data, owned by licensing and changed only with its release:
+``shared/meshkit/reference/licensing/licence_types.json`` (validated by
+:class:`meshkit.reference.LicenceCatalogue`; the gateway's register builds its
+``lc-license-*`` services from the same file). Fees are ``fee_mrp × mrp_tiyn(day)``
+(:func:`meshkit.reference.mrp_tiyn`, the one MRP table) in integer tiyn; the KBK is the line
+payments budgets for licence fees (``payments/kbk.json``, key ``licence_fee``).
 """
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import UTC, date, datetime
+
 from egov_licensing.domain.model import LicenseType, QualificationRules, Requirement
+from meshkit.calendar import local_date
+from meshkit.reference import LicenceType as LicenceRecord
+from meshkit.reference import kbk, licence_catalogue
 
-MRP_TIYN = 4_325_00  # 2026 monthly calculation index, in tiyn
-LICENSE_FEE_KBK = "105315"  # budget classification: license fee for the right to an activity
-
-
-def _mrp(n: int) -> int:
-    return n * MRP_TIYN
-
-
-ENTITY_ACTIVE = Requirement(
-    "legal_entity_active",
-    "Заңды тұлға тіркелген және белсенді, өтініш беруші — оның басшысы",
-    "Юридическое лицо зарегистрировано и действует, заявитель — его руководитель",
-    "The legal entity is registered and active and the applicant is its director",
-    automatic=True,
-)
-ACTIVITY_CODE = Requirement(
-    "activity_code",
-    "Қызмет түрі (ЭҚЖЖ) заңды тұлғаның тіркелген қызмет түрлерінде бар",
-    "Вид деятельности (ОКЭД) указан среди зарегистрированных видов деятельности",
-    "The activity (OKED) is among the entity's registered activities",
-    automatic=True,
-)
-PREMISES = Requirement(
-    "premises",
-    "Санитариялық және өрт қауіпсіздігі талаптарына сай үй-жай (меншік немесе жалға алу)",
-    "Помещение, соответствующее санитарным и противопожарным требованиям (собственность или аренда)",
-    "Premises meeting sanitary and fire-safety requirements (owned or leased)",
-)
+#: the budget line licence fees are paid to: payments' own code, never a copy
+LICENSE_FEE_KBK = kbk("licence_fee")
 
 
-CATALOGUE: tuple[LicenseType, ...] = (
-    LicenseType(
-        code="PHARMACY",
-        name_kk="Фармацевтикалық қызмет: дәрілік заттарды бөлшек саудада өткізу (дәріхана)",
-        name_ru="Фармацевтическая деятельность: розничная реализация лекарственных средств (аптека)",
-        name_en="Pharmaceutical activity: retail sale of medicines (pharmacy)",
-        authority_code="health-kmfk",
-        authority_kk="ҚР Денсаулық сақтау министрлігінің Медициналық және фармацевтикалық бақылау комитеті",
-        authority_ru="Комитет медицинского и фармацевтического контроля Министерства здравоохранения РК",
-        authority_en="Committee for Medical and Pharmaceutical Control, Ministry of Health",
-        state_duty_tiyn=_mrp(10),
-        kbk=LICENSE_FEE_KBK,
-        sla_working_days=15,
-        validity_months=None,
-        requirements=(
-            ENTITY_ACTIVE,
-            ACTIVITY_CODE,
-            PREMISES,
-            Requirement(
-                "pharmacist",
-                "Жоғары немесе орта фармацевтикалық білімі бар маман",
-                "Специалист с высшим или средним фармацевтическим образованием",
-                "A specialist with higher or secondary pharmaceutical education",
-            ),
+def license_type(record: LicenceRecord, on: date) -> LicenseType:
+    """The domain's license type from the catalogue record, its fee in the MRP of ``on``."""
+    rules = record.rules
+    return LicenseType(
+        code=record.code,
+        name_kk=record.name.kk,
+        name_ru=record.name.ru,
+        name_en=record.name.en,
+        authority_code=record.authority.code,
+        authority_kk=record.authority.kk,
+        authority_ru=record.authority.ru,
+        authority_en=record.authority.en,
+        state_duty_tiyn=record.fee_tiyn(on),
+        kbk=record.kbk_code(),
+        sla_working_days=record.sla_working_days,
+        validity_months=record.validity_months,
+        requirements=tuple(
+            Requirement(r.code, r.kk, r.ru, r.en, automatic=r.automatic)
+            for r in record.requirements
         ),
         rules=QualificationRules(
-            applicant_kinds=frozenset({"legal_entity", "individual"}),
-            activity_codes=("4773",),
-            detail_fields=("premises_address", "pharmacist_iin"),
+            applicant_kinds=frozenset(rules.applicant_kinds),
+            legal_forms=frozenset(rules.legal_forms) if rules.legal_forms is not None else None,
+            activity_codes=tuple(rules.activity_codes),
+            min_age=rules.min_age,
+            detail_fields=tuple(rules.detail_fields),
         ),
-        legal_basis="Кодекс РК «О здоровье народа и системе здравоохранения»",
-    ),
-    LicenseType(
-        code="CONSTRUCTION_II",
-        name_kk="II санаттағы құрылыс-монтаж жұмыстары",
-        name_ru="Строительно-монтажные работы II категории",
-        name_en="Construction and installation works, category II",
-        authority_code="construction-committee",
-        authority_kk="ҚР Өнеркәсіп және құрылыс министрлігінің Құрылыс және тұрғын үй-коммуналдық шаруашылық істері комитеті",
-        authority_ru="Комитет по делам строительства и жилищно-коммунального хозяйства Министерства промышленности и строительства РК",
-        authority_en="Committee for Construction, Housing and Utilities, Ministry of Industry and Construction",
-        state_duty_tiyn=_mrp(10),
-        kbk=LICENSE_FEE_KBK,
-        sla_working_days=15,
-        validity_months=None,
-        requirements=(
-            ENTITY_ACTIVE,
-            ACTIVITY_CODE,
-            Requirement(
-                "engineers",
-                "Аттестатталған инженер-техник қызметкерлер штаты",
-                "Штат аттестованных инженерно-технических работников",
-                "Certified engineering and technical staff",
-            ),
-            Requirement(
-                "equipment",
-                "Құрылыс техникасы мен жабдықтары (меншік немесе жалға алу)",
-                "Строительная техника и оборудование (собственные или арендованные)",
-                "Construction machinery and equipment (owned or leased)",
-            ),
-        ),
-        rules=QualificationRules(
-            legal_forms=frozenset({"LLP", "JSC"}),
-            activity_codes=("41", "42", "43"),
-            detail_fields=("chief_engineer_iin",),
-        ),
-        legal_basis="Закон РК «Об архитектурной, градостроительной и строительной деятельности»",
-    ),
-    LicenseType(
-        code="ALCOHOL_RETAIL",
-        name_kk="Алкоголь өнімін сақтау және бөлшек саудада өткізу",
-        name_ru="Хранение и розничная реализация алкогольной продукции",
-        name_en="Storage and retail sale of alcoholic beverages",
-        authority_code="akimat-entrepreneurship",
-        authority_kk="Жергілікті атқарушы орган (кәсіпкерлік басқармасы)",
-        authority_ru="Местный исполнительный орган (управление предпринимательства)",
-        authority_en="Local executive body (department of entrepreneurship)",
-        state_duty_tiyn=_mrp(50),
-        kbk="105316",
-        sla_working_days=10,
-        validity_months=None,
-        requirements=(
-            ENTITY_ACTIVE,
-            ACTIVITY_CODE,
-            PREMISES,
-            Requirement(
-                "distance",
-                "Үй-жай білім беру және медициналық ұйымдардан кемінде 100 метр қашықтықта",
-                "Помещение не ближе 100 метров от организаций образования и здравоохранения",
-                "Premises at least 100 metres from schools and healthcare facilities",
-            ),
-        ),
-        rules=QualificationRules(
-            applicant_kinds=frozenset({"legal_entity", "individual"}),
-            min_age=21,
-            activity_codes=("4725", "4711", "5630"),
-            detail_fields=("premises_address",),
-        ),
-        legal_basis="Закон РК «О государственном регулировании производства и оборота этилового спирта и алкогольной продукции»",
-    ),
-    LicenseType(
-        code="PRIVATE_SECURITY",
-        name_kk="Күзет қызметі",
-        name_ru="Охранная деятельность",
-        name_en="Private security services",
-        authority_code="mvd-admin-police",
-        authority_kk="ҚР Ішкі істер министрлігінің Әкімшілік полиция комитеті",
-        authority_ru="Комитет административной полиции Министерства внутренних дел РК",
-        authority_en="Administrative Police Committee, Ministry of Internal Affairs",
-        state_duty_tiyn=_mrp(10),
-        kbk=LICENSE_FEE_KBK,
-        sla_working_days=15,
-        validity_months=None,
-        requirements=(
-            ENTITY_ACTIVE,
-            ACTIVITY_CODE,
-            Requirement(
-                "guards_trained",
-                "Күзетшілер арнайы даярлықтан өткен, соттылығы жоқ",
-                "Охранники прошли специальную подготовку и не имеют судимости",
-                "Guards have special training and no criminal record",
-            ),
-            Requirement(
-                "weapons_storage",
-                "Қару сақтауға арналған бөлме (қарулы күзет үшін)",
-                "Комната хранения оружия (для вооружённой охраны)",
-                "A weapons storage room (for armed guarding)",
-            ),
-        ),
-        rules=QualificationRules(
-            legal_forms=frozenset({"LLP", "JSC"}),
-            activity_codes=("801",),
-            min_age=21,
-            detail_fields=("office_address",),
-        ),
-        legal_basis="Закон РК «Об охранной деятельности»",
-    ),
-    LicenseType(
-        code="EDUCATION_SECONDARY",
-        name_kk="Білім беру қызметі: жалпы орта білім беру",
-        name_ru="Образовательная деятельность: общее среднее образование",
-        name_en="Educational activity: general secondary education",
-        authority_code="edu-quality",
-        authority_kk="ҚР Оқу-ағарту министрлігінің Білім беру саласындағы сапаны қамтамасыз ету комитеті",
-        authority_ru="Комитет по обеспечению качества в сфере образования Министерства просвещения РК",
-        authority_en="Committee for Quality Assurance in Education, Ministry of Education",
-        state_duty_tiyn=_mrp(10),
-        kbk=LICENSE_FEE_KBK,
-        sla_working_days=15,
-        validity_months=None,
-        requirements=(
-            ENTITY_ACTIVE,
-            ACTIVITY_CODE,
-            PREMISES,
-            Requirement(
-                "teachers",
-                "Педагогтардың кемінде 50 %-ы жоғары санатты немесе шебер-педагог",
-                "Не менее 50 % педагогов высшей категории или педагоги-мастера",
-                "At least half of the teachers hold the highest category",
-            ),
-        ),
-        rules=QualificationRules(
-            legal_forms=frozenset({"LLP", "JSC"}),
-            activity_codes=("85",),
-            detail_fields=("school_address", "capacity"),
-        ),
-        legal_basis="Закон РК «Об образовании»",
-    ),
-    LicenseType(
-        code="MEDICAL_PRACTICE",
-        name_kk="Медициналық қызмет: амбулаториялық-емханалық көмек",
-        name_ru="Медицинская деятельность: амбулаторно-поликлиническая помощь",
-        name_en="Medical practice: outpatient care",
-        authority_code="health-kmfk",
-        authority_kk="ҚР Денсаулық сақтау министрлігінің Медициналық және фармацевтикалық бақылау комитеті",
-        authority_ru="Комитет медицинского и фармацевтического контроля Министерства здравоохранения РК",
-        authority_en="Committee for Medical and Pharmaceutical Control, Ministry of Health",
-        state_duty_tiyn=_mrp(10),
-        kbk=LICENSE_FEE_KBK,
-        sla_working_days=15,
-        validity_months=None,
-        requirements=(
-            ENTITY_ACTIVE,
-            PREMISES,
-            Requirement(
-                "physician_certificate",
-                "Дәрігердің маман сертификаты",
-                "Сертификат специалиста у врача",
-                "The physician holds a specialist certificate",
-            ),
-        ),
-        rules=QualificationRules(
-            applicant_kinds=frozenset({"legal_entity", "individual"}),
-            activity_codes=("86",),
-            detail_fields=("clinic_address", "specialty"),
-        ),
-        legal_basis="Кодекс РК «О здоровье народа и системе здравоохранения»",
-    ),
-    LicenseType(
-        code="TOUR_OPERATOR",
-        name_kk="Туроператорлық қызмет",
-        name_ru="Туроператорская деятельность",
-        name_en="Tour operator activity",
-        authority_code="tourism-committee",
-        authority_kk="ҚР Туризм және спорт министрлігінің Туризм индустриясы комитеті",
-        authority_ru="Комитет индустрии туризма Министерства туризма и спорта РК",
-        authority_en="Tourism Industry Committee, Ministry of Tourism and Sports",
-        state_duty_tiyn=_mrp(10),
-        kbk=LICENSE_FEE_KBK,
-        sla_working_days=10,
-        validity_months=None,
-        requirements=(
-            ENTITY_ACTIVE,
-            ACTIVITY_CODE,
-            Requirement(
-                "liability_insurance",
-                "Туроператордың азаматтық-құқықтық жауапкершілігін сақтандыру шартының нөмірі көрсетілген",
-                "Указан номер договора страхования гражданско-правовой ответственности туроператора",
-                "The tour operator's liability insurance contract number is given",
-                automatic=True,
-            ),
-        ),
-        rules=QualificationRules(
-            legal_forms=frozenset({"LLP", "JSC"}),
-            activity_codes=("7912",),
-            detail_fields=("insurance_contract",),
-        ),
-        legal_basis="Закон РК «О туристской деятельности»",
-    ),
-    LicenseType(
-        code="EXPORT_IMPORT_ONEOFF",
-        name_kk="Тауарлардың жекелеген түрлерінің экспорты мен импорты (бір жолғы лицензия)",
-        name_ru="Экспорт и импорт отдельных видов товаров (разовая лицензия)",
-        name_en="Export and import of specific goods (one-off license)",
-        authority_code="trade-ministry",
-        authority_kk="ҚР Сауда және интеграция министрлігі",
-        authority_ru="Министерство торговли и интеграции РК",
-        authority_en="Ministry of Trade and Integration",
-        state_duty_tiyn=_mrp(10),
-        kbk=LICENSE_FEE_KBK,
-        sla_working_days=5,
-        validity_months=12,
-        requirements=(
-            ENTITY_ACTIVE,
-            Requirement(
-                "contract",
-                "Сыртқы сауда шартының нөмірі мен тауардың СЭҚ ТН коды көрсетілген",
-                "Указаны номер внешнеторгового договора и код ТН ВЭД товара",
-                "The foreign-trade contract number and the HS code of the goods are given",
-                automatic=True,
-            ),
-        ),
-        rules=QualificationRules(
-            applicant_kinds=frozenset({"legal_entity", "individual"}),
-            detail_fields=("contract_number", "hs_code"),
-        ),
-        legal_basis="Решение Коллегии ЕЭК № 30; Закон РК «О регулировании торговой деятельности»",
-    ),
-    LicenseType(
-        code="SUBSOIL_EXPLORATION",
-        name_kk="Қатты пайдалы қазбаларды барлауға арналған лицензия",
-        name_ru="Лицензия на разведку твёрдых полезных ископаемых",
-        name_en="Solid minerals exploration license",
-        authority_code="industry-ministry",
-        authority_kk="ҚР Өнеркәсіп және құрылыс министрлігі",
-        authority_ru="Министерство промышленности и строительства РК",
-        authority_en="Ministry of Industry and Construction",
-        state_duty_tiyn=_mrp(10),
-        kbk=LICENSE_FEE_KBK,
-        sla_working_days=10,
-        validity_months=72,
-        requirements=(
-            ENTITY_ACTIVE,
-            Requirement(
-                "blocks",
-                "Сұралған блоктар бос, басқа лицензиямен қабаттаспайды",
-                "Запрашиваемые блоки свободны и не пересекаются с другими лицензиями",
-                "The requested blocks are free and overlap no other license",
-            ),
-            Requirement(
-                "work_programme",
-                "Барлау жұмыстарының бағдарламасы және ең төменгі шығыстар",
-                "Программа разведочных работ и минимальные расходы",
-                "An exploration work programme with minimum expenditure",
-            ),
-        ),
-        rules=QualificationRules(
-            legal_forms=frozenset({"LLP", "JSC"}),
-            detail_fields=("blocks", "region"),
-        ),
-        legal_basis="Кодекс РК «О недрах и недропользовании» (срок разведки — 6 лет)",
-    ),
-    LicenseType(
-        code="WEAPONS_TRADE",
-        name_kk="Азаматтық және қызметтік қаруды және оның патрондарын сату",
-        name_ru="Торговля гражданским и служебным оружием и патронами к нему",
-        name_en="Trade in civilian and service weapons and ammunition",
-        authority_code="mvd-admin-police",
-        authority_kk="ҚР Ішкі істер министрлігінің Әкімшілік полиция комитеті",
-        authority_ru="Комитет административной полиции Министерства внутренних дел РК",
-        authority_en="Administrative Police Committee, Ministry of Internal Affairs",
-        state_duty_tiyn=_mrp(10),
-        kbk=LICENSE_FEE_KBK,
-        sla_working_days=15,
-        validity_months=None,
-        requirements=(
-            ENTITY_ACTIVE,
-            ACTIVITY_CODE,
-            Requirement(
-                "secure_storage",
-                "Техникалық нығайтылған және күзет дабылы бар қойма",
-                "Склад с технической укреплённостью и охранной сигнализацией",
-                "A reinforced storeroom with an alarm system",
-            ),
-        ),
-        rules=QualificationRules(
-            legal_forms=frozenset({"LLP", "JSC"}),
-            activity_codes=("4778",),
-            min_age=21,
-            detail_fields=("store_address",),
-        ),
-        legal_basis="Закон РК «О государственном контроле за оборотом отдельных видов оружия»",
-    ),
-    LicenseType(
-        code="AUDIT",
-        name_kk="Аудиторлық қызмет",
-        name_ru="Аудиторская деятельность",
-        name_en="Audit activity",
-        authority_code="finance-audit",
-        authority_kk="ҚР Қаржы министрлігінің Ішкі мемлекеттік аудит комитеті",
-        authority_ru="Комитет внутреннего государственного аудита Министерства финансов РК",
-        authority_en="Internal State Audit Committee, Ministry of Finance",
-        state_duty_tiyn=_mrp(10),
-        kbk=LICENSE_FEE_KBK,
-        sla_working_days=15,
-        validity_months=None,
-        requirements=(
-            ENTITY_ACTIVE,
-            ACTIVITY_CODE,
-            Requirement(
-                "certified_auditor",
-                "Штатта кемінде бір сертификатталған аудитор",
-                "В штате не менее одного аудитора с квалификационным свидетельством",
-                "At least one certified auditor on staff",
-            ),
-        ),
-        rules=QualificationRules(
-            legal_forms=frozenset({"LLP", "JSC"}),
-            activity_codes=("6920",),
-            detail_fields=("auditor_iin",),
-        ),
-        legal_basis="Закон РК «Об аудиторской деятельности»",
-    ),
-    LicenseType(
-        code="ADVOCACY",
-        name_kk="Адвокаттық қызметпен айналысу",
-        name_ru="Занятие адвокатской деятельностью",
-        name_en="Practice as an advocate",
-        authority_code="justice-ministry",
-        authority_kk="ҚР Әділет министрлігі",
-        authority_ru="Министерство юстиции РК",
-        authority_en="Ministry of Justice",
-        state_duty_tiyn=_mrp(10),
-        kbk=LICENSE_FEE_KBK,
-        sla_working_days=15,
-        validity_months=None,
-        requirements=(
-            Requirement(
-                "law_degree",
-                "Жоғары заң білімі және кемінде екі жыл заңгерлік өтіл",
-                "Высшее юридическое образование и стаж не менее двух лет",
-                "A law degree and at least two years of legal practice",
-            ),
-            Requirement(
-                "bar_exam",
-                "Біліктілік емтиханынан өткен",
-                "Сдан квалификационный экзамен",
-                "The qualification exam is passed",
-            ),
-        ),
-        rules=QualificationRules(
-            applicant_kinds=frozenset({"individual"}),
-            min_age=21,
-            detail_fields=("exam_certificate",),
-        ),
-        legal_basis="Закон РК «Об адвокатской деятельности и юридической помощи»",
-    ),
-)
+        legal_basis=record.legal_basis,
+    )
+
+
+def catalogue(on: date) -> tuple[LicenseType, ...]:
+    """Every license type of the catalogue file, fees in the MRP in force on ``on``."""
+    return tuple(license_type(r, on) for r in licence_catalogue().types)
+
+
+def fee_tiyn(code: str, on: date) -> int:
+    """The license fee of ``code`` on a day: its MRP multiple × :func:`mrp_tiyn` of that day."""
+    return licence_catalogue().get(code).fee_tiyn(on)
+
+
+def priced(lt: LicenseType, on: date) -> LicenseType:
+    """``lt`` with the fee and KBK of the catalogue file on the day of filing (a stored type
+    seeded in an earlier year, or before a KBK change, is billed as the file says today)."""
+    try:
+        record = licence_catalogue().get(lt.code)
+    except LookupError:
+        return lt
+    return dataclasses.replace(lt, state_duty_tiyn=record.fee_tiyn(on), kbk=record.kbk_code())
+
+
+#: the catalogue as of the day the service starts (what ``seed_catalogue`` inserts)
+CATALOGUE: tuple[LicenseType, ...] = catalogue(local_date(datetime.now(UTC)))

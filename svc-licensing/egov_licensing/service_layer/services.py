@@ -17,7 +17,7 @@ import structlog
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from egov_licensing.domain.catalogue import CATALOGUE
+from egov_licensing.domain.catalogue import CATALOGUE, priced
 from egov_licensing.domain.model import (
     ApplicantFacts,
     Application,
@@ -171,6 +171,7 @@ async def apply(ctx: LicensingContext, uows: UowFactory, cmd: Apply) -> Applicat
             errors={"applicant_bin": "you are not its director"},
         )
     now = ctx.clock.now()
+    lt = priced(lt, calendar.local_date(now))  # the fee in the MRP of the day of filing
     checks = qualify(lt, facts, cmd.details, calendar.local_date(now))
     app = Application.file(
         id=application_id,

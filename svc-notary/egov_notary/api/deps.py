@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -14,6 +15,8 @@ from egov_notary.service_layer.services import Actor, FeePolicy
 from egov_notary.service_layer.unit_of_work import NotaryUnitOfWork
 from egov_notary.settings import NotarySettings
 from meshkit.auth.assertion import RoutedCall, routed_call
+from meshkit.calendar import local_date
+from meshkit.reference import mrp_tiyn
 from meshkit.service import runtime_of
 
 #: acts are identified by a UUID (``services.draft_act``); the pattern keeps malformed ids
@@ -79,7 +82,8 @@ def settings(request: Request) -> NotarySettings:
 
 
 def fees(s: Annotated[NotarySettings, Depends(settings)]) -> FeePolicy:
-    return FeePolicy(mrp_tiyn=s.mrp_tiyn, kbk=s.fee_kbk, due_days=s.invoice_due_days)
+    mrp = s.mrp_tiyn or mrp_tiyn(local_date(datetime.now(UTC)))  # the MRP of the day
+    return FeePolicy(mrp_tiyn=mrp, kbk=s.fee_kbk, due_days=s.invoice_due_days)
 
 
 UoW = Annotated[NotaryUnitOfWork, Depends(uow)]
