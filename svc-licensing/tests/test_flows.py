@@ -12,7 +12,7 @@ from typing import Any
 from licensing_harness import OFFICER, PROBLEM, Mesh, bin_, iin, licensing_mesh
 
 from egov_licensing.service_layer import services
-from meshkit.calendar import ALMATY
+from meshkit.calendar import ALMATY, local_date
 from meshkit.contracts.registry import LegalEntityStatusChanged
 from meshkit.reference import kbk, mrp_tiyn
 from meshkit.testing.ca import TestCA
@@ -541,6 +541,11 @@ async def test_catalogue_is_public_and_complete(tmp_path: Path, database_url: st
         assert all(
             isinstance(t["state_duty_tiyn"], int) and t["state_duty_tiyn"] > 0 for t in types
         )
+        # the public catalogue shows the fee in the MRP of the day, on payments' licence line
+        pharmacy = next(t for t in types if t["code"] == "PHARMACY")
+        today = local_date(datetime.now(UTC))
+        assert pharmacy["state_duty_tiyn"] == 10 * mrp_tiyn(today)
+        assert {t["kbk"] for t in types} == {kbk("licence_fee")}
         assert any(t["unlimited"] for t in types) and any(t["validity_months"] for t in types)
         r = await m.client.get("/license-types/PHARMACY")
         assert r.json()["sla_working_days"] == 15 and r.json()["currency"] == "KZT"

@@ -10,7 +10,7 @@ import asyncio
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -60,9 +60,14 @@ async def seed_catalogue(uow: LicensingUnitOfWork) -> int:
     return added
 
 
+def _today() -> date:
+    return calendar.local_date(datetime.now(UTC))
+
+
 async def license_types(uow: LicensingUnitOfWork) -> list[LicenseType]:
+    """The stored types, each with today's fee and KBK from the catalogue file."""
     async with uow:
-        return await uow.license_types.list()
+        return [priced(t, _today()) for t in await uow.license_types.list()]
 
 
 async def license_type(uow: LicensingUnitOfWork, code: str) -> LicenseType:
@@ -70,7 +75,7 @@ async def license_type(uow: LicensingUnitOfWork, code: str) -> LicenseType:
         t = await uow.license_types.get(code)
     if t is None:
         raise NotFound(f"there is no license type {code}")
-    return t
+    return priced(t, _today())
 
 
 # -- applying ---------------------------------------------------------------------------------
