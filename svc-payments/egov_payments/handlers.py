@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import structlog
@@ -16,10 +17,19 @@ from meshkit.contracts.registry import LegalEntityRegistered
 from meshkit.events import TypedEvent
 from meshkit.ids import is_valid_iin
 from meshkit.messaging import HandlerRegistry
+from meshkit.reference import mrp_tiyn
 
 log = structlog.get_logger("payments.handlers")
 
 STATE_DUTY_SCOPE = "event:registry.legal_entity.registered"
+#: the state duty for registering a legal entity, in quarters of an MRP: 6.5 MRP for an LLP or
+#: a JSC; a sole proprietor registers without duty (the register's fee says the same)
+LEGAL_ENTITY_DUTY_QUARTER_MRP: dict[str, int] = {"LLP": 26, "JSC": 26, "SOLE_PROPRIETOR": 0}
+
+
+def legal_entity_duty_tiyn(legal_form: str, on: date) -> int:
+    """The duty in tiyn on a day: the law's multiple of :func:`meshkit.reference.mrp_tiyn`."""
+    return LEGAL_ENTITY_DUTY_QUARTER_MRP.get(legal_form, 0) * mrp_tiyn(on) // 4
 
 
 def make_handlers(settings: PaymentsSettings) -> HandlerRegistry:
@@ -37,7 +47,12 @@ def make_handlers(settings: PaymentsSettings) -> HandlerRegistry:
         """
         assert isinstance(uow, PaymentsUnitOfWork)
         e = event.data
-        amount = settings.legal_entity_duty_tiyn.get(e.legal_form, 0)
+        override = settings.legal_entity_duty_tiyn
+        amount = (
+            override.get(e.legal_form, 0)
+            if override is not None
+            else legal_entity_duty_tiyn(e.legal_form, clock.today())
+        )
         if amount <= 0:
             log.info("state_duty.not_due", bin=e.bin, legal_form=e.legal_form)
             return

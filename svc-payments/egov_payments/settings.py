@@ -35,10 +35,11 @@ class PaymentsSettings(ServiceSettings):
         default_factory=lambda: ["operator"],
         description="clients that see every agency's reconciliation (others: their own)",
     )
-    legal_entity_duty_tiyn: dict[str, int] = Field(
-        # 6.5 MRP (2025: 3 932 KZT) for an LLP/JSC; a sole proprietor registers without duty
-        default_factory=lambda: {"LLP": 2_555_800, "JSC": 2_555_800, "SOLE_PROPRIETOR": 0},
-        description="state duty for registering a legal entity, per legal form, in tiyn",
+    legal_entity_duty_tiyn: dict[str, int] | None = Field(
+        default=None,
+        description="operator's override of the state duty for registering a legal entity, per "
+        "legal form, in tiyn; unset (the default): the law's multiple of the MRP of the day "
+        "(handlers.LEGAL_ENTITY_DUTY_QUARTER_MRP, meshkit.reference.mrp_tiyn)",
     )
     legal_entity_duty_days: int = Field(default=30, ge=1, description="days to pay the duty")
     seed_budget_tiyn: int = Field(

@@ -20,9 +20,10 @@ def test_the_named_codes_are_the_data_file() -> None:
     assert "svc-payments" in table.owner
     assert table.code("licence_fee") == kbk.LICENSE_FEE
     assert table.code("state_duty_notarial_actions") == kbk.STATE_DUTY_NOTARIAL_ACTIONS
-    assert table.code(
-        "state_duty_legal_entity_registration"
-    ) == kbk.STATE_DUTY_LEGAL_ENTITY_REGISTRATION
+    assert (
+        table.code("state_duty_legal_entity_registration")
+        == kbk.STATE_DUTY_LEGAL_ENTITY_REGISTRATION
+    )
     assert table.code("social_benefits") == kbk.SOCIAL_BENEFITS
     assert set(kbk.NAMES) == {line.code for line in table.codes.values()}
 

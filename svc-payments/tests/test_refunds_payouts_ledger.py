@@ -14,11 +14,13 @@ from sqlalchemy.exc import DBAPIError
 
 from egov_payments.adapters import orm
 from egov_payments.domain import kbk, ledger
-from egov_payments.handlers import STATE_DUTY_SCOPE, make_handlers
+from egov_payments.handlers import STATE_DUTY_SCOPE, legal_entity_duty_tiyn, make_handlers
 from egov_payments.service_layer import services
+from egov_payments.service_layer.clock import Clock
 from meshkit.contracts.common import Share
 from meshkit.contracts.registry import Founder, LegalEntityRegistered
 from meshkit.events import TypedEvent, build_envelope
+from meshkit.reference import mrp_tiyn
 
 REFUNDED = "kz.egov.payments.refund.completed.v1"
 PAYOUT = "kz.egov.payments.payout.completed.v1"
@@ -352,7 +354,10 @@ async def test_legal_entity_registered_issues_one_state_duty_invoice(svc: Paymen
         "REG-APP-42",
         "registry",
     )
-    assert inv["amount_tiyn"] == 2_555_800 and "ТОО «Алем»" in inv["purpose"]
+    # 6.5 MRP of the day (meshkit.reference.mrp_tiyn, the one table; the register's fee too)
+    assert inv["amount_tiyn"] == legal_entity_duty_tiyn("LLP", Clock(5).today())
+    assert inv["amount_tiyn"] == 26 * mrp_tiyn(Clock(5).today()) // 4
+    assert "ТОО «Алем»" in inv["purpose"]
     assert len(await svc.events("kz.egov.payments.invoice.issued.v1", inv["id"])) == 1
     async with svc.uows() as uow:
         assert await uow.idempotency.get(STATE_DUTY_SCOPE, bin_) is not None
