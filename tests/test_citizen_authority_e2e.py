@@ -808,7 +808,7 @@ def sale_form(w: World, buyer: str) -> dict[str, Any]:
     return {
         "notary_iin": NOTARY,
         "cadastral_number": w.flat,
-        "buyers": [{"id": buyer, "share": {"num": 1, "den": 1}}],
+        "buyers": [{"iin": buyer, "share": {"num": 1, "den": 1}}],
         "price_tiyn": 3_200_000_000,
     }
 

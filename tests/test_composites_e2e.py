@@ -425,7 +425,7 @@ async def test_buy_a_home_survives_a_gateway_killed_mid_process(
             {
                 "cadastral_number": cadastral,
                 "notary_iin": NOTARY,
-                "buyers": [{"id": BUYER, "share": {"num": 1, "den": 1}}],
+                "buyers": [{"iin": BUYER, "share": {"num": 1, "den": 1}}],
                 "price_tiyn": 3_200_000_000,
             },
         )

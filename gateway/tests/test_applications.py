@@ -59,7 +59,7 @@ BIRTH = {
 LLP = {
     "name_kk": "«Дала Софт» ЖШС",
     "name_ru": "ТОО «Дала Софт»",
-    "founders": [{"iin": FATHER, "share": "1"}],
+    "founders": [{"id": FATHER, "share": {"num": 1, "den": 1}}],
     "address": "Алматы қ., Абай д., 1",
 }
 LEGAL_BIN = "260140000018"
@@ -666,7 +666,7 @@ async def test_buy_a_home_pays_the_notarys_own_fee_then_waits_for_signatures_and
     payload = {
         "cadastral_number": cad,
         "notary_iin": "851123300454",
-        "buyers": [{"id": FATHER, "share": {"num": 1, "den": 1}}],
+        "buyers": [{"iin": FATHER, "share": {"num": 1, "den": 1}}],
         "price_tiyn": 3_500_000_000,
     }
     view = await submit_application(sw.runtime, FATHER, "cx-buy-home", payload)
@@ -728,8 +728,8 @@ async def test_buy_a_home_pays_the_notarys_own_fee_then_waits_for_signatures_and
             cadastral_number=cad,
             act_number=number,
             sellers=[seller],
-            buyers=payload["buyers"],
-            owners_after=payload["buyers"],
+            buyers=[{"id": FATHER, "share": {"num": 1, "den": 1}}],
+            owners_after=[{"id": FATHER, "share": {"num": 1, "den": 1}}],
         ),
         subject=cad,
         correlation="notary-event-7",
@@ -737,7 +737,9 @@ async def test_buy_a_home_pays_the_notarys_own_fee_then_waits_for_signatures_and
     done = await sw.until_status(view.id, "completed", iin=FATHER)
     steps = {s["name"]: s for s in done["steps"]}
     assert steps["signatures"]["event"]["act_number"] == number
-    assert steps["ownership_transferred"]["event"]["owners_after"] == payload["buyers"]
+    assert steps["ownership_transferred"]["event"]["owners_after"] == [
+        {"id": FATHER, "share": {"num": 1, "den": 1}}
+    ]
     cert = next(c for c in ex.calls if c["key"] == "POST registry/certificates")
     assert cert["body"] == {
         "kind": "property_ownership",
@@ -774,7 +776,7 @@ async def test_buy_a_home_refused_by_the_notarys_checks_says_why(sw: Harness) ->
     payload = {
         "cadastral_number": cad,
         "notary_iin": "851123300454",
-        "buyers": [{"id": FATHER, "share": {"num": 1, "den": 1}}],
+        "buyers": [{"iin": FATHER, "share": {"num": 1, "den": 1}}],
         "price_tiyn": 1_000,
     }
     view = await submit_application(sw.runtime, FATHER, "cx-buy-home", payload)

@@ -241,7 +241,7 @@ async def test_new_company_director_is_offered_certificate_and_license(
     sw = single_window
     director = STRANGER
     event = LegalEntityRegistered(
-        bin="261140012345",
+        bin="261140012349",
         name_kk="«Құрылыс» ЖШС",
         name_ru="ТОО «Курылыс»",
         legal_form="LLP",
@@ -249,11 +249,11 @@ async def test_new_company_director_is_offered_certificate_and_license(
         founders=[Founder(id=director, share=Share(num=1, den=1))],
         registered_at=datetime.now(UTC),
     )
-    await sw.deliver(event, subject="261140012345")
+    await sw.deliver(event, subject="261140012349")
     offers = {o["service_code"]: o for o in await offers_of(sw, director)}
     assert set(offers) == {"rg-legal-entity-certificate", "lc-license-construction"}
     lic = offers["lc-license-construction"]
-    assert lic["payload"] == {"applicant_bin": "261140012345", "license_type": "construction"}
+    assert lic["payload"] == {"applicant_bin": "261140012349", "license_type": "construction"}
     assert lic["citizen_supplies"] == ["activity_address"]
 
 
@@ -334,7 +334,7 @@ async def test_accept_takes_only_what_the_state_does_not_hold(
     single_window: SingleWindowHarness,
 ) -> None:
     sw = single_window
-    director, bin_ = STRANGER, "261140012345"
+    director, bin_ = STRANGER, "261140012349"
     await sw.deliver(
         LegalEntityRegistered(
             bin=bin_,

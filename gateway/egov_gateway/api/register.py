@@ -220,5 +220,14 @@ async def register_health(register: Register) -> RegisterHealth:
                 unregistered_operations=snap.unregistered_operations(m.code),
             )
         )
-    ok = all(h.document_fetched_at is not None and not h.unmapped_operations for h in out)
-    return RegisterHealth(version=snap.version, ok=ok, members=out)
+    drifted, pending = register.contract_health()
+    ok = not drifted and all(
+        h.document_fetched_at is not None and not h.unmapped_operations for h in out
+    )
+    return RegisterHealth(
+        version=snap.version,
+        ok=ok,
+        members=out,
+        contract_drift=drifted,
+        contract_pending=pending,
+    )

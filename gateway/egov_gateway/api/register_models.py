@@ -441,8 +441,19 @@ class MemberHealth(BaseModel):
 
 class RegisterHealth(BaseModel):
     version: int
-    ok: bool = Field(description="every provider's document fetched and nothing unmapped")
+    ok: bool = Field(
+        description="every provider's document fetched, nothing unmapped, no contract drift"
+    )
     members: list[MemberHealth]
+    contract_drift: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="active simple services whose form, mapped onto the operation, does not "
+        "fit the agency's published request: service → field → what differs",
+    )
+    contract_pending: list[str] = Field(
+        default_factory=list,
+        description="services not checked yet: their agency's document is not fetched",
+    )
 
 
 class RefreshResult(BaseModel):

@@ -292,8 +292,64 @@ def _schema(required: list[str], **props: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-IIN_S = {"type": "string", "pattern": "^[0-9]{12}$", "description": "ИИН / IIN"}
-BIN_S = {"type": "string", "pattern": "^[0-9]{12}$", "description": "БИН / BIN"}
+#: ``format`` iin/bin: the check digit (meshkit.ids), checked at submission (not a pattern)
+IIN_S = {"type": "string", "pattern": "^[0-9]{12}$", "format": "iin", "description": "ИИН / IIN"}
+BIN_S = {"type": "string", "pattern": "^[0-9]{12}$", "format": "bin", "description": "БИН / BIN"}
+IIN_OR_BIN_S = {
+    "type": "string",
+    "pattern": "^[0-9]{12}$",
+    "format": "iin-or-bin",
+    "description": "ИИН/БИН / IIN or BIN",
+}
+NAME_S = {"type": "string", "minLength": 1, "maxLength": 100}
+PLACE_S = {"type": "string", "minLength": 1, "maxLength": 200}
+REASON_S = {"type": "string", "minLength": 3, "maxLength": 300}
+UUID_S = {"type": "string", "format": "uuid", "minLength": 36, "maxLength": 36}
+TIYN_S = {"type": "integer", "minimum": 1, "maximum": 999_999_999_999_999}
+AGENCY_S = {"type": "string", "minLength": 2, "maxLength": 64}
+ACTIVITY_CODES_S = {
+    "type": "array",
+    "items": {"type": "string", "pattern": "^[0-9]{2,5}$"},
+    "maxItems": 20,
+}
+#: an exact share of ownership, numerator over denominator (the agencies' ``Share``)
+SHARE_S = {
+    "type": "object",
+    "required": ["num", "den"],
+    "properties": {
+        "num": {"type": "integer", "minimum": 1, "maximum": 1_000_000},
+        "den": {"type": "integer", "minimum": 1, "maximum": 1_000_000},
+    },
+    "additionalProperties": False,
+}
+CONSENT_CATEGORIES = [
+    "personal",
+    "contacts",
+    "family",
+    "civil_status",
+    "property",
+    "business",
+    "licenses",
+    "payments",
+    "notarial",
+]
+
+
+def _holders(id_field: str, id_schema: dict[str, Any], max_items: int = 50) -> dict[str, Any]:
+    """Founders, owners, sellers, buyers: at least one, each an identifier and a share."""
+    return {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": max_items,
+        "items": {
+            "type": "object",
+            "required": [id_field, "share"],
+            "properties": {id_field: id_schema, "share": SHARE_S},
+            "additionalProperties": False,
+        },
+    }
+
+
 CADASTRAL_S = {
     "type": "string",
     "pattern": "^[0-9]{2}:[0-9]{3}:[0-9]{3}:[0-9]{1,5}$",
@@ -578,9 +634,9 @@ def simple_services() -> list[PublicService]:
             ["POST /persons"],
             _schema(
                 ["surname", "given_name", "birth_date", "sex"],
-                surname=TEXT_S,
-                given_name=TEXT_S,
-                patronymic=TEXT_S,
+                surname=NAME_S,
+                given_name=NAME_S,
+                patronymic=NAME_S,
                 birth_date=DATE_S,
                 sex={"enum": ["male", "female"]},
                 mother_iin=IIN_S,
@@ -600,7 +656,7 @@ def simple_services() -> list[PublicService]:
                 "Search in the State Database of Individuals for authorised agencies.",
             ),
             ["GET /persons"],
-            _schema([], surname=TEXT_S, birth_date=DATE_S),
+            _schema([], surname=NAME_S, birth_date=DATE_S),
             citizen_facing=False,
             channels=INTERAGENCY,
             sla=(1, "minutes"),
@@ -620,10 +676,16 @@ def simple_services() -> list[PublicService]:
             ),
             ["POST /consents"],
             _schema(
-                ["agency", "categories", "purpose"],
-                agency=TEXT_S,
-                categories=_list_of(TEXT_S),
-                purpose=TEXT_S,
+                ["agency", "categories", "purpose", "expires_at"],
+                agency=AGENCY_S,
+                categories={
+                    "type": "array",
+                    "items": {"enum": CONSENT_CATEGORIES},
+                    "minItems": 1,
+                    "maxItems": len(CONSENT_CATEGORIES),
+                },
+                purpose=REASON_S,
+                expires_at={"type": "string", "format": "date-time"},
             ),
             sla=(1, "minutes"),
         ),
@@ -663,7 +725,12 @@ def simple_services() -> list[PublicService]:
                 "An agency checks a citizen's consent.",
             ),
             ["GET /consents/check"],
-            _schema(["iin", "agency"], iin=IIN_S, agency=TEXT_S),
+            _schema(
+                ["iin", "agency", "category"],
+                iin=IIN_S,
+                agency=AGENCY_S,
+                category={"enum": CONSENT_CATEGORIES},
+            ),
             citizen_facing=False,
             channels=INTERAGENCY,
             subject="iin",
@@ -683,7 +750,7 @@ def simple_services() -> list[PublicService]:
                 "A certificate of the National Certification Authority for the citizen's key.",
             ),
             ["POST /ca/certificates"],
-            _schema(["csr_pem"], csr_pem={"type": "string", "minLength": 100}),
+            _schema(["csr_pem"], csr_pem={"type": "string", "minLength": 100, "maxLength": 20000}),
             sla=(1, "working_days"),
             channels=ONLINE_CSC,
         ),
@@ -701,7 +768,20 @@ def simple_services() -> list[PublicService]:
                 "When a key is lost or compromised.",
             ),
             ["POST /ca/certificates/{serial}/revoke"],
-            _schema(["serial", "reason"], serial=TEXT_S, reason=TEXT_S),
+            _schema(
+                ["serial", "reason"],
+                serial=TEXT_S,
+                reason={
+                    "enum": [
+                        "unspecified",
+                        "key_compromise",
+                        "affiliation_changed",
+                        "superseded",
+                        "cessation_of_operation",
+                        "holder_deceased",
+                    ]
+                },
+            ),
             sla=(1, "hours"),
         ),
         _svc(
@@ -718,7 +798,8 @@ def simple_services() -> list[PublicService]:
                 "Anyone can verify a signature.",
             ),
             ["POST /ca/verify"],
-            _schema(["document"], document={"type": "string"}),
+            # a compact JWS (identity verifies the signature and the signer's certificate)
+            _schema(["jws"], jws={"type": "string", "minLength": 1, "maxLength": 200000}),
             public=True,
             sla=(1, "minutes"),
             channels=["portal", "mobile", "api"],
@@ -759,12 +840,12 @@ def simple_services() -> list[PublicService]:
             ["POST /births", "GET /births/{act_number}"],
             _schema(
                 ["surname", "given_name", "birth_date", "sex", "place", "mother_iin"],
-                surname=TEXT_S,
-                given_name=TEXT_S,
-                patronymic=TEXT_S,
+                surname=NAME_S,
+                given_name=NAME_S,
+                patronymic=NAME_S,
                 birth_date=DATE_S,
                 sex={"enum": ["male", "female"]},
-                place=TEXT_S,
+                place=PLACE_S,
                 mother_iin=IIN_S,
                 father_iin=IIN_S,
             ),
@@ -799,7 +880,7 @@ def simple_services() -> list[PublicService]:
             ),
             ["POST /deaths", "GET /deaths/{act_number}"],
             _schema(
-                ["iin", "date_of_death", "place"], iin=IIN_S, date_of_death=DATE_S, place=TEXT_S
+                ["iin", "date_of_death", "place"], iin=IIN_S, date_of_death=DATE_S, place=PLACE_S
             ),
             sla=(1, "working_days"),
             channels=ONLINE_CSC,
@@ -837,9 +918,9 @@ def simple_services() -> list[PublicService]:
                 name_ru=TEXT_S,
                 legal_form={"const": "LLP"},
                 director_iin=IIN_S,
-                founders=_list_of({"type": "object", "required": ["id", "share"]}),
+                founders=_holders("id", IIN_OR_BIN_S),
                 address=TEXT_S,
-                activity_codes=_list_of(TEXT_S),
+                activity_codes=ACTIVITY_CODES_S,
             ),
             fee_tiyn=26 * MRP_TIYN // 4,
             sla=(1, "working_days"),
@@ -865,7 +946,7 @@ def simple_services() -> list[PublicService]:
                 name_ru=TEXT_S,
                 legal_form={"const": "JSC"},
                 director_iin=IIN_S,
-                founders=_list_of({"type": "object"}),
+                founders=_holders("id", IIN_OR_BIN_S),
                 address=TEXT_S,
             ),
             fee_tiyn=26 * MRP_TIYN // 4,
@@ -892,7 +973,7 @@ def simple_services() -> list[PublicService]:
                 name_kk=TEXT_S,
                 name_ru=TEXT_S,
                 address=TEXT_S,
-                activity_codes=_list_of(TEXT_S),
+                activity_codes=ACTIVITY_CODES_S,
             ),
             sla=(1, "working_days"),
             steps=[
@@ -941,7 +1022,8 @@ def simple_services() -> list[PublicService]:
                 "Inter-agency search of the national register of business identification numbers.",
             ),
             ["GET /legal-entities"],
-            _schema([], name=TEXT_S, director_iin=IIN_S),
+            # the registry searches names and BINs by one text (``q``)
+            _schema([], q={"type": "string", "minLength": 1, "maxLength": 100}),
             citizen_facing=False,
             channels=INTERAGENCY,
             sla=(1, "minutes"),
@@ -998,10 +1080,12 @@ def simple_services() -> list[PublicService]:
             _schema(
                 ["cadastral_number", "kind", "address", "area_m2", "owners"],
                 cadastral_number=CADASTRAL_S,
-                kind=TEXT_S,
+                kind={
+                    "enum": ["apartment", "house", "land_plot", "non_residential", "parking_space"]
+                },
                 address=TEXT_S,
                 area_m2={"type": "number", "exclusiveMinimum": 0},
-                owners=_list_of({"type": "object"}),
+                owners=_holders("id", IIN_OR_BIN_S),
             ),
             fee_tiyn=MRP_TIYN // 2,
             sla=(3, "working_days"),
@@ -1089,7 +1173,7 @@ def simple_services() -> list[PublicService]:
                 "After a mortgage is repaid or by a court decision.",
             ),
             ["POST /encumbrances/{id}/release"],
-            _schema(["id"], id=TEXT_S),
+            _schema(["id"], id={"type": "string", "minLength": 1, "maxLength": 36}),
             citizen_facing=False,
             channels=INTERAGENCY,
             sla=(1, "working_days"),
@@ -1108,7 +1192,7 @@ def simple_services() -> list[PublicService]:
                 "By the number or QR code of an electronic certificate.",
             ),
             ["GET /public/certificates/{number}", "POST /public/certificates/verify"],
-            _schema(["number"], number=TEXT_S),
+            _schema(["number"], number={"type": "string", "minLength": 1, "maxLength": 60}),
             public=True,
             subject="number",
             sla=(1, "minutes"),
@@ -1162,7 +1246,12 @@ def simple_services() -> list[PublicService]:
             ),
             ("Лицензиарның шешімі.", "Решение лицензиара.", "The licensor's decision."),
             ["POST /applications/{id}/decision"],
-            _schema(["id", "approved"], id=TEXT_S, approved={"type": "boolean"}, reason=TEXT_S),
+            _schema(
+                ["id", "decision", "reason"],
+                id=TEXT_S,
+                decision={"enum": ["approve", "reject"]},
+                reason=REASON_S,
+            ),
             citizen_facing=False,
             channels=["agency_office"],
             sla=(15, "working_days"),
@@ -1195,7 +1284,7 @@ def simple_services() -> list[PublicService]:
                 "For supervisory authorities.",
             ),
             ["POST /licenses/{number}/suspend"],
-            _schema(["number", "reason"], number=TEXT_S, reason=TEXT_S),
+            _schema(["number", "reason"], number=TEXT_S, reason=REASON_S),
             citizen_facing=False,
             channels=INTERAGENCY,
             subject="number",
@@ -1211,7 +1300,7 @@ def simple_services() -> list[PublicService]:
                 "By a court decision or at the holder's request.",
             ),
             ["POST /licenses/{number}/revoke"],
-            _schema(["number", "reason"], number=TEXT_S, reason=TEXT_S),
+            _schema(["number", "reason"], number=TEXT_S, reason=REASON_S),
             citizen_facing=False,
             channels=INTERAGENCY,
             subject="number",
@@ -1286,10 +1375,22 @@ def simple_services() -> list[PublicService]:
             ),
             ["POST /invoices"],
             _schema(
-                ["payer", "amount_tiyn", "kbk"],
-                payer=IIN_S,
-                amount_tiyn={"type": "integer", "minimum": 1},
+                [
+                    "payer",
+                    "amount_tiyn",
+                    "purpose",
+                    "kbk",
+                    "beneficiary_agency",
+                    "due_date",
+                    "reference",
+                ],
+                payer=IIN_OR_BIN_S,
+                amount_tiyn=TIYN_S,
+                purpose=TEXT_S,
                 kbk={"type": "string", "pattern": "^[0-9]{6}$"},
+                beneficiary_agency={"type": "string", "minLength": 2, "maxLength": 50},
+                due_date=DATE_S,
+                reference={"type": "string", "minLength": 1, "maxLength": 100},
             ),
             citizen_facing=False,
             channels=INTERAGENCY,
@@ -1325,9 +1426,7 @@ def simple_services() -> list[PublicService]:
                 "Money goes back to the payer.",
             ),
             ["POST /invoices/{id}/refunds", "GET /invoices/{id}"],
-            _schema(
-                ["id", "amount_tiyn"], id=TEXT_S, amount_tiyn={"type": "integer", "minimum": 1}
-            ),
+            _schema(["id", "amount_tiyn", "reason"], id=TEXT_S, amount_tiyn=TIYN_S, reason=TEXT_S),
             subject="id",
             sla=(5, "working_days"),
             recipients=["individual", "legal_entity"],
@@ -1398,7 +1497,7 @@ def simple_services() -> list[PublicService]:
                 "For agencies and the Treasury.",
             ),
             ["GET /reports/reconciliation"],
-            _schema([], date=DATE_S),
+            _schema(["date"], date=DATE_S),
             citizen_facing=False,
             channels=INTERAGENCY,
             sla=(1, "hours"),
@@ -1483,9 +1582,10 @@ def simple_services() -> list[PublicService]:
                 ["notary_iin", "cadastral_number", "buyers", "price_tiyn"],
                 notary_iin=IIN_S,
                 cadastral_number=CADASTRAL_S,
-                sellers=_list_of({"type": "object", "required": ["id", "share"]}),
-                buyers=_list_of({"type": "object", "required": ["id", "share"]}),
-                price_tiyn={"type": "integer", "minimum": 1},
+                # the notary's HolderIn: ``iin`` and ``share`` (no sellers: the owners sell)
+                sellers=_holders("iin", IIN_S, 20),
+                buyers=_holders("iin", IIN_S, 20),
+                price_tiyn=TIYN_S,
             ),
             fee_tiyn=MRP_TIYN,
             sla=(1, "working_days"),
@@ -1560,7 +1660,7 @@ def simple_services() -> list[PublicService]:
                 "The principal revokes a power of attorney.",
             ),
             ["POST /acts/{id}/revoke"],
-            _schema(["id", "reason"], id=TEXT_S, reason=TEXT_S),
+            _schema(["id", "reason"], id=UUID_S, reason=REASON_S),
             fee_tiyn=MRP_TIYN // 10,
             sla=(1, "hours"),
             channels=["portal", "agency_office"],
@@ -1579,7 +1679,7 @@ def simple_services() -> list[PublicService]:
                 "The signed document, for the parties.",
             ),
             ["GET /acts/{id}/content", "GET /acts/{id_or_number}"],
-            _schema(["id"], id=TEXT_S),
+            _schema(["id"], id=UUID_S),
             sla=(1, "minutes"),
         ),
         _svc(
@@ -1596,7 +1696,12 @@ def simple_services() -> list[PublicService]:
                 "Anyone can check a notarial act by its number.",
             ),
             ["GET /public/acts/{number}"],
-            _schema(["number"], number=TEXT_S),
+            # the act's number and its verification code (printed on the act)
+            _schema(
+                ["number", "code"],
+                number={"type": "string", "minLength": 3, "maxLength": 24},
+                code={"type": "string", "minLength": 4, "maxLength": 16},
+            ),
             public=True,
             subject="number",
             sla=(1, "minutes"),
@@ -1612,7 +1717,7 @@ def simple_services() -> list[PublicService]:
                 "The register of licensed notaries.",
             ),
             ["GET /notaries"],
-            _schema([], city=TEXT_S),
+            _schema([], region={"type": "string", "minLength": 1, "maxLength": 100}),
             sla=(1, "minutes"),
         ),
         _svc(
@@ -1629,7 +1734,18 @@ def simple_services() -> list[PublicService]:
                 "The Notary Chamber registers a new notary.",
             ),
             ["POST /notaries"],
-            _schema(["iin", "license_number"], iin=IIN_S, license_number=TEXT_S),
+            _schema(
+                ["iin", "full_name", "license_number", "region"],
+                iin=IIN_S,
+                full_name={"type": "string", "minLength": 3, "maxLength": 200},
+                license_number={
+                    "type": "string",
+                    "minLength": 3,
+                    "maxLength": 40,
+                    "pattern": "^[0-9A-Za-zА-Яа-я./-]+$",
+                },
+                region={"type": "string", "minLength": 2, "maxLength": 100},
+            ),
             citizen_facing=False,
             channels=["agency_office"],
             sla=(5, "working_days"),
@@ -1718,12 +1834,12 @@ def composite_services() -> list[PublicService]:
             ],
             _schema(
                 ["surname", "given_name", "birth_date", "sex", "place", "mother_iin"],
-                surname=TEXT_S,
-                given_name=TEXT_S,
-                patronymic=TEXT_S,
+                surname=NAME_S,
+                given_name=NAME_S,
+                patronymic=NAME_S,
                 birth_date=DATE_S,
                 sex={"enum": ["male", "female"]},
-                place=TEXT_S,
+                place=PLACE_S,
                 mother_iin=IIN_S,
                 father_iin=IIN_S,
             ),
@@ -1807,9 +1923,9 @@ def composite_services() -> list[PublicService]:
                 ["name_kk", "name_ru", "founders", "address"],
                 name_kk=TEXT_S,
                 name_ru=TEXT_S,
-                founders=_list_of({"type": "object"}),
+                founders=_holders("id", IIN_OR_BIN_S),
                 address=TEXT_S,
-                activity_codes=_list_of({"type": "string", "pattern": "^[0-9]{2,5}$"}),
+                activity_codes=ACTIVITY_CODES_S,
                 license={
                     "type": "object",
                     "description": "optional: apply for a license for the new LLP at once",
@@ -1916,8 +2032,9 @@ def composite_services() -> list[PublicService]:
                 ["cadastral_number", "notary_iin", "buyers", "price_tiyn"],
                 cadastral_number=CADASTRAL_S,
                 notary_iin=IIN_S,
-                buyers=_list_of({"type": "object"}),
-                price_tiyn={"type": "integer", "minimum": 1},
+                # the notary's HolderIn (``iin`` and ``share``); the sellers are the owners
+                buyers=_holders("iin", IIN_S, 20),
+                price_tiyn=TIYN_S,
             ),
             (3, "working_days"),
             fee_tiyn=MRP_TIYN,

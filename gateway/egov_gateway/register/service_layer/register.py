@@ -22,6 +22,7 @@ from egov_gateway.register.adapters.agencies import AgencyClient, FetchFailed
 from egov_gateway.register.adapters.repository import service_digest
 from egov_gateway.register.config import RegisterSettings
 from egov_gateway.register.domain.catalogue import RegisterSnapshot
+from egov_gateway.register.domain.contracts import service_contract_errors
 from egov_gateway.register.domain.model import CITIZEN, Member, OperationKey, PublicService
 from egov_gateway.register.domain.outages import OutageInterval, ProbeState, clipped_seconds
 from egov_gateway.register.domain.rules import validate_service
@@ -158,6 +159,8 @@ class UnifiedRegister:
         repo = uow.register
         stored = {s.code: s for s in await repo.services()}
         ledger = await repo.seeded_services()
+        documents = {code: d.document for code, d in (await repo.documents()).items()}
+        refused: dict[str, dict[str, str]] = {}
         added: list[str] = []
         updated: list[str] = []
         edited: list[str] = []
@@ -165,6 +168,12 @@ class UnifiedRegister:
         for service in seed_services():
             digest = service_digest(service)
             have = stored.get(service.code)
+            drift = service_contract_errors(service, documents)
+            if drift and (have is None or service_digest(have) != digest):
+                # the agency's stored document says this definition would fail: not published
+                # (None = no document yet: the check runs when it arrives, see contract_health)
+                refused[service.code] = drift
+                continue
             if have is None:
                 await repo.add_service(service, now)
                 added.append(service.code)
@@ -179,6 +188,8 @@ class UnifiedRegister:
                 (edited if service.code in ledger else unknown).append(service.code)
                 continue
             await repo.record_seeded_service(service.code, digest, now)
+        if refused:
+            log.error("register.default_services_refused", drift=refused)
         if updated:
             log.info("register.default_services_updated", services=updated)
         if edited:
@@ -408,8 +419,18 @@ class UnifiedRegister:
 
     # -- public services --------------------------------------------------------------------
     async def put_service(self, service: PublicService) -> bool:
-        """Create or replace a service; True when it was created."""
+        """Create or replace a service; True when it was created. A simple service whose form,
+        mapped onto its operation, does not fit the request the agency published is refused
+        (422, ``errors`` per field); without a fetched document the check is pending (it runs
+        when the document arrives: ``contract_health``)."""
         validate_service(service, self.snapshot, [t.event_type for t in event_registry.types()])
+        if service.status == "active":
+            drift = service_contract_errors(service, self.documents())
+            if drift:
+                raise RuleViolation(
+                    f"{service.code} does not fit {service.agency}'s published request",
+                    errors=drift,
+                )
         async with self._uow() as uow:
             repo = uow.register
             existing = await repo.service(service.code)
@@ -424,6 +445,25 @@ class UnifiedRegister:
             await uow.commit()
         await self.reload()
         return existing is None
+
+    def documents(self) -> dict[str, Mapping[str, Any] | None]:
+        return {code: d.document for code, d in self.snapshot.documents.items()}
+
+    def contract_health(self) -> tuple[dict[str, dict[str, str]], list[str]]:
+        """Active simple services vs the stored documents: (drifted service → field errors,
+        services whose check is pending because their agency's document is not fetched)."""
+        documents = self.documents()
+        drifted: dict[str, dict[str, str]] = {}
+        pending: list[str] = []
+        for code, service in sorted(self.snapshot.services.items()):
+            if service.status != "active" or service.kind != "simple":
+                continue
+            errors = service_contract_errors(service, documents)
+            if errors is None:
+                pending.append(code)
+            elif errors:
+                drifted[code] = errors
+        return drifted, pending
 
     async def service(self, code: str) -> PublicService:
         found = self.snapshot.services.get(code)
@@ -468,6 +508,10 @@ class UnifiedRegister:
         results = await asyncio.gather(*(self._fetch_one(m) for m in members))
         if any(r.changed for r in results) or any(not r.ok for r in results):
             await self.reload()
+        if any(r.ok and r.changed for r in results):
+            drifted, _ = self.contract_health()
+            if drifted:
+                log.error("register.contract_drift", drift=drifted)
         for r in results:
             if r.ok and r.changed:
                 r.unmapped = self.snapshot.unmapped_operations(r.agency)

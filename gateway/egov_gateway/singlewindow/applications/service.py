@@ -14,9 +14,10 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import structlog
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator
 from sqlalchemy import event as sa_event
 
+from egov_gateway.register.domain.contracts import FORMATS, submission_errors
 from egov_gateway.register.domain.model import PublicService
 from egov_gateway.singlewindow.applications.adapters.repository import ApplicationRepository
 from egov_gateway.singlewindow.applications.domain import (
@@ -115,7 +116,9 @@ def plan_of(service: PublicService) -> ServicePlan:
 
 
 def validate_payload(schema: dict[str, Any], payload: dict[str, Any]) -> None:
-    validator = Draft202012Validator(schema or {"type": "object"}, format_checker=FormatChecker())
+    """The payload against the service's form; ``format`` iin/bin/iin-or-bin check the check
+    digit (meshkit.ids), date/uuid/… as JSON Schema defines them."""
+    validator = Draft202012Validator(schema or {"type": "object"}, format_checker=FORMATS)
     errors: dict[str, str] = {}
     for err in sorted(validator.iter_errors(payload), key=lambda e: list(e.absolute_path)):
         path = ".".join(str(p) for p in err.absolute_path)
@@ -135,6 +138,34 @@ def validate_payload(schema: dict[str, Any], payload: dict[str, Any]) -> None:
         errors.setdefault(f"payload.{path}" if path else "payload", err.message[:300])
     if errors:
         raise RuleViolation("the application is not valid for this service", errors=errors)
+
+
+def validate_for_agency(
+    ctx: Applications,
+    service: PublicService,
+    payload: dict[str, Any],
+    applicant_iin: str,
+    application_id: str,
+    now: datetime,
+) -> None:
+    """The payload mapped onto the first agency step (a simple service's only one) against the
+    operation's request the agency published: what the agency would refuse is a 422 now
+    (``payload.<field>``), not a failed application later. No document fetched yet: skipped."""
+    snapshot = getattr(ctx.register, "snapshot", None)
+    documents = getattr(snapshot, "documents", None) or {}
+    docs = {code: d.document for code, d in documents.items()}
+    scope = {
+        "payload": payload,
+        "applicant": applicant_iin,
+        "application_id": application_id,
+        "submitted_at": now,
+        "steps": {},
+    }
+    errors = submission_errors(service, payload, applicant_iin, docs, scope=scope)
+    if errors:
+        raise RuleViolation(
+            f"the application is not valid for {service.agency}'s {service.code}", errors=errors
+        )
 
 
 # -- use cases ---------------------------------------------------------------------------------
@@ -179,14 +210,17 @@ async def submit(
     if not service.citizen_facing:
         raise PermissionDenied(f"{service_code} is not a service citizens apply for")
     validate_payload(service.input_schema, payload)
+    application_id = str(uuid.uuid4())
+    now = ctx.clock()
+    validate_for_agency(ctx, service, payload, applicant_iin, application_id, now)
     plan = plan_of(service)
     app = Application.submit(
-        id=str(uuid.uuid4()),
+        id=application_id,
         plan=plan,
         applicant_iin=applicant_iin,
         payload=payload,
         origin=origin,
-        now=ctx.clock(),
+        now=now,
     )
     app.context["plan"] = plan_to_json(plan)
     async with ctx.new_uow() as uow:
