@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -372,25 +372,41 @@ def check_injection(caller: Caller, op: Operation) -> Findings:
     return findings
 
 
+T = TypeVar("T")
+
+
+def _input_targets(
+    op: Operation,
+    of_parameter: Callable[[Any], T | None],
+    body_fields: Callable[[Any], Iterable[tuple[FieldPath, T]]],
+) -> list[tuple[str, str | FieldPath, T, Any]]:
+    """(location, name or body path, what the probe needs of it, example body) of every
+    path/query parameter ``of_parameter`` picks and every body field ``body_fields`` yields;
+    a body field of one alternative of a union comes with an example of that alternative."""
+    out: list[tuple[str, str | FieldPath, T, Any]] = []
+    for p in op.parameters:
+        picked = of_parameter(p.schema)
+        if picked is not None and p.location in ("path", "query"):
+            out.append((p.location, p.name, picked, example_body(op)))
+    if op.body_schema is not None and op.takes_json:
+        seen: set[FieldPath] = set()
+        for variant in body_variants(op.spec, op.body_schema):
+            example = example_value(op.spec, variant)
+            for path, leaf in body_fields(variant):
+                if path not in seen:
+                    seen.add(path)
+                    out.append(("body", path, leaf, example))
+    return out
+
+
 def integer_targets(
     op: Operation,
 ) -> list[tuple[str, str | FieldPath, Mapping[str, Any], Any]]:
     """(location, name or body path, schema, example body) of every integer/number input; a
     body field of one alternative of a union comes with an example of that alternative."""
-    out: list[tuple[str, str | FieldPath, Mapping[str, Any], Any]] = []
-    for p in op.parameters:
-        schema = _pick_numeric(op, p.schema)
-        if schema is not None and p.location in ("path", "query"):
-            out.append((p.location, p.name, schema, example_body(op)))
-    if op.body_schema is not None and op.takes_json:
-        seen: set[FieldPath] = set()
-        for variant in body_variants(op.spec, op.body_schema):
-            example = example_value(op.spec, variant)
-            for path, leaf in integer_fields(op.spec, variant):
-                if path not in seen:
-                    seen.add(path)
-                    out.append(("body", path, leaf, example))
-    return out
+    return _input_targets(
+        op, lambda schema: _pick_numeric(op, schema), lambda v: integer_fields(op.spec, v)
+    )
 
 
 def _pick_numeric(op: Operation, schema: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -453,20 +469,13 @@ EXTREME_DATES = {
 
 def date_targets(op: Operation) -> list[tuple[str, str | FieldPath, str, Any]]:
     """(location, name or body path, format, example body) of every date/date-time input."""
-    out: list[tuple[str, str | FieldPath, str, Any]] = []
-    for p in op.parameters:
-        picked = _pick_variant(op.spec, resolve(op.spec, p.schema))
-        if picked.get("format") in EXTREME_DATES and p.location in ("path", "query"):
-            out.append((p.location, p.name, str(picked["format"]), example_body(op)))
-    if op.body_schema is not None and op.takes_json:
-        seen: set[FieldPath] = set()
-        for variant in body_variants(op.spec, op.body_schema):
-            example = example_value(op.spec, variant)
-            for path, fmt in date_fields(op.spec, variant):
-                if path not in seen:
-                    seen.add(path)
-                    out.append(("body", path, fmt, example))
-    return out
+
+    def date_format(schema: Any) -> str | None:
+        picked = _pick_variant(op.spec, resolve(op.spec, schema))
+        fmt = picked.get("format")
+        return str(fmt) if fmt in EXTREME_DATES else None
+
+    return _input_targets(op, date_format, lambda v: date_fields(op.spec, v))
 
 
 def check_date_extremes(caller: Caller, op: Operation) -> Findings:
