@@ -1,5 +1,16 @@
 """Outbox relay: publishes committed outbox rows to Kafka, in order per key, at least once.
 
+Wake-up: a unit of work that commits outbox rows wakes the relay of its own process at
+once (``wake()``, the ``on_commit`` hook), and on PostgreSQL it also sends
+``NOTIFY meshkit_outbox`` inside its transaction, delivered at commit, which the relay of
+any process on that database LISTENs to. Polling every ``poll_interval_s`` stays as the
+fallback (and is the only path on SQLite, or while the LISTEN connection is down).
+
+One round: claim a batch of unsent rows in id order, hand all of them to the producer
+(record batches per partition, no await per record), wait for Kafka's acks of the whole
+batch, mark them sent in one statement, commit. The producer keeps one request in flight
+per partition, so records of one key (one partition) reach the log in the order sent.
+
 Several relays may run against one PostgreSQL database: each claims rows with
 ``FOR UPDATE SKIP LOCKED`` and skips every key whose earliest unsent row it could not
 claim, so two relays never publish one key's events out of order and never both send a row
@@ -17,15 +28,20 @@ from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import BigInteger, any_, bindparam, delete, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
 from meshkit.messaging.kafka import CONTENT_TYPE, make_producer
 from meshkit.messaging.tables import outbox
+from meshkit.messaging.uow import OUTBOX_CHANNEL
 from meshkit.observability import metrics
 
 log = structlog.get_logger("meshkit.outbox")
+
+_HEADERS = [("content-type", CONTENT_TYPE)]
 
 
 class OutboxRelay:
@@ -41,6 +57,7 @@ class OutboxRelay:
         publish_timeout_s: float = 15.0,
         retention: timedelta = timedelta(days=1),
         producer_factory: Callable[[], AIOKafkaProducer] | None = None,
+        listen: bool = True,
     ) -> None:
         self._sf = session_factory
         self._bootstrap = bootstrap_servers
@@ -56,9 +73,14 @@ class OutboxRelay:
         self._producer: AIOKafkaProducer | None = None
         self._wake = asyncio.Event()
         self._stopping = False
+        self._listen = listen
+        self._listener: asyncio.Task[None] | None = None
+        self.listening = False  # a LISTEN connection is up (PostgreSQL only)
         self.healthy = False
         self.published_total = 0
+        self.wakeups_total = 0
         self._last_purge = datetime.now(UTC)
+        self._partitions: dict[str, list[int]] = {}
 
     # -- lifecycle ------------------------------------------------------------------------
     def wake(self) -> None:
@@ -66,35 +88,101 @@ class OutboxRelay:
         self._wake.set()
 
     async def run(self) -> None:
-        backoff = 0.1
-        while not self._stopping:
-            try:
-                published = await self.publish_once()
-                backoff = 0.1
-                self.healthy = True
-                if published < self._batch:
-                    await self._idle()
-                await self._maybe_purge()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # broker or database down: keep rows, back off, retry
-                self.healthy = False
-                metrics.OUTBOX_FAILURES.labels(self._service).inc()
-                log.warning("outbox.publish_failed", error=repr(exc)[:500], retry_in_s=backoff)
-                await self._drop_producer()
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, self._max_backoff)
+        if self._listen and self._engine().dialect.name == "postgresql":
+            self._listener = asyncio.create_task(self._listen_loop(), name="outbox-listen")
+        try:
+            while not self._stopping:
+                # each round retries on its own: the backoff starts afresh after a success
+                async for attempt in AsyncRetrying(
+                    retry=retry_if_exception_type(Exception),
+                    wait=wait_exponential(multiplier=0.1, min=0.1, max=self._max_backoff),
+                    before_sleep=self._round_failed,
+                    reraise=True,
+                ):
+                    with attempt:
+                        await self._round()
+        finally:
+            if self._listener is not None:
+                self._listener.cancel()
+                with contextlib.suppress(BaseException):
+                    await self._listener
+
+    async def _round(self) -> None:
+        if self._stopping:
+            return
+        published = await self.publish_once()
+        self.healthy = True
+        if published < self._batch:
+            await self._idle()
+        await self._maybe_purge()
+
+    async def _round_failed(self, state: RetryCallState) -> None:
+        # broker or database down: keep the rows, drop the producer, back off, retry
+        self.healthy = False
+        metrics.OUTBOX_FAILURES.labels(self._service).inc()
+        exc = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else None
+        log.warning("outbox.publish_failed", error=repr(exc)[:500], retry_in_s=wait)
+        await self._drop_producer()
 
     async def stop(self) -> None:
         self._stopping = True
         self._wake.set()
+        if self._listener is not None:
+            self._listener.cancel()
         await self._drop_producer()
 
     async def _idle(self) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+        if not self._wake.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+        if self._wake.is_set():
+            self.wakeups_total += 1
         self._wake.clear()
 
+    def _engine(self) -> AsyncEngine:
+        bind = self._sf.kw.get("bind")
+        if not isinstance(bind, AsyncEngine):
+            raise TypeError("the relay's session factory must be bound to an AsyncEngine")
+        return bind
+
+    # -- LISTEN (PostgreSQL): a commit in any process on this database wakes the relay ----
+    async def _listen_loop(self) -> None:
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(Exception),
+            wait=wait_exponential(multiplier=0.2, min=0.2, max=self._max_backoff),
+        ):
+            with attempt:
+                await self._listen_once()
+                if self._stopping:
+                    return
+                raise ConnectionError("LISTEN connection closed")
+
+    async def _listen_once(self) -> None:
+        import asyncpg  # the asyncpg dialect is the only PostgreSQL driver the mesh uses
+
+        engine = self._engine()
+        cargs, cparams = engine.dialect.create_connect_args(engine.url)
+        conn = await asyncpg.connect(*cargs, **cparams)
+        closed = asyncio.Event()
+        try:
+            conn.add_termination_listener(lambda _c: closed.set())
+            await conn.add_listener(OUTBOX_CHANNEL, lambda *_: self._wake.set())
+            self.listening = True
+            self._wake.set()  # rows committed while nobody listened are published now
+            while not self._stopping and not closed.is_set() and not conn.is_closed():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(closed.wait(), timeout=10)
+                if not closed.is_set() and not conn.is_closed():
+                    await asyncio.wait_for(conn.execute("SELECT 1"), timeout=5)  # still there?
+        finally:
+            self.listening = False
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(conn.close(), timeout=2)
+            if not conn.is_closed():
+                conn.terminate()
+
+    # -- producer -------------------------------------------------------------------------
     async def _ensure_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
             producer = self._producer_factory()
@@ -105,6 +193,7 @@ class OutboxRelay:
                     await producer.stop()
                 raise
             self._producer = producer
+            self._partitions = {}
         return self._producer
 
     async def _drop_producer(self) -> None:
@@ -123,9 +212,14 @@ class OutboxRelay:
                 return 0
             producer = await self._ensure_producer()
             await asyncio.wait_for(self._send(producer, rows), timeout=self._publish_timeout)
+            ids = [r.id for r in rows]
+            if session.get_bind().dialect.name == "postgresql":
+                where = outbox.c.id == any_(bindparam("ids", ids, type_=ARRAY(BigInteger)))
+            else:
+                where = outbox.c.id.in_(ids)
             await session.execute(
                 update(outbox)
-                .where(outbox.c.id.in_([r.id for r in rows]))
+                .where(where)
                 .values(sent_at=datetime.now(UTC), attempts=outbox.c.attempts + 1)
             )
         self.published_total += len(rows)
@@ -143,12 +237,15 @@ class OutboxRelay:
         ).all()
         if not candidates:
             return []
+        first, last = candidates[0].id, candidates[-1].id
+        # rows of the candidates' id range, locked; a row another relay holds is skipped
         locked = {
             r.id: r
             for r in (
                 await session.execute(
                     select(outbox.c.id, outbox.c.topic, outbox.c.message_key, outbox.c.payload)
-                    .where(outbox.c.id.in_([c.id for c in candidates]), outbox.c.sent_at.is_(None))
+                    .where(outbox.c.id.between(first, last), outbox.c.sent_at.is_(None))
+                    .order_by(outbox.c.id)
                     .with_for_update(skip_locked=True)
                 )
             ).all()
@@ -165,19 +262,55 @@ class OutboxRelay:
             claimed.append(row)
         return claimed
 
-    @staticmethod
-    async def _send(producer: AIOKafkaProducer, rows: Sequence[Row[Any]]) -> None:
-        futures = []
-        for row in rows:
-            key = row.message_key.encode() if row.message_key else None
-            futures.append(
+    async def _partitions_for(self, producer: AIOKafkaProducer, topic: str) -> list[int]:
+        parts = self._partitions.get(topic)
+        if parts is None:
+            parts = sorted(await producer.partitions_for(topic))
+            self._partitions[topic] = parts
+        return parts
+
+    async def _send(self, producer: AIOKafkaProducer, rows: Sequence[Row[Any]]) -> None:
+        """Every row to Kafka, then wait for all acks: record batches built per partition
+        (the default partitioner on the key, as ``send`` would) and handed over without
+        awaiting each; rows keep their id order within a partition."""
+        create_batch = getattr(producer, "create_batch", None)
+        if create_batch is None:  # a stand-in producer without the batch API
+            futures = [
                 await producer.send(
-                    row.topic,
-                    value=row.payload,
-                    key=key,
-                    headers=[("content-type", CONTENT_TYPE)],
+                    r.topic,
+                    value=r.payload,
+                    key=r.message_key.encode() if r.message_key else None,
+                    headers=_HEADERS,
                 )
-            )
+                for r in rows
+            ]
+            await asyncio.gather(*futures)
+            return
+        partitioner = producer._partitioner
+        by_tp: dict[tuple[str, int], list[tuple[bytes | None, bytes]]] = {}
+        part_cache: dict[tuple[str, bytes | None], int] = {}
+        for r in rows:
+            key = r.message_key.encode() if r.message_key else None
+            p = part_cache.get((r.topic, key))
+            if p is None:
+                parts = await self._partitions_for(producer, r.topic)
+                p = partitioner(key, parts, parts)
+                if key is not None:
+                    part_cache[(r.topic, key)] = p
+            by_tp.setdefault((r.topic, p), []).append((key, r.payload))
+        futures = []
+        for (topic, partition), records in by_tp.items():
+            batch = create_batch()
+            for key, value in records:
+                if batch.append(key=key, value=value, timestamp=None, headers=_HEADERS) is None:
+                    batch.close()
+                    futures.append(await producer.send_batch(batch, topic, partition=partition))
+                    batch = create_batch()
+                    if batch.append(key=key, value=value, timestamp=None, headers=_HEADERS) is None:
+                        raise ValueError(f"an outbox record of {len(value)} B fits no batch")
+            if batch.record_count():
+                batch.close()
+                futures.append(await producer.send_batch(batch, topic, partition=partition))
         await asyncio.gather(*futures)
 
     async def _record_lag(self, session: AsyncSession) -> None:

@@ -7,12 +7,16 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from meshkit.context import current_request_id
 from meshkit.events import CloudEvent, EventData, build_envelope
 from meshkit.messaging.tables import outbox
+
+#: PostgreSQL channel a unit of work NOTIFYs when it commits outbox rows; relays LISTEN to it
+OUTBOX_CHANNEL = "meshkit_outbox"
+_NOTIFY = text(f"NOTIFY {OUTBOX_CHANNEL}")
 
 
 class UnitOfWork:
@@ -21,7 +25,14 @@ class UnitOfWork:
     Leaving the block without ``commit()`` rolls everything back, outbox rows included —
     so an event can never be published for a change that did not happen, nor the reverse.
     Services subclass it to expose their repositories (built on ``self.session``).
+
+    A commit that wrote outbox rows wakes the relay: ``on_commit`` right after the commit
+    (the relay of this process), and on PostgreSQL a ``NOTIFY meshkit_outbox`` sent inside
+    the transaction, which PostgreSQL delivers only if and when it commits (relays of any
+    process on this database LISTEN to it). ``notify = False`` on a subclass turns it off.
     """
+
+    notify: bool = True
 
     def __init__(
         self,
@@ -106,6 +117,8 @@ class UnitOfWork:
             for e in self._pending
         ]
         await self.session.execute(insert(outbox), rows)
+        if self.notify and self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(_NOTIFY)
 
     async def commit(self) -> None:
         emitted = bool(self._pending)
