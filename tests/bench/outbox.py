@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -43,28 +44,300 @@ from common import (
     scratch_dir,
     summary_ms,
 )
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, func, insert, select
 
-from meshkit.db import create_engine, session_factory
+from meshkit.db import create_engine, is_infrastructure_error, session_factory
 from meshkit.devinfra.kafka import LocalKafka
 from meshkit.events import TypedEvent
 from meshkit.messaging import EventConsumer, HandlerRegistry, OutboxRelay, UnitOfWork, outbox
-from meshkit.testing.sample_domain import ChangeMade, create_schema, write_changes
+from meshkit.testing.sample_domain import ChangeMade, changes, create_schema, write_changes
+
+# what the consumer worker records per applied event (lost/doubled counted from it)
+bench_meta = MetaData()
+bench_applied = Table(
+    "bench_applied",
+    bench_meta,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("change_id", Integer, nullable=False),  # no unique key: a doubled one is countable
+    Column("latency_us", BigInteger, nullable=False),
+)
+
+STEADY_RATE = 1_000  # events/s of the end-to-end run
+STEADY_PER_TX = 10  # events per writer transaction (one every 10 ms)
+RELAY_BATCH = 2_000
+
+
+def uow_for(sf: Any, topic: str, on_commit: Any = None) -> UnitOfWork:
+    return UnitOfWork(sf, source="/svc-bench", topic=topic, on_commit=on_commit)
+
+
+# -- worker processes (the end-to-end and fault runs: relay and consumer each its own process) --
+async def _worker(kind: str, url: str, bootstrap: str, topic: str, group: str) -> None:
+    engine = create_engine(url, pool_size=10)
+    sf = session_factory(engine)
+    task: asyncio.Task[None]
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stopping.set)
+    if kind == "relay":
+        # polling every 2 s only as the fallback: wake-ups come from NOTIFY at each commit
+        relay = OutboxRelay(
+            sf,
+            bootstrap_servers=bootstrap,
+            service="bench",
+            batch_size=RELAY_BATCH,
+            poll_interval_s=2.0,
+            max_backoff_s=1.0,
+        )
+        task = asyncio.create_task(relay.run())
+        stop: Any = relay.stop
+    else:
+        handlers = HandlerRegistry()
+
+        @handlers.on(ChangeMade)
+        async def apply(event: TypedEvent[Any], u: UnitOfWork) -> None:
+            latency = datetime.now(UTC) - event.envelope.time
+            await u.session.execute(
+                insert(bench_applied).values(
+                    change_id=event.data.change_id, latency_us=int(latency.total_seconds() * 1e6)
+                )
+            )
+
+        consumer = EventConsumer(
+            topics=[topic],
+            group_id=group,
+            bootstrap_servers=bootstrap,
+            handlers=handlers,
+            uow_factory=lambda: uow_for(sf, topic),
+            service="bench",
+            max_backoff_s=1.0,
+        )
+        task = asyncio.create_task(consumer.run())
+        stop = consumer.stop
+    await stopping.wait()
+    await stop()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await engine.dispose()
+
+
+class Worker:
+    """``outbox.py --worker relay|consumer``: one process, SIGKILLed in the fault run."""
+
+    def __init__(self, kind: str, url: str, bootstrap: str, topic: str, group: str) -> None:
+        self.args = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--worker", kind, "--url", url, "--bootstrap", bootstrap,
+            "--topic", topic, "--group", group,
+        ]  # fmt: skip
+        self.kind = kind
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(self.args, cwd=ROOT)
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+async def steady_writer(
+    sf: Any, topic: str, first_id: int, n: int, *, rate: int = STEADY_RATE
+) -> tuple[int, int]:
+    """``n`` events at ``rate``/s, ``STEADY_PER_TX`` per transaction, on a fixed schedule:
+    each transaction is its own task (as concurrent requests of a service are), so a slow
+    commit does not delay the next. A failed transaction (PostgreSQL down) is retried until
+    it is known committed; returns (transactions retried, seconds taken)."""
+    period = STEADY_PER_TX / rate
+    retried = 0
+    gate = asyncio.Semaphore(16)
+
+    async def committed(start: int) -> bool:
+        try:
+            async with sf() as s:
+                q = select(func.count()).select_from(changes).where(changes.c.id == start)
+                return bool((await s.execute(q)).scalar_one())
+        except Exception:
+            return False
+
+    async def one(start: int) -> None:
+        nonlocal retried
+        async with gate:
+            while True:
+                try:
+                    await write_changes(uow_for(sf, topic), start, STEADY_PER_TX, keys=64)
+                    return
+                except Exception as exc:
+                    if not is_infrastructure_error(exc):
+                        raise
+                # the commit may have happened before the connection died: write only if not
+                if await committed(start):
+                    return
+                retried += 1
+                await asyncio.sleep(0.2)
+
+    t0 = time.perf_counter()
+    tasks = []
+    for k, start in enumerate(range(first_id, first_id + n, STEADY_PER_TX)):
+        delay = t0 + k * period - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(start)))
+    await asyncio.gather(*tasks)
+    return retried, round(time.perf_counter() - t0)
+
+
+async def _applied_stats(sf: Any, first_id: int, n: int) -> dict[str, Any]:
+    async with sf() as s:
+        in_range = bench_applied.c.change_id.between(first_id, first_id + n - 1)
+        total, distinct = (
+            await s.execute(
+                select(func.count(), func.count(func.distinct(bench_applied.c.change_id))).where(
+                    in_range
+                )
+            )
+        ).one()
+        written = (
+            await s.execute(
+                select(func.count()).where(changes.c.id.between(first_id, first_id + n - 1))
+            )
+        ).scalar_one()
+    return {"written": written, "applied": distinct, "total": total}
+
+
+async def _wait_applied(sf: Any, first_id: int, n: int, within: float) -> dict[str, Any]:
+    deadline = time.perf_counter() + within
+    while True:
+        try:
+            st = await _applied_stats(sf, first_id, n)
+            if st["applied"] >= st["written"] > 0 or time.perf_counter() > deadline:
+                await asyncio.sleep(1.0)  # let a (wrongly) doubled apply show up
+                return await _applied_stats(sf, first_id, n)
+        except Exception as exc:
+            if not is_infrastructure_error(exc) or time.perf_counter() > deadline:
+                raise
+        await asyncio.sleep(0.25)
+
+
+async def _latencies(sf: Any, first_id: int, n: int) -> list[float]:
+    async with sf() as s:
+        rows = await s.execute(
+            select(bench_applied.c.latency_us).where(
+                bench_applied.c.change_id.between(first_id, first_id + n - 1)
+            )
+        )
+        return [r / 1e6 for r in rows.scalars()]
+
+
+async def steady_end_to_end(url: str, bootstrap: str, n: int) -> dict[str, Any]:
+    """Writer (this process) at a steady 1,000 events/s, relay and consumer each in its own
+    process: commit → applied latency of every event, lost and doubled counts."""
+    engine = create_engine(url, pool_size=16)
+    sf = session_factory(engine)
+    topic = f"bench.e2e.{uuid.uuid4().hex[:8]}"
+    group = f"bench-e2e-{uuid.uuid4().hex[:6]}"
+    workers = [Worker(k, url, bootstrap, topic, group) for k in ("relay", "consumer")]
+    first = 10**7
+    try:
+        for w in workers:
+            w.start()
+        # warm-up: the topic exists and the consumer has joined its group before measuring
+        await write_changes(uow_for(sf, topic), first - 100, 10, keys=10)
+        await _wait_applied(sf, first - 100, 10, within=60)
+        _, took = await steady_writer(sf, topic, first, n)
+        stats = await _wait_applied(sf, first, n, within=120)
+    finally:
+        for w in workers:
+            w.stop()
+    lat = await _latencies(sf, first, n)
+    await engine.dispose()
+    return {
+        "events": n,
+        "rate_per_s": STEADY_RATE,
+        "achieved_rate_per_s": round(n / max(took, 1)),
+        "latency": summary_ms(lat),
+        "lost": stats["written"] - stats["applied"],
+        "doubled": stats["total"] - stats["applied"],
+    }
+
+
+async def faults_under_load(
+    url: str, bootstrap: str, kafka: Any, pg: Any, n: int
+) -> dict[str, Any]:
+    """The steady load while the relay process, the consumer process, Kafka and PostgreSQL are
+    SIGKILLed in turn (each started again a moment later): nothing lost, nothing doubled."""
+    engine = create_engine(url, pool_size=16)
+    sf = session_factory(engine)
+    topic = f"bench.faults.{uuid.uuid4().hex[:8]}"
+    group = f"bench-faults-{uuid.uuid4().hex[:6]}"
+    relay, consumer = (Worker(k, url, bootstrap, topic, group) for k in ("relay", "consumer"))
+    first = 2 * 10**7
+    injected: list[dict[str, Any]] = []
+
+    async def inject() -> None:
+        plan: list[tuple[str, Any, Any]] = [
+            ("relay process", relay.kill, relay.start),
+            ("consumer process", consumer.kill, consumer.start),
+        ]
+        if getattr(kafka, "supports_fault_injection", False):
+            plan.append(("kafka", kafka.kill, kafka.start))
+        if getattr(pg, "supports_fault_injection", False):
+            plan.append(("postgresql", pg.kill, pg.start))
+        for name, kill, start in plan:
+            await asyncio.sleep(2)
+            t = time.perf_counter()
+            await asyncio.to_thread(kill)
+            await asyncio.sleep(1)
+            await asyncio.to_thread(start)
+            injected.append({"fault": name, "down_s": round(time.perf_counter() - t, 1)})
+
+    try:
+        relay.start()
+        consumer.start()
+        await write_changes(uow_for(sf, topic), first - 100, 10, keys=10)
+        await _wait_applied(sf, first - 100, 10, within=60)
+        faults = asyncio.create_task(inject())
+        retried, took = await steady_writer(sf, topic, first, n)
+        await faults
+        stats = await _wait_applied(sf, first, n, within=240)
+    finally:
+        relay.stop()
+        consumer.stop()
+    await engine.dispose()
+    return {
+        "events_offered": n,
+        "events_committed": stats["written"],
+        "writer_tx_retried": retried,
+        "faults": injected,
+        "applied": stats["applied"],
+        "lost": stats["written"] - stats["applied"],
+        "doubled": stats["total"] - stats["applied"],
+        "seconds": took,
+    }
 
 
 async def measure(pg_url: str, bootstrap: str, events: int) -> dict[str, Any]:
     engine = create_engine(pg_url, pool_size=10)
     await create_schema(engine)
+    async with engine.begin() as conn:
+        await conn.run_sync(bench_meta.create_all)
     sf = session_factory(engine)
     topic = f"bench.{uuid.uuid4().hex[:8]}"
-
-    def uow() -> UnitOfWork:
-        return UnitOfWork(sf, source="/svc-bench", topic=topic)
 
     # 1. writes into the outbox (no relay running)
     t0 = time.perf_counter()
     for start in range(1, events + 1, 100):
-        await write_changes(uow(), start, 100, keys=64)
+        await write_changes(uow_for(sf, topic), start, 100, keys=64)
     write_s = time.perf_counter() - t0
     async with engine.connect() as conn:
         record_bytes = (
@@ -72,7 +345,7 @@ async def measure(pg_url: str, bootstrap: str, events: int) -> dict[str, Any]:
         ).scalar_one()
 
     # 2. relay drains a full outbox
-    relay = OutboxRelay(sf, bootstrap_servers=bootstrap, service="bench", batch_size=1000)
+    relay = OutboxRelay(sf, bootstrap_servers=bootstrap, service="bench", batch_size=RELAY_BATCH)
     t0 = time.perf_counter()
     published = 0
     while published < events:
@@ -97,7 +370,7 @@ async def measure(pg_url: str, bootstrap: str, events: int) -> dict[str, Any]:
         group_id=f"bench-{uuid.uuid4().hex[:6]}",
         bootstrap_servers=bootstrap,
         handlers=handlers,
-        uow_factory=uow,
+        uow_factory=lambda: uow_for(sf, topic),
         service="bench",
     )
     t0 = time.perf_counter()
@@ -106,58 +379,22 @@ async def measure(pg_url: str, bootstrap: str, events: int) -> dict[str, Any]:
     consume_s = time.perf_counter() - t0
     await consumer.stop()
     task.cancel()
-
-    # 4. end to end with everything running: commit → applied latency
-    topic2 = f"bench.{uuid.uuid4().hex[:8]}"
-    latencies: list[float] = []
-    n2 = max(1_000, events // 10)  # tenfold with the volume, a steady trickle
-    seen = 0
-    done2 = asyncio.Event()
-    handlers2 = HandlerRegistry()
-
-    @handlers2.on(ChangeMade)
-    async def apply2(event: TypedEvent[Any], u: UnitOfWork) -> None:
-        nonlocal seen
-        latencies.append((datetime.now(UTC) - event.envelope.time).total_seconds())
-        seen += 1
-        if seen >= n2:
-            done2.set()
-
-    relay2 = OutboxRelay(sf, bootstrap_servers=bootstrap, service="bench")
-
-    def uow2() -> UnitOfWork:
-        return UnitOfWork(sf, source="/svc-bench", topic=topic2, on_commit=relay2.wake)
-
-    consumer2 = EventConsumer(
-        topics=[topic2],
-        group_id=f"bench-{uuid.uuid4().hex[:6]}",
-        bootstrap_servers=bootstrap,
-        handlers=handlers2,
-        uow_factory=uow2,
-        service="bench",
-    )
-    tasks = [asyncio.create_task(relay2.run()), asyncio.create_task(consumer2.run())]
-    await asyncio.sleep(3)  # let the consumer join its group before measuring latency
-    t0 = time.perf_counter()
-    for start in range(10**7, 10**7 + n2, 10):
-        await write_changes(uow2(), start, 10, keys=64)
-        await asyncio.sleep(0.002)  # a steady trickle, not a burst: this measures latency
-    await asyncio.wait_for(done2.wait(), timeout=600)
-    e2e_s = time.perf_counter() - t0
-    await relay2.stop()
-    await consumer2.stop()
-    for t in tasks:
-        t.cancel()
+    await asyncio.gather(task, return_exceptions=True)
     await engine.dispose()
+
+    # 4. end to end at a steady 1,000 events/s, relay and consumer in their own processes
+    e2e = await steady_end_to_end(pg_url, bootstrap, events)
     return {
         "events": events,
         "record_bytes_mean": round(float(record_bytes)),
         "outbox_writes_per_s": round(events / write_s),
         "relay_published_per_s": round(events / publish_s),
         "consumer_applied_per_s": round(events / consume_s),
-        "end_to_end_events": n2,
-        "end_to_end_throughput_per_s": round(n2 / e2e_s),
-        "end_to_end_latency": summary_ms(latencies),
+        "end_to_end_events": e2e["events"],
+        "end_to_end_throughput_per_s": e2e["achieved_rate_per_s"],
+        "end_to_end_latency": e2e["latency"],
+        "end_to_end_lost": e2e["lost"],
+        "end_to_end_doubled": e2e["doubled"],
         "load_average": [round(x, 1) for x in os.getloadavg()],
         "cpus": os.cpu_count(),
     }
@@ -258,21 +495,30 @@ def _side_by_side(r: dict[str, Any]) -> None:
                 f"{k['events_per_s']:>8} events/s ({r['consumer_applied_per_s'] / k['events_per_s']:.0%}; "
                 f"fetch only {k['fetch_events_per_s']}/s)",
             ),
-            ("end to end, all running", f"{r['end_to_end_throughput_per_s']:>8} events/s"),
-            (
-                "latency p99",
-                f"commit → applied {lat['p99_ms']} ms (p50 {lat['p50_ms']})"
-                f" | producer-perf send → ack p99 {p['latency_ms']['p99']} ms "
-                f"(p50 {p['latency_ms']['p50']}, at full speed)",
-            ),
         ]
     else:
         rows += [
             ("relay → Kafka (acks=all)", f"{r['relay_published_per_s']:>8} events/s"),
             ("consumer (inbox + handler tx)", f"{r['consumer_applied_per_s']:>8} events/s"),
-            ("end to end, all running", f"{r['end_to_end_throughput_per_s']:>8} events/s"),
-            ("commit → applied latency", f"p50 {lat['p50_ms']} ms, p99 {lat['p99_ms']} ms"),
         ]
+    ceiling_lat = (
+        f" | producer-perf send → ack p50 {c['producer']['latency_ms']['p50']} ms, "
+        f"p99 {c['producer']['latency_ms']['p99']} ms (at full speed)"
+        if c
+        else ""
+    )
+    rows += [
+        (
+            f"end to end, steady {STEADY_RATE:,}/s",
+            f"{r['end_to_end_events']:,} events at {r['end_to_end_throughput_per_s']}/s, "
+            f"relay and consumer each a process; lost {r['end_to_end_lost']}, "
+            f"doubled {r['end_to_end_doubled']}",
+        ),
+        (
+            "commit → applied",
+            f"p50 {lat['p50_ms']} ms, p95 {lat['p95_ms']} ms, p99 {lat['p99_ms']} ms{ceiling_lat}",
+        ),
+    ]
     print_table(
         f"event pipeline on PostgreSQL + Kafka ({r['events']:,} events of "
         f"~{r['record_bytes_mean']} B)   ours | Kafka's own tools on the same broker (ceiling)",
@@ -280,11 +526,27 @@ def _side_by_side(r: dict[str, Any]) -> None:
     )
 
 
+def _faults_table(f: dict[str, Any]) -> None:
+    print_table(
+        f"faults under the steady load ({f['events_offered']:,} events at {STEADY_RATE:,}/s)",
+        [
+            *[(x["fault"], f"SIGKILL, started again after {x['down_s']} s") for x in f["faults"]],
+            (
+                "result",
+                f"{f['events_committed']:,} committed, {f['applied']:,} applied: "
+                f"lost {f['lost']}, doubled {f['doubled']} "
+                f"(writer transactions retried: {f['writer_tx_retried']})",
+            ),
+            ("machine", f"load average {f['load_average']}"),
+        ],
+    )
+
+
 GROWTH_FIGURES = [
     ("outbox writes", ("outbox_writes_per_s",), "events/s"),
     ("relay → Kafka", ("relay_published_per_s",), "events/s"),
     ("consumer apply", ("consumer_applied_per_s",), "events/s"),
-    ("end to end throughput", ("end_to_end_throughput_per_s",), "events/s"),
+    ("end to end (steady 1,000/s)", ("end_to_end_throughput_per_s",), "events/s"),
     ("commit → applied p50", ("end_to_end_latency", "p50_ms"), "ms"),
     ("commit → applied p99", ("end_to_end_latency", "p99_ms"), "ms"),
 ]
@@ -300,9 +562,18 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=None, help="N (default 10,000 x BENCH_SCALE)")
     parser.add_argument("--no-growth", action="store_true", help="skip the tenfold run")
     parser.add_argument("--no-ceiling", action="store_true", help="skip Kafka's perf tools")
+    parser.add_argument("--no-faults", action="store_true", help="skip the fault run")
+    parser.add_argument("--fault-events", type=int, default=None, help="default 30,000 x scale")
+    parser.add_argument("--worker", choices=["relay", "consumer"], help=argparse.SUPPRESS)
+    for internal in ("--url", "--bootstrap", "--topic", "--group"):
+        parser.add_argument(internal, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        asyncio.run(_worker(args.worker, args.url, args.bootstrap, args.topic, args.group))
+        return
     events = args.events or scaled(10_000, minimum=1_000)
     runs: list[dict[str, Any]] = []
+    figures: dict[str, Any] = {"runs": runs}
     with postgres_server() as pg, kafka_broker() as kafka:
         # Kafka's tools come from the pinned jars; the broker itself may be external
         tools = kafka if isinstance(kafka, LocalKafka) else LocalKafka(ROOT, data_dir=scratch_dir())
@@ -317,7 +588,15 @@ def main() -> None:
                 )
             runs.append(run)
             _side_by_side(run)
-    figures: dict[str, Any] = {"runs": runs}
+        if not args.no_faults:
+            n = args.fault_events or scaled(30_000, minimum=5_000)
+            print(f"\nfaults under load: {n:,} events …", flush=True)
+            url = pg.create_database(f"bench_faults_{uuid.uuid4().hex[:6]}")
+            asyncio.run(_create_schema(url))
+            f = asyncio.run(faults_under_load(url, kafka.bootstrap_servers, kafka, pg, n))
+            f["load_average"] = [round(x, 1) for x in os.getloadavg()]
+            figures["faults"] = f
+            _faults_table(f)
     if len(runs) == 2:
         small, big = runs
         figures["growth"] = growth_table(
@@ -328,6 +607,14 @@ def main() -> None:
         )
     path = save("outbox", figures)
     print(f"\nsaved {path}")
+
+
+async def _create_schema(url: str) -> None:
+    engine = create_engine(url)
+    await create_schema(engine)
+    async with engine.begin() as conn:
+        await conn.run_sync(bench_meta.create_all)
+    await engine.dispose()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,281 @@
+"""Wake-on-commit, batch consumption and poison isolation (issue 20), with stand-in Kafka
+clients: SQLite for the unit tests, PostgreSQL for LISTEN/NOTIFY across processes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka.structs import ConsumerRecord, TopicPartition
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from meshkit.db import create_engine, session_factory
+from meshkit.events import TypedEvent, build_envelope
+from meshkit.messaging import EventConsumer, HandlerRegistry, OutboxRelay, UnitOfWork, inbox
+from meshkit.testing.polling import eventually
+from meshkit.testing.sample_domain import (
+    ChangeMade,
+    applied,
+    create_schema,
+    handlers_recording,
+    write_changes,
+)
+
+SLOW_POLL_S = 600.0  # a relay that only polled would not publish within any test's patience
+
+
+class RecordingProducer:
+    """Stands in for AIOKafkaProducer (no batch API: the relay falls back to ``send``)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes | None, bytes]] = []
+        self.arrived = asyncio.Event()
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
+    async def send(self, topic: str, value: bytes, key: bytes | None, headers: Any) -> Any:
+        self.sent.append((topic, key, value))
+        self.arrived.set()
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        fut.set_result(None)
+        return fut
+
+    async def send_and_wait(
+        self, topic: str, value: bytes, key: bytes | None, headers: Any
+    ) -> None:
+        self.sent.append((topic, key, value))
+
+
+class StubConsumer:
+    """Stands in for AIOKafkaConsumer: hands out the given polls, records offset commits."""
+
+    def __init__(self, polls: list[dict[TopicPartition, list[Any]]]) -> None:
+        self.polls = polls
+        self.committed: list[dict[TopicPartition, int]] = []
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
+    async def getmany(self, timeout_ms: int = 0) -> dict[TopicPartition, list[Any]]:
+        return self.polls.pop(0) if self.polls else {}
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        self.committed.append(dict(offsets))
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncEngine:
+    eng = create_engine(f"sqlite+aiosqlite:///{tmp_path}/svc.db")
+    await create_schema(eng)
+    yield eng  # type: ignore[misc]
+    await eng.dispose()
+
+
+def record(change_id: int, key: str, seq: int, *, partition: int, offset: int) -> Any:
+    value = build_envelope(
+        ChangeMade(change_id=change_id, key=key, seq=seq), source="/svc-testsvc", subject=key
+    ).to_json_bytes()
+    return ConsumerRecord(
+        "egov.testsvc", partition, offset, 0, 0, key.encode(), value, None, len(key), len(value), []
+    )
+
+
+def consumer_for(
+    engine: AsyncEngine, handlers: HandlerRegistry, stub: StubConsumer, dlq: RecordingProducer
+) -> EventConsumer:
+    sf = session_factory(engine)
+    c = EventConsumer(
+        topics=["egov.testsvc"],
+        group_id="g-batches",
+        bootstrap_servers="unused:9092",
+        handlers=handlers,
+        uow_factory=lambda: UnitOfWork(sf, source="/svc-testsvc", topic="egov.testsvc"),
+        service="testsvc",
+        max_attempts=2,
+        max_backoff_s=0.01,
+        consumer_factory=lambda: stub,  # type: ignore[arg-type,return-value]
+        producer_factory=lambda: dlq,  # type: ignore[arg-type,return-value]
+    )
+    return c
+
+
+async def applied_rows(engine: AsyncEngine) -> list[tuple[int, str, int]]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(select(applied.c.change_id, applied.c.key, applied.c.seq))
+        return [tuple(r) for r in rows.all()]  # type: ignore[misc]
+
+
+# -- wake-up on commit ---------------------------------------------------------------------
+async def test_commit_wakes_the_relay_of_its_process_without_waiting_for_the_poll(
+    engine: AsyncEngine,
+) -> None:
+    producer = RecordingProducer()
+    sf = session_factory(engine)
+    relay = OutboxRelay(
+        sf,
+        bootstrap_servers="unused:1",
+        service="testsvc",
+        poll_interval_s=SLOW_POLL_S,
+        producer_factory=lambda: producer,  # type: ignore[arg-type,return-value]
+    )
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(0.3)  # the relay found nothing and sleeps until the next poll
+        assert producer.sent == []
+        started = time.perf_counter()
+        uow = UnitOfWork(sf, source="/svc-testsvc", topic="egov.testsvc", on_commit=relay.wake)
+        await write_changes(uow, 1, 3)
+        await asyncio.wait_for(producer.arrived.wait(), timeout=5)
+
+        async def all_marked_sent() -> bool:
+            return await relay.pending_count() == 0
+
+        await eventually(all_marked_sent, within=5, what="the outbox marked sent")
+        assert time.perf_counter() - started < 5 < SLOW_POLL_S
+        assert len(producer.sent) == 3
+    finally:
+        await relay.stop()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+# -- batches ------------------------------------------------------------------------------
+async def test_batch_keeps_per_key_order_and_a_redelivered_batch_is_a_no_op(
+    engine: AsyncEngine,
+) -> None:
+    seen: list[tuple[str, int]] = []
+    reg = handlers_recording()
+
+    @reg.on(ChangeMade)
+    async def remember(event: TypedEvent[Any], uow: UnitOfWork) -> None:
+        seen.append((event.data.key, event.data.seq))
+
+    # two partitions, three keys each, one poll; then the same poll again (a rebalance)
+    batch: dict[TopicPartition, list[Any]] = defaultdict(list)
+    offsets = [0, 0]
+    for i in range(1, 61):
+        p = i % 2
+        batch[TopicPartition("egov.testsvc", p)].append(
+            record(i, f"k{i % 6}", i, partition=p, offset=offsets[p])
+        )
+        offsets[p] += 1
+    stub = StubConsumer([dict(batch), dict(batch)])
+    consumer = consumer_for(engine, reg, stub, RecordingProducer())
+    assert await consumer.poll_once() == 60
+    assert await consumer.poll_once() == 60
+    rows = await applied_rows(engine)
+    assert sorted(r[0] for r in rows) == list(range(1, 61)), "each event applied exactly once"
+    per_key: dict[str, list[int]] = defaultdict(list)
+    for key, seq in seen:
+        per_key[key].append(seq)
+    assert all(seqs == sorted(seqs) for seqs in per_key.values()), per_key
+    assert consumer.processed_total == 60 and consumer.duplicates_total == 60
+    # both partitions' offsets committed after each poll, past the last record
+    assert stub.committed[-1] == {
+        TopicPartition("egov.testsvc", 0): 30,
+        TopicPartition("egov.testsvc", 1): 30,
+    }
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(inbox))).scalar_one() == 60
+
+
+async def test_an_event_already_in_the_inbox_is_skipped_inside_a_batch(
+    engine: AsyncEngine,
+) -> None:
+    reg = handlers_recording()
+    tp = TopicPartition("egov.testsvc", 0)
+    first = [record(i, "k", i, partition=0, offset=i) for i in range(5)]
+    stub = StubConsumer([{tp: first[:2]}, {tp: first}])  # the second poll overlaps the first
+    consumer = consumer_for(engine, reg, stub, RecordingProducer())
+    await consumer.poll_once()
+    await consumer.poll_once()
+    assert sorted(r[0] for r in await applied_rows(engine)) == [0, 1, 2, 3, 4]
+    assert consumer.duplicates_total == 2
+
+
+async def test_a_poison_event_is_isolated_and_the_rest_of_its_batch_applied_once(
+    engine: AsyncEngine,
+) -> None:
+    reg = handlers_recording(fail_on={3})
+    tp = TopicPartition("egov.testsvc", 0)
+    records = [record(i, f"k{i % 2}", i, partition=0, offset=i) for i in range(1, 7)]
+    dlq = RecordingProducer()
+    stub = StubConsumer([{tp: records}])
+    consumer = consumer_for(engine, reg, stub, dlq)
+    await consumer.poll_once()
+    assert sorted(r[0] for r in await applied_rows(engine)) == [1, 2, 4, 5, 6]
+    assert consumer.dead_lettered_total == 1
+    assert len(dlq.sent) == 1 and dlq.sent[0][0] == "egov.testsvc.dlq.g-batches"
+    assert stub.committed == [{tp: 7}]  # the batch is done: the poison does not block it
+
+
+async def test_a_handler_writing_rows_sees_them_in_the_batch_transaction(
+    engine: AsyncEngine,
+) -> None:
+    """Handlers of one batch share its transaction: a later event sees an earlier one's rows."""
+    reg = HandlerRegistry()
+    counts: list[int] = []
+
+    @reg.on(ChangeMade)
+    async def count_then_insert(event: TypedEvent[Any], uow: UnitOfWork) -> None:
+        n = (await uow.session.execute(select(func.count()).select_from(applied))).scalar_one()
+        counts.append(int(n))
+        await uow.session.execute(
+            insert(applied).values(change_id=event.data.change_id, key="k", seq=event.data.seq)
+        )
+
+    tp = TopicPartition("egov.testsvc", 0)
+    stub = StubConsumer([{tp: [record(i, "k", i, partition=0, offset=i) for i in range(4)]}])
+    await consumer_for(engine, reg, stub, RecordingProducer()).poll_once()
+    assert counts == [0, 1, 2, 3]
+
+
+# -- LISTEN/NOTIFY across processes (PostgreSQL) -------------------------------------------
+@pytest.mark.integration
+@pytest.mark.postgres
+async def test_a_commit_in_another_process_wakes_the_relay_through_notify(pg_url: str) -> None:
+    """No ``on_commit`` hook (the writer could be another process): PostgreSQL's NOTIFY at
+    commit wakes the relay long before its poll interval."""
+    eng = create_engine(pg_url)
+    await create_schema(eng)
+    producer = RecordingProducer()
+    relay = OutboxRelay(
+        session_factory(eng),
+        bootstrap_servers="unused:1",
+        service="testsvc",
+        poll_interval_s=SLOW_POLL_S,
+        producer_factory=lambda: producer,  # type: ignore[arg-type,return-value]
+    )
+    task = asyncio.create_task(relay.run())
+    writer = create_engine(pg_url)  # its own engine and pool: as another process would
+    try:
+        for _ in range(100):
+            if relay.listening:
+                break
+            await asyncio.sleep(0.05)
+        assert relay.listening, "the relay never LISTENed"
+        await asyncio.sleep(0.3)
+        assert producer.sent == []
+        started = time.perf_counter()
+        uow = UnitOfWork(session_factory(writer), source="/svc-testsvc", topic="egov.testsvc")
+        await write_changes(uow, 1, 2)
+        await asyncio.wait_for(producer.arrived.wait(), timeout=5)
+        assert time.perf_counter() - started < 5 < SLOW_POLL_S
+    finally:
+        await relay.stop()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await writer.dispose()
+        await eng.dispose()
