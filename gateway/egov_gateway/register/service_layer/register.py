@@ -188,6 +188,7 @@ class UnifiedRegister:
                 (edited if service.code in ledger else unknown).append(service.code)
                 continue
             await repo.record_seeded_service(service.code, digest, now)
+        withdrawn = await self._withdraw_dropped(uow, stored, ledger, now)
         if refused:
             log.error("register.default_services_refused", drift=refused)
         if updated:
@@ -201,7 +202,39 @@ class UnifiedRegister:
                 hint="this release defines them differently; adopt its definition with "
                 "PUT /api/v1/admin/services/{code} if intended",
             )
-        return bool(added or updated)
+        return bool(added or updated or withdrawn)
+
+    async def _withdraw_dropped(
+        self,
+        uow: RegisterUnitOfWork,
+        stored: Mapping[str, PublicService],
+        ledger: Mapping[str, str],
+        now: datetime,
+    ) -> list[str]:
+        """A service an earlier seed published that this release's data no longer lists (e.g.
+        ``lc-license-design``: E-Licensing has no such type) is withdrawn, once: only if it is
+        still exactly what the seed wrote (an operator's edit stands), and the ledger then
+        records the withdrawn definition (an operator who reactivates it is not overruled)."""
+        listed = {s.code for s in seed_services()}
+        withdrawn: list[str] = []
+        for code, digest in sorted(ledger.items()):
+            have = stored.get(code)
+            if code in listed or have is None or have.status != "active":
+                continue
+            if service_digest(have) != digest:
+                continue  # edited by an operator since: theirs now
+            gone = have.with_status("withdrawn")
+            await uow.register.save_service(gone, now)
+            uow.emit(self._service_event(gone, "updated"), subject=code)
+            await uow.register.record_seeded_service(code, service_digest(gone), now)
+            withdrawn.append(code)
+        if withdrawn:
+            log.warning(
+                "register.default_services_withdrawn",
+                services=withdrawn,
+                reason="no longer in the register's data (shared/meshkit/reference/register)",
+            )
+        return withdrawn
 
     async def _seed_grants(self, repo: RegisterRepository, *, fresh: bool, now: datetime) -> bool:
         """Default grants: all of them into a new register; on an existing one only the defaults
