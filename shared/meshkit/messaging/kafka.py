@@ -32,7 +32,7 @@ def make_consumer(
         client_id=client_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
-        max_poll_records=500,
+        max_poll_records=2000,
         fetch_max_wait_ms=100,
         request_timeout_ms=20_000,
         retry_backoff_ms=200,

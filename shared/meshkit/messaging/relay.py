@@ -28,7 +28,7 @@ from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import BigInteger, any_, bindparam, delete, func, select, update
+from sqlalchemy import BigInteger, any_, bindparam, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -42,6 +42,7 @@ from meshkit.observability import metrics
 log = structlog.get_logger("meshkit.outbox")
 
 _HEADERS = [("content-type", CONTENT_TYPE)]
+_ASYNC_COMMIT = text("SET LOCAL synchronous_commit = off")
 
 
 class OutboxRelay:
@@ -214,6 +215,9 @@ class OutboxRelay:
             await asyncio.wait_for(self._send(producer, rows), timeout=self._publish_timeout)
             ids = [r.id for r in rows]
             if session.get_bind().dialect.name == "postgresql":
+                # no fsync wait for the mark: were it lost in a crash, the rows are sent
+                # again (at least once; the consumers' inbox drops the second copy)
+                await session.execute(_ASYNC_COMMIT)
                 where = outbox.c.id == any_(bindparam("ids", ids, type_=ARRAY(BigInteger)))
             else:
                 where = outbox.c.id.in_(ids)
