@@ -1,5 +1,6 @@
 """Static checks of the operator deployment: deploy/docker-compose.yml, deploy/.env.example,
-the postgres init script, the six service Dockerfiles and the root .dockerignore.
+the postgres init script, the one service Dockerfile (deploy/Dockerfile, built once per
+service with build args) and the root .dockerignore.
 
 No Docker engine is needed (or called): files are parsed and checked for the properties an
 operator relies on — health-gated start-up, database-per-service, no inline secrets,
@@ -20,12 +21,15 @@ from typing import Any
 import pytest
 import yaml
 
+from meshkit.settings import MESH_WIDE_FALLBACKS
+
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
 COMPOSE_FILE = DEPLOY / "docker-compose.yml"
 ENV_EXAMPLE = DEPLOY / ".env.example"
 INIT_SCRIPT = DEPLOY / "postgres-init" / "create-databases.sh"
 DOCKERIGNORE = ROOT / ".dockerignore"
+DOCKERFILE = DEPLOY / "Dockerfile"
 
 
 class Svc:
@@ -145,10 +149,29 @@ def env_example_vars() -> dict[str, str]:
     return out
 
 
+def build_args(svc: Svc) -> dict[str, str]:
+    args = load_compose()["services"][svc.name]["build"].get("args") or {}
+    if isinstance(args, list):
+        args = dict(str(a).partition("=")[::2] for a in args)
+    return {str(k): str(v) for k, v in args.items()}
+
+
+ARG_USE = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)\}")
+
+
 def dockerfile(svc: Svc) -> str:
-    path = ROOT / svc.folder / "Dockerfile"
-    assert path.is_file(), f"{path} missing"
-    return path.read_text()
+    """deploy/Dockerfile as Docker reads it when compose builds ``svc``: every ``${ARG}`` of a
+    build arg or an ARG default replaced (the shell's and the runtime's variables stay)."""
+    assert DOCKERFILE.is_file(), f"{DOCKERFILE} missing"
+    text = DOCKERFILE.read_text()
+    values = build_args(svc)
+
+    def expand(line: str) -> str:
+        return ARG_USE.sub(lambda u: values.get(u["name"], u[0]), line)
+
+    for m in re.finditer(r"^ARG (\w+)=(\S+)$", text, re.MULTILINE):
+        values.setdefault(m[1], expand(m[2]))
+    return "\n".join(expand(line) for line in text.splitlines())
 
 
 def instructions(text: str) -> list[tuple[str, str]]:
@@ -340,8 +363,11 @@ def test_service_builds_from_its_dockerfile(compose: dict[str, Any], svc: Svc) -
     context = (DEPLOY / build["context"]).resolve()
     assert context == ROOT, "build context must be the workspace root"
     path = context / build["dockerfile"]
-    assert path.is_file(), path
-    assert path == ROOT / svc.folder / "Dockerfile"
+    assert path == DOCKERFILE, "one Dockerfile for every service"
+    args = build_args(svc)
+    assert args["SERVICE"] == svc.name
+    assert args.get("MEMBER", f"svc-{svc.name}") == svc.folder
+    assert args["PORT"] == str(svc.port)
 
 
 @by_name
@@ -436,10 +462,17 @@ def test_dockerfile_builds_and_runs_its_service(svc: Svc) -> None:
     assert "/health/live" in hc and "python" in hc and "curl" not in hc
     cmds = [rest for word, rest in final if word == "CMD" and not rest.startswith('["')]
     assert not cmds, "CMD must be in exec form"
+    env = dict(
+        pair.split("=", 1) for word, rest in final if word == "ENV" for pair in shlex.split(rest)
+    )
+    assert env["MESH_SERVICE"] == svc.name
     cmd = json.loads([rest for word, rest in final if word == "CMD"][-1])
-    assert cmd == ["python", "-m", svc.package, "serve"]
-    env = " ".join(rest for word, rest in final if word == "ENV")
-    assert re.search(rf"\b{svc.prefix}_HOST=0\.0\.0\.0\b", env)
+    assert cmd[:2] == ["/bin/sh", "-c"] and cmd[2].startswith("exec ")
+    runs_as = shlex.split(cmd[2].replace("${MESH_SERVICE}", svc.name))
+    assert runs_as == ["exec", "python", "-m", svc.package, "serve"]
+    # every service binds all interfaces in the container: MESH_HOST is its HOST fallback
+    assert env["MESH_HOST"] == "0.0.0.0"
+    assert MESH_WIDE_FALLBACKS["host"] == ("MESH_HOST",)
 
 
 @by_name
@@ -464,21 +497,9 @@ def test_dockerfile_copies_what_uv_needs(svc: Svc) -> None:
         assert not dockerignored(src, patterns), f".dockerignore hides {src}"
 
 
-def _normalised(svc: Svc) -> str:
-    lines = []
-    for line in dockerfile(svc).splitlines():
-        if line.lstrip().startswith("#") or re.match(r"COPY \S+/pyproject\.toml ", line):
-            continue
-        line = line.replace(svc.package, "{PKG}").replace(svc.dist, "{DIST}")
-        line = line.replace(svc.folder, "{FOLDER}").replace(f"{svc.prefix}_", "{PREFIX}_")
-        lines.append(line.replace(str(svc.port), "{PORT}"))
-    return "\n".join(lines)
-
-
-def test_dockerfiles_share_one_shape() -> None:
-    reference = _normalised(SERVICES[0])
-    for svc in SERVICES[1:]:
-        assert _normalised(svc) == reference, f"{svc.folder}/Dockerfile drifted from gateway's"
+def test_one_dockerfile_for_every_service() -> None:
+    strays = [p for p in ROOT.glob("*/Dockerfile") if p != DOCKERFILE]
+    assert not strays, f"build every service from deploy/Dockerfile, not {strays}"
 
 
 # --- .dockerignore ----------------------------------------------------------------------------

@@ -211,8 +211,8 @@ def test_runs_as_non_root_with_a_read_only_root_filesystem(service: str) -> None
     pod = one("Deployment", service)["spec"]["template"]["spec"]
     psc = pod["securityContext"]
     assert psc["runAsNonRoot"] is True and psc["runAsUser"] != 0
-    # the uid the Dockerfiles create (useradd --uid 10001)
-    dockerfile = ROOT / ("gateway" if service == "gateway" else f"svc-{service}") / "Dockerfile"
+    # the uid the Dockerfile creates (useradd --uid 10001)
+    dockerfile = ROOT / "deploy" / "Dockerfile"
     assert f"--uid {psc['runAsUser']}" in dockerfile.read_text()
     assert psc["seccompProfile"] == {"type": "RuntimeDefault"}
     assert pod["automountServiceAccountToken"] is False

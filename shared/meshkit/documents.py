@@ -7,7 +7,6 @@ verify one offline against the national CA's root, plus a revocation check onlin
 from __future__ import annotations
 
 import base64
-import itertools
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -16,10 +15,17 @@ from typing import Any
 
 import jwt
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.x509.oid import NameOID
+from cryptography.x509.verification import (
+    Criticality,
+    ExtensionPolicy,
+    Policy,
+    PolicyBuilder,
+    Store,
+    VerificationError,
+)
 
 from meshkit.auth.keys import PrivateKey
 
@@ -75,57 +81,69 @@ class VerifiedDocument:
     signed_at: datetime | None
 
 
-def _verify_issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> None:
-    pub = issuer.public_key()
-    sig, data = cert.signature, cert.tbs_certificate_bytes
-    if isinstance(pub, ed25519.Ed25519PublicKey):
-        pub.verify(sig, data)
-    elif isinstance(pub, ec.EllipticCurvePublicKey):
-        assert cert.signature_hash_algorithm is not None
-        pub.verify(sig, data, ec.ECDSA(cert.signature_hash_algorithm))
-    elif isinstance(pub, rsa.RSAPublicKey):
-        assert cert.signature_hash_algorithm is not None
-        pub.verify(sig, data, padding.PKCS1v15(), cert.signature_hash_algorithm)
-    else:
-        raise InvalidSignature("unsupported issuer key")
+def _must_be_ca(_policy: Policy, _cert: x509.Certificate, bc: x509.BasicConstraints | None) -> None:
+    if bc is None or not bc.ca:
+        raise ValueError("an issuing certificate is not a CA")
 
 
-def _is_ca(cert: x509.Certificate) -> bool:
-    try:
-        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
-    except x509.ExtensionNotFound:
-        return False
+def _may_sign_certificates(
+    _policy: Policy, _cert: x509.Certificate, ku: x509.KeyUsage | None
+) -> None:
+    if ku is not None and not ku.key_cert_sign:
+        raise ValueError("an issuing certificate may not sign certificates (key usage)")
+
+
+def _not_a_ca(_policy: Policy, _cert: x509.Certificate, bc: x509.BasicConstraints | None) -> None:
+    if bc is not None and bc.ca:
+        raise ValueError("a CA certificate signed a document")
+
+
+def _may_sign_documents(_policy: Policy, _cert: x509.Certificate, ku: x509.KeyUsage | None) -> None:
+    if ku is not None and not (ku.digital_signature or ku.content_commitment):
+        raise ValueError("the signing certificate may not sign (key usage)")
+
+
+# RFC 5280 path validation by cryptography (signatures, issuer/subject name chaining, validity,
+# path length). Not the Web PKI profile: the national CA's certificates name people and
+# agencies, not hosts, so neither SAN nor EKU is required; what is checked on top is the role
+# of each certificate (basic constraints and, when present, key usage).
+_CA_POLICY = (
+    ExtensionPolicy.permit_all()
+    .require_present(x509.BasicConstraints, Criticality.AGNOSTIC, _must_be_ca)
+    .may_be_present(x509.KeyUsage, Criticality.AGNOSTIC, _may_sign_certificates)
+)
+_SIGNER_POLICY = (
+    ExtensionPolicy.permit_all()
+    .may_be_present(x509.BasicConstraints, Criticality.AGNOSTIC, _not_a_ca)
+    .may_be_present(x509.KeyUsage, Criticality.AGNOSTIC, _may_sign_documents)
+)
 
 
 def verify_chain(
     chain: Sequence[x509.Certificate], roots: Sequence[x509.Certificate], at: datetime
 ) -> str | None:
-    """None when ``chain`` (leaf first) leads to one of ``roots`` and is valid at ``at``."""
+    """None when ``chain`` (leaf first; the root may be left out) leads to one of ``roots``
+    and is valid at ``at``; else why not."""
     if not chain:
         return "no certificate"
-    root_fps = {r.fingerprint(hashes.SHA256()): r for r in roots}
-    for i, cert in enumerate(chain):
+    for cert in chain:  # the likeliest failure, said plainly
         if not (cert.not_valid_before_utc <= at <= cert.not_valid_after_utc):
             return f"certificate {cert.serial_number:x} was not valid at {at.isoformat()}"
-        if i > 0 and not _is_ca(cert):
-            return "an intermediate certificate is not a CA"
-    for cert, issuer in itertools.pairwise(chain):
-        try:
-            _verify_issued_by(cert, issuer)
-        except InvalidSignature:
-            return "the certificate chain is broken"
-    top = chain[-1]
-    if top.fingerprint(hashes.SHA256()) in root_fps:
-        return None
-    for root in roots:
-        if root.subject == top.issuer:
-            try:
-                _verify_issued_by(top, root)
-            except InvalidSignature:
-                continue
-            if root.not_valid_before_utc <= at <= root.not_valid_after_utc:
-                return None
-    return "the certificate was not issued by the national CA"
+    if not roots:
+        return "the certificate was not issued by the national CA"
+    verifier = (
+        PolicyBuilder()
+        .store(Store(list(roots)))
+        .time(at)
+        .extension_policies(ca_policy=_CA_POLICY, ee_policy=_SIGNER_POLICY)
+        .build_client_verifier()
+    )
+    try:
+        verifier.verify(chain[0], list(chain[1:]))
+    except VerificationError as exc:
+        detail = str(exc).split(" (encountered processing", 1)[0]
+        return f"the certificate was not issued by the national CA ({detail})"
+    return None
 
 
 async def verify_document(

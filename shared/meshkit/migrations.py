@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from alembic import command, context, op
+from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
@@ -76,21 +76,13 @@ async def upgrade_to_head(engine: AsyncEngine, migrations_dir: Path) -> None:
 
 
 def create_messaging_tables() -> None:
-    """Called from each service's first migration: outbox, inbox and the mesh echo tables.
+    """The outbox, inbox and mesh echo tables as of version 1 (``meshkit.messaging_migration``)."""
+    from meshkit import messaging_migration
 
-    Frozen at version 1 of these tables; a later change to them ships as a new helper that
-    services call from a new migration.
-    """
-    from meshkit.echo import echo_metadata
-
-    bind = op.get_bind()
-    for md in (messaging_metadata, echo_metadata):
-        md.create_all(bind=bind)
+    messaging_migration.upgrade()
 
 
 def drop_messaging_tables() -> None:
-    from meshkit.echo import echo_metadata
+    from meshkit import messaging_migration
 
-    bind = op.get_bind()
-    for md in (echo_metadata, messaging_metadata):
-        md.drop_all(bind=bind)
+    messaging_migration.downgrade()

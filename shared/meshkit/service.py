@@ -13,7 +13,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import structlog
@@ -25,6 +25,7 @@ from meshkit.auth.assertion import AssertionVerifier
 from meshkit.auth.jwks import JWKSClient
 from meshkit.db import create_engine, session_factory
 from meshkit.echo import echo_handlers, echo_router
+from meshkit.errors import UpstreamUnavailable
 from meshkit.fastlane import install_fast_lanes
 from meshkit.gateway_client import ClientCredentials, GatewayClient, TokenProvider
 from meshkit.limits import RequestLimitsMiddleware
@@ -44,6 +45,9 @@ from meshkit.settings import ServiceSettings
 log = structlog.get_logger("meshkit.service")
 
 Hook = Callable[["ServiceRuntime"], Awaitable[None]]
+#: a service's composition root: builds its components once, at start (``egov_<x>/bootstrap.py``)
+Bootstrap = Callable[["ServiceRuntime"], Awaitable[object]]
+C = TypeVar("C")
 
 
 @dataclass
@@ -56,6 +60,9 @@ class ServiceDefinition:
     routers: Sequence[APIRouter] = ()
     handlers: HandlerRegistry = field(default_factory=HandlerRegistry)
     uow_class: type[UnitOfWork] = UnitOfWork
+    # runs after migrations and before the consumer and the ``on_startup`` hooks; what it
+    # returns is ``runtime.components`` (see ``components_dependency``)
+    bootstrap: Bootstrap | None = None
     on_startup: Sequence[Hook] = ()
     on_shutdown: Sequence[Hook] = ()
     version: str = "1.0.0"
@@ -93,7 +100,12 @@ class ServiceRuntime:
         self.http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0))
         self.gateway: GatewayClient | None = None
         self.assertion_verifier: AssertionVerifier | None = None
+        #: what ``definition.bootstrap`` built (None until the service has started)
+        self.components: object | None = None
+        #: deprecated, kept while the gateway still wires through it: agencies use
+        #: ``components``
         self.extras: dict[str, Any] = {}
+        self._customisations: list[Callable[[Any], Any]] = []
         self._tasks: list[asyncio.Task[None]] = []
 
     def _wake_relay(self) -> None:
@@ -109,6 +121,11 @@ class ServiceRuntime:
         if self.definition.verify_gateway_assertion:
             jwks = JWKSClient(s.effective_gateway_jwks_url, http=self.http)
             self.assertion_verifier = AssertionVerifier(jwks, agency=s.service_name)
+        if self.definition.bootstrap is not None:
+            components = await self.definition.bootstrap(self)
+            for change in self._customisations:
+                components = change(components)
+            self.components = components
         if s.kafka_enabled:
             self.relay = OutboxRelay(
                 self.session_factory,
@@ -189,6 +206,20 @@ class ServiceRuntime:
                 last = exc
         raise ConnectionError(f"no Kafka bootstrap server answers: {last!r}")
 
+    def customise(self, change: Callable[[C], C]) -> None:
+        """Tests: swap parts of the components (``dataclasses.replace``) as soon as the
+        bootstrap has built them, before the consumer or any hook or request uses them."""
+        self._customisations.append(change)
+
+    def components_as(self, kind: type[C]) -> C:
+        """The components the bootstrap built, typed; 503 while the service is starting."""
+        found = self.components
+        if not isinstance(found, kind):
+            raise UpstreamUnavailable(
+                f"{self.settings.service_name} is still starting", retry_after_s=1
+            )
+        return found
+
     def gateway_client(self, credentials: ClientCredentials | None = None) -> GatewayClient:
         """The client this service uses for calls through the gateway (created once).
 
@@ -267,6 +298,18 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
 def runtime_of(request: Request) -> ServiceRuntime:
     rt: ServiceRuntime = request.app.state.runtime
     return rt
+
+
+def components_dependency(kind: type[C]) -> Callable[[Request], C]:
+    """A FastAPI dependency handing out the service's components of class ``kind``::
+
+    Components = Annotated[RegistryComponents, Depends(components_dependency(...))]
+    """
+
+    def components(request: Request) -> C:
+        return runtime_of(request).components_as(kind)
+
+    return components
 
 
 def uow_dependency(request: Request) -> UnitOfWork:

@@ -30,6 +30,7 @@ MESH_WIDE_FALLBACKS: dict[str, tuple[str, ...]] = {
     "kafka_enabled": ("MESH_KAFKA_ENABLED",),
     "otel_enabled": ("MESH_OTEL_ENABLED",),
     "topic_prefix": ("MESH_TOPIC_PREFIX",),
+    "host": ("MESH_HOST",),
 }
 
 

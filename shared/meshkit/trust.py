@@ -12,7 +12,6 @@ CA contract (svc-identity): ``POST /ca/certificates`` (routed) ``{csr_pem, usage
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import datetime
 
@@ -22,6 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
 from meshkit.documents import DocumentSigner, load_pem_chain
 from meshkit.errors import UpstreamUnavailable
@@ -80,9 +80,14 @@ class DocumentKeys:
             .sign(key, hashes.SHA256())
         )
         csr_pem = csr.public_bytes(serialization.Encoding.PEM).decode()
-        backoff = 1.0
-        while True:
-            try:
+        # until the CA answers (identity may start after this service): 1, 2, 4… s, capped
+        retrying = AsyncRetrying(
+            wait=wait_exponential(multiplier=1, max=max_backoff_s),
+            retry=retry_if_exception_type(Exception),
+            before_sleep=_log_certify_retry,
+        )
+        async for attempt in retrying:
+            with attempt:
                 body = await gateway.post(
                     "identity",
                     "/ca/certificates",
@@ -90,13 +95,14 @@ class DocumentKeys:
                     purpose="certify the document signing key of svc-" + self.subject,
                 )
                 chain = load_pem_chain(body["chain_pem"])
-                self._signer = DocumentSigner(key, chain)
-                log.info("trust.certified", subject=self.subject, serial=body.get("serial"))
-                return
-            except Exception as exc:
-                log.info("trust.certify_retry", error=repr(exc)[:200], retry_in_s=backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, max_backoff_s)
+        self._signer = DocumentSigner(key, chain)
+        log.info("trust.certified", subject=self.subject, serial=body.get("serial"))
+
+
+def _log_certify_retry(state: RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome is not None else None
+    wait = state.next_action.sleep if state.next_action is not None else None
+    log.info("trust.certify_retry", error=repr(exc)[:200], retry_in_s=wait)
 
 
 class NationalTrust:

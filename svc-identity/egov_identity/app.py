@@ -5,10 +5,11 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from egov_identity.api import dev_routers, routers
+from egov_identity.bootstrap import bootstrap, start_identity, stop_identity
 from egov_identity.handlers import handlers
-from egov_identity.service_layer.bootstrap import start_identity, stop_identity
 from egov_identity.service_layer.unit_of_work import IdentityUnitOfWork
 from egov_identity.settings import IdentitySettings
+from meshkit.clock import Clock
 from meshkit.service import ServiceDefinition, create_service_app
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -23,7 +24,9 @@ TAGS = [
 ]
 
 
-def definition(settings: IdentitySettings | None = None) -> ServiceDefinition:
+def definition(
+    settings: IdentitySettings | None = None, *, clock: Clock | None = None
+) -> ServiceDefinition:
     settings = settings or IdentitySettings()
     return ServiceDefinition(
         name="identity",
@@ -34,11 +37,12 @@ def definition(settings: IdentitySettings | None = None) -> ServiceDefinition:
         routers=[*routers, *(dev_routers if settings.dev_mode else [])],
         handlers=handlers,
         uow_class=IdentityUnitOfWork,
+        bootstrap=bootstrap(clock=clock),
         on_startup=[start_identity],
         on_shutdown=[stop_identity],
         openapi_tags=TAGS,
     )
 
 
-def create_app(settings: IdentitySettings | None = None) -> FastAPI:
-    return create_service_app(definition(settings))
+def create_app(settings: IdentitySettings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    return create_service_app(definition(settings, clock=clock))

@@ -13,12 +13,13 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from egov_identity.clock import FixedOffsetClock
-from egov_identity.service_layer.bootstrap import EXTRA_KEY, Identity
+from egov_identity.app import create_app
+from egov_identity.bootstrap import Components
+from egov_identity.settings import IdentitySettings
+from meshkit.clock import ShiftedClock
 from meshkit.devsecrets import dev_secret
 from meshkit.messaging.tables import outbox
 from meshkit.testing.apps import FakeGateway, running
-from meshkit.testing.services import build_app
 
 #: cheap argon2 parameters: the tests exercise the flows, not the hash's cost
 FAST_HASH = {"password_time_cost": 1, "password_memory_kib": 8192, "password_parallelism": 1}
@@ -38,13 +39,14 @@ class Svc:
     data_dir: Path
 
     @property
-    def identity(self) -> Identity:
-        found: Identity = self.app.state.runtime.extras[EXTRA_KEY]
+    def identity(self) -> Components:
+        found: Components = self.app.state.runtime.components_as(Components)
         return found
 
-    def use_clock(self) -> FixedOffsetClock:
-        clock = FixedOffsetClock()
-        self.identity.use_clock(clock)
+    def use_clock(self) -> ShiftedClock:
+        """The service's one clock (every rule reads it): the test moves it."""
+        clock = self.identity.clock
+        assert isinstance(clock, ShiftedClock)
         return clock
 
     @property
@@ -117,7 +119,11 @@ def make_app(
     }
     if database_url:
         settings["database_url"] = database_url
-    return build_app("identity", tmp_path, **settings)
+    # as meshkit.testing.services.build_app, with a clock the tests can move
+    return create_app(
+        IdentitySettings(data_dir=tmp_path, dev_mode=True, log_json=False, **settings),
+        clock=ShiftedClock(),
+    )
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ gateway, a national test CA, a clock tests can move, and svc-licensing wired to 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -18,8 +19,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import insert, select
 
 from egov_licensing.app import create_app
-from egov_licensing.clock import ManualClock
+from egov_licensing.bootstrap import Components
+from egov_licensing.service_layer.context import LicensingContext
 from egov_licensing.settings import LicensingSettings
+from meshkit.clock import ManualClock
 from meshkit.contracts.common import Share
 from meshkit.contracts.identity import PersonOut
 from meshkit.contracts.payments import InvoiceCreate, InvoiceOut, InvoicePaid
@@ -166,6 +169,15 @@ class Mesh:
     ca: TestCA
     revoked_certs: set[int]
 
+    @property
+    def components(self) -> Components:
+        found: Components = self.app.state.runtime.components_as(Components)
+        return found
+
+    @property
+    def ctx(self) -> LicensingContext:
+        return self.components.context
+
     # -- calls as the gateway would route them ---------------------------------------------
     def _headers(self, method: str, path: str, **kw: Any) -> dict[str, str]:
         return self.gateway.headers("licensing", method, path, **kw)
@@ -272,8 +284,15 @@ class Mesh:
 
 @asynccontextmanager
 async def licensing_mesh(
-    tmp_path: Path, *, database_url: str | None, start: datetime, **settings: Any
+    tmp_path: Path,
+    *,
+    database_url: str | None,
+    start: datetime,
+    certified: bool = True,
+    **settings: Any,
 ) -> AsyncIterator[Mesh]:
+    """The service with its neighbours as doubles; ``certified=False``: its document key is
+    not certified yet (``m.ctx.document_keys.use(m.ca.signer("licensing"))`` later)."""
     gw = FakeGateway(tmp_path)
     doubles = Doubles()
     clock = ManualClock(start)
@@ -307,9 +326,16 @@ async def licensing_mesh(
         "http://identity.test", httpx.AsyncClient(transport=httpx.MockTransport(ca_status)), ttl_s=0
     )
     trust.pin([ca.cert])
-    ctx = app.state.licensing
-    ctx.trust = trust
-    ctx.document_keys.use(ca.signer("licensing"))
+    signer = ca.signer("licensing")
+
+    def with_doubles(components: Components) -> Components:
+        if certified:
+            components.context.document_keys.use(signer)
+        return dataclasses.replace(
+            components, context=dataclasses.replace(components.context, trust=trust)
+        )
+
+    app.state.runtime.customise(with_doubles)
     app.state.runtime.gateway = GatewayClient(
         "http://gateway.test",
         client_code="licensing",

@@ -144,6 +144,8 @@ async def test_unpaid_application_waits(tmp_path: Path, database_url: str | None
         assert (
             invoice.payer == b and invoice.amount_tiyn == fee and invoice.kbk == kbk("licence_fee")
         )
+        # the company's fee: the director who applied is the one who may see and pay it
+        assert invoice.payer_representative_iin == director
         assert app["state_duty"] == {
             "amount_tiyn": fee,
             "currency": "KZT",
@@ -161,7 +163,7 @@ async def test_unpaid_application_waits(tmp_path: Path, database_url: str | None
         assert r.status_code == 409 and "before the state duty is paid" in r.json()["detail"]
 
         m.clock.advance(timedelta(days=2))
-        assert await services.detect_overdue(m.app.state.licensing, _uows(m)) == 0
+        assert await services.detect_overdue(m.ctx, _uows(m)) == 0
         app = (await m.as_citizen("GET", f"/applications/{app['id']}", director)).json()
         assert app["status"] == "awaiting_payment" and app["license_number"] is None
         assert await m.events("licensing.application.decided") == []
@@ -169,12 +171,7 @@ async def test_unpaid_application_waits(tmp_path: Path, database_url: str | None
 
 
 def _uows(m: Mesh) -> Any:
-    from egov_licensing.api.deps import uows
-
-    class _Req:  # the dependency only reads request.app
-        app = m.app
-
-    return uows(_Req())  # type: ignore[arg-type]
+    return m.components.uows
 
 
 # -- paid twice → one decision ----------------------------------------------------------------
@@ -288,7 +285,7 @@ async def test_overdue_detection_across_weekend_and_nauryz(
             2026, 4, 15
         )
 
-        ctx = m.app.state.licensing
+        ctx = m.ctx
         # a calendar blind to holidays would call it overdue on 27 March: it is not
         m.clock.set(datetime(2026, 3, 31, 23, 0, tzinfo=ALMATY))
         assert await services.detect_overdue(ctx, _uows(m)) == 0
@@ -459,7 +456,7 @@ async def test_verify_endpoint_detects_a_tampered_document(
         assert out["valid"] is False and "national CA" in out["reason"]
 
         # the signing certificate was revoked at the CA before it signed: not authentic
-        leaf_serial = m.app.state.licensing.document_keys.signer().chain[0].serial_number
+        leaf_serial = m.ctx.document_keys.signer().chain[0].serial_number
         m.revoked_certs.add(leaf_serial)
         out = (await m.client.post("/public/licenses/verify", json={"document": document})).json()
         assert out["valid"] is False and "revoked" in out["reason"]
@@ -656,17 +653,15 @@ async def test_sla_due_times_use_the_injected_clock(tmp_path: Path) -> None:
 
 
 async def test_license_issued_before_the_key_is_certified_is_signed_later(tmp_path: Path) -> None:
-    from meshkit.trust import DocumentKeys
 
-    async with licensing_mesh(tmp_path, database_url=None, start=FRIDAY) as m:
-        ctx = m.app.state.licensing
-        signer = ctx.document_keys.signer()
-        ctx.keys = DocumentKeys(subject="licensing")  # the CA has not answered yet
+    # the CA has not answered yet
+    async with licensing_mesh(tmp_path, database_url=None, start=FRIDAY, certified=False) as m:
         director, _, number = await _licensed(m, 1)
         lic = (await m.as_citizen("GET", f"/licenses/{number}", director)).json()
         assert lic["status"] == "active" and lic["document"] is None
 
-        ctx.document_keys.use(signer)  # certified now: the retry loop signs what is pending
+        # certified now: the retry loop signs what is pending
+        m.ctx.document_keys.use(m.ca.signer("licensing"))
 
         async def signed() -> bool:
             r = await m.as_citizen("GET", f"/licenses/{number}", director)

@@ -5,6 +5,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from egov_notary.api import routers
+from egov_notary.bootstrap import bootstrap
 from egov_notary.handlers import handlers
 from egov_notary.seed import seed_demo_data
 from egov_notary.service_layer.unit_of_work import NotaryUnitOfWork
@@ -24,6 +25,7 @@ def definition(settings: NotarySettings | None = None) -> ServiceDefinition:
         routers=routers,
         handlers=handlers,
         uow_class=NotaryUnitOfWork,
+        bootstrap=bootstrap,
         on_startup=[seed_demo_data],
         openapi_tags=[
             {"name": "notaries", "description": "The registry of licensed notaries"},

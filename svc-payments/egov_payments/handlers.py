@@ -9,9 +9,9 @@ import structlog
 
 from egov_payments.domain.kbk import STATE_DUTY_LEGAL_ENTITY_REGISTRATION
 from egov_payments.service_layer import services
-from egov_payments.service_layer.clock import Clock
 from egov_payments.service_layer.unit_of_work import PaymentsUnitOfWork
 from egov_payments.settings import PaymentsSettings
+from meshkit.clock import BusinessClock
 from meshkit.contracts.payments import InvoiceCreate
 from meshkit.contracts.registry import LegalEntityRegistered
 from meshkit.events import TypedEvent
@@ -34,7 +34,7 @@ def legal_entity_duty_tiyn(legal_form: str, on: date) -> int:
 
 def make_handlers(settings: PaymentsSettings) -> HandlerRegistry:
     handlers = HandlerRegistry()
-    clock = Clock(settings.business_utc_offset_hours)
+    clock = BusinessClock(settings.business_utc_offset_hours)
 
     @handlers.on(LegalEntityRegistered)
     async def issue_state_duty(event: TypedEvent[LegalEntityRegistered], uow: Any) -> None:

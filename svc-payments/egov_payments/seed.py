@@ -9,7 +9,7 @@ from egov_payments.domain.kbk import (
     STATE_DUTY_NOTARIAL_ACTIONS,
 )
 from egov_payments.service_layer import services
-from egov_payments.service_layer.clock import Clock
+from meshkit.clock import BusinessClock
 
 # (agency, KBK): the payer of the state allowances (payments itself, social benefits line, as
 # its allowance table says; citizens claim them with POST /allowances); the others can refund
@@ -24,7 +24,7 @@ DEMO_BUDGETS: tuple[tuple[str, str], ...] = (
 )
 
 
-async def seed_budgets(uows: services.UowFactory, clock: Clock, amount_tiyn: int) -> int:
+async def seed_budgets(uows: services.UowFactory, clock: BusinessClock, amount_tiyn: int) -> int:
     """Idempotent: one allocation per (agency, KBK, year)."""
     year = clock.today().year
     posted = 0

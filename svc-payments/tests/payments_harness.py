@@ -22,11 +22,12 @@ from sqlalchemy import func, select
 from egov_payments.adapters import orm
 from egov_payments.adapters.signing import signed_headers
 from egov_payments.app import create_app
+from egov_payments.bootstrap import Components
 from egov_payments.sandbox_acquirer.bank import SandboxBank
 from egov_payments.sandbox_acquirer.settings import SandboxAcquirerSettings
-from egov_payments.service_layer.clock import Clock
 from egov_payments.service_layer.services import UowFactory
 from egov_payments.settings import PaymentsSettings
+from meshkit.clock import BusinessClock
 from meshkit.contracts.identity import PersonOut
 from meshkit.gateway_client import GatewayClient
 from meshkit.ids import random_bin, random_iin
@@ -160,13 +161,18 @@ class Payments:
 
     @property
     def bank(self) -> SandboxBank:
-        bank: SandboxBank = self.runtime.extras["sandbox_bank"]
+        bank = self.components.bank
+        assert bank is not None, "the sandbox bank is not enabled"
         return bank
 
     @property
-    def clock(self) -> Clock:
-        clock: Clock = self.runtime.extras["clock"]
-        return clock
+    def clock(self) -> BusinessClock:
+        return self.components.clock
+
+    @property
+    def components(self) -> Components:
+        found: Components = self.runtime.components_as(Components)
+        return found
 
     @property
     def is_postgres(self) -> bool:

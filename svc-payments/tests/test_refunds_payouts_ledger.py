@@ -16,7 +16,7 @@ from egov_payments.adapters import orm
 from egov_payments.domain import kbk, ledger
 from egov_payments.handlers import STATE_DUTY_SCOPE, legal_entity_duty_tiyn, make_handlers
 from egov_payments.service_layer import services
-from egov_payments.service_layer.clock import Clock
+from meshkit.clock import BusinessClock
 from meshkit.contracts.common import Share
 from meshkit.contracts.registry import Founder, LegalEntityRegistered
 from meshkit.events import TypedEvent, build_envelope
@@ -355,8 +355,8 @@ async def test_legal_entity_registered_issues_one_state_duty_invoice(svc: Paymen
         "registry",
     )
     # 6.5 MRP of the day (meshkit.reference.mrp_tiyn, the one table; the register's fee too)
-    assert inv["amount_tiyn"] == legal_entity_duty_tiyn("LLP", Clock(5).today())
-    assert inv["amount_tiyn"] == 26 * mrp_tiyn(Clock(5).today()) // 4
+    assert inv["amount_tiyn"] == legal_entity_duty_tiyn("LLP", BusinessClock(5).today())
+    assert inv["amount_tiyn"] == 26 * mrp_tiyn(BusinessClock(5).today()) // 4
     assert "ТОО «Алем»" in inv["purpose"]
     assert len(await svc.events("kz.egov.payments.invoice.issued.v1", inv["id"])) == 1
     async with svc.uows() as uow:

@@ -5,23 +5,13 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from egov_registry.api import routers
-from egov_registry.components import build_components, components_of
+from egov_registry.bootstrap import bootstrap, start
 from egov_registry.handlers import handlers
-from egov_registry.seed import seed_demo_data
 from egov_registry.service_layer.unit_of_work import RegistryUnitOfWork
 from egov_registry.settings import RegistrySettings
-from meshkit.service import ServiceDefinition, ServiceRuntime, create_service_app
+from meshkit.service import ServiceDefinition, create_service_app
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-
-
-async def _start(runtime: ServiceRuntime) -> None:
-    components = components_of(runtime)
-    if runtime.settings.dev_mode:
-        await seed_demo_data(runtime.uow_factory)
-        if not components.keys.ready:
-            # dev: have the national CA certify a fresh key (retries until identity answers)
-            runtime.spawn(components.keys.obtain_from_ca(runtime.gateway_client()), "ca-bootstrap")
 
 
 def definition(settings: RegistrySettings | None = None) -> ServiceDefinition:
@@ -34,11 +24,10 @@ def definition(settings: RegistrySettings | None = None) -> ServiceDefinition:
         routers=routers,
         handlers=handlers,
         uow_class=RegistryUnitOfWork,
-        on_startup=[_start],
+        bootstrap=bootstrap,
+        on_startup=[start],
     )
 
 
 def create_app(settings: RegistrySettings | None = None) -> FastAPI:
-    app = create_service_app(definition(settings))
-    build_components(app.state.runtime)
-    return app
+    return create_service_app(definition(settings))

@@ -4,6 +4,7 @@ registry as the gateway would. Not used at run time."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -17,7 +18,7 @@ from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
-from egov_registry.components import RegistryComponents, components_of
+from egov_registry.bootstrap import Components
 from egov_registry.settings import RegistrySettings
 from meshkit.contracts.identity import FamilyOut, PersonCreate, PersonOut, PersonSummary
 from meshkit.events import CloudEvent
@@ -237,8 +238,12 @@ class Registry:
         return rt
 
     @property
-    def components(self) -> RegistryComponents:
-        return components_of(self.runtime)
+    def components(self) -> Components:
+        return self.runtime.components_as(Components)
+
+    def replace_components(self, **changes: Any) -> None:
+        """Run on with other components (a key without a certificate, another validity)."""
+        self.runtime.components = dataclasses.replace(self.components, **changes)
 
     async def call(
         self,
@@ -305,12 +310,15 @@ def wire(app: FastAPI, fake: FakeGateway, identity: IdentityDouble, ca: TestCA) 
         static_token="agency-token",
         transport=transport_for({"identity": identity.app()}, fake),
     )
-    components = components_of(runtime)
-    components.keys.use(ca.signer("registry"))
-    assert isinstance(components.trust, NationalTrust)
-    components.trust.pin([ca.cert])
     revocation = RevocationDouble()
-    components.revocation = revocation
+
+    def with_doubles(components: Components) -> Components:
+        components.keys.use(ca.signer("registry"))
+        assert isinstance(components.trust, NationalTrust)
+        components.trust.pin([ca.cert])
+        return dataclasses.replace(components, revocation=revocation)
+
+    runtime.customise(with_doubles)
     return revocation
 
 

@@ -250,7 +250,7 @@ async def test_certificate_of_ownership_is_refused_with_the_reason(registry: Reg
 
 
 async def test_no_signing_key_yet_is_503_not_500(registry: Registry) -> None:
-    registry.components.keys = DocumentKeys(subject="registry")
+    registry.replace_components(keys=DocumentKeys(subject="registry"))
     await with_flat(registry)
     r = await registry.call(
         "POST", "/certificates", json={"kind": "real_estate_presence", "subject": MOTHER}
@@ -262,7 +262,7 @@ async def test_no_signing_key_yet_is_503_not_500(registry: Registry) -> None:
 async def test_an_expired_certificate_is_invalid(registry: Registry) -> None:
     await with_flat(registry)
     # issued already past its expiry: what any certificate becomes when its term ends
-    registry.components.certificate_validity = timedelta(seconds=-1)
+    registry.replace_components(certificate_validity=timedelta(seconds=-1))
     cert = (
         await registry.call(
             "POST", "/certificates", json={"kind": "real_estate_presence", "subject": MOTHER}

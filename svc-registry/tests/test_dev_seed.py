@@ -3,11 +3,12 @@ the national CA through the gateway at start."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
 from egov_registry.app import create_app
-from egov_registry.components import components_of
+from egov_registry.bootstrap import Components
 from egov_registry.seed import demo_bin, demo_iins, seed_demo_data
 from egov_registry.testing import Registry, RevocationDouble, default_identity, registry_settings
 from meshkit.gateway_client import GatewayClient
@@ -40,11 +41,15 @@ async def test_dev_mode_seeds_demo_data_and_obtains_a_signing_key(
         static_token="t",
         transport=transport_for({"identity": identity.app()}, fake),
     )
-    components = components_of(runtime)
-    assert isinstance(components.trust, NationalTrust)
-    components.trust.pin([ca.cert])
-    components.revocation = None
+
+    def trusting_the_test_ca(components: Components) -> Components:
+        assert isinstance(components.trust, NationalTrust)
+        components.trust.pin([ca.cert])
+        return dataclasses.replace(components, revocation=None)
+
+    runtime.customise(trusting_the_test_ca)
     async with running(app) as client:
+        components = runtime.components_as(Components)
         harness = Registry(app, client, fake, identity, ca, RevocationDouble(), "dev")
         alikhan, aigerim, _dauren, gulnar, yerlan = demo_iins()
         flat = (await harness.call("GET", "/properties/21:318:010:123:4")).json()

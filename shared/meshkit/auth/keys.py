@@ -17,6 +17,7 @@ from typing import Any, Literal
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 
 Alg = Literal["EdDSA", "ES256"]
 PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
@@ -29,19 +30,16 @@ def _b64(data: bytes) -> str:
 _PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z ]+)-----.+?-----END \1-----", re.S)
 
 
+#: RFC 7638: the members of a thumbprint, per key type
+_THUMBPRINT_MEMBERS = {"OKP": ("crv", "kty", "x"), "EC": ("crv", "kty", "x", "y")}
+
+
 def _public_jwk(pub: Any, *, kid: str) -> dict[str, Any]:
     if isinstance(pub, ed25519.Ed25519PublicKey):
-        raw = pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        jwk: dict[str, Any] = {"kty": "OKP", "crv": "Ed25519", "x": _b64(raw)}
+        jwk: dict[str, Any] = dict(OKPAlgorithm.to_jwk(pub, as_dict=True))
         alg = "EdDSA"
     elif isinstance(pub, ec.EllipticCurvePublicKey) and isinstance(pub.curve, ec.SECP256R1):
-        nums = pub.public_numbers()
-        jwk = {
-            "kty": "EC",
-            "crv": "P-256",
-            "x": _b64(nums.x.to_bytes(32, "big")),
-            "y": _b64(nums.y.to_bytes(32, "big")),
-        }
+        jwk = dict(ECAlgorithm.to_jwk(pub, as_dict=True))
         alg = "ES256"
     else:
         raise ValueError("only Ed25519 and EC P-256 keys are supported")
@@ -50,9 +48,11 @@ def _public_jwk(pub: Any, *, kid: str) -> dict[str, Any]:
 
 
 def _thumbprint(jwk: dict[str, Any]) -> str:
-    members = {k: jwk[k] for k in sorted(jwk) if k in {"crv", "kty", "x", "y"}}
-    canonical = ",".join(f'"{k}":"{v}"' for k, v in members.items())
-    return _b64(hashlib.sha256(("{" + canonical + "}").encode()).digest())[:16]
+    """RFC 7638 thumbprint (PyJWT has none), cut to the 16 characters every published key id
+    already has."""
+    required = {m: jwk[m] for m in _THUMBPRINT_MEMBERS[jwk["kty"]]}
+    canonical = json.dumps(required, separators=(",", ":"), sort_keys=True)
+    return _b64(hashlib.sha256(canonical.encode()).digest())[:16]
 
 
 def public_jwks_from_pem(text: str | bytes) -> list[dict[str, Any]]:

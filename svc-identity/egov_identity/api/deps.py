@@ -1,24 +1,15 @@
-"""FastAPI dependencies of svc-identity."""
+"""FastAPI dependencies of svc-identity: its components (``bootstrap.py``) and the routed call."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
-from egov_identity.service_layer.bootstrap import EXTRA_KEY, Identity
+from egov_identity.bootstrap import Components
 from meshkit.auth.assertion import RoutedCall, routed_call
-from meshkit.errors import UpstreamUnavailable
-from meshkit.service import runtime_of
+from meshkit.service import components_dependency
 
-
-def identity(request: Request) -> Identity:
-    found: Identity | None = runtime_of(request).extras.get(EXTRA_KEY)
-    if found is None:
-        raise UpstreamUnavailable("svc-identity is still starting", retry_after_s=1)
-    return found
-
-
-IdentityDep = Annotated[Identity, Depends(identity)]
+IdentityDep = Annotated[Components, Depends(components_dependency(Components))]
 #: routed endpoints (through the gateway only): the verified X-Mesh-Assertion
 Call = Annotated[RoutedCall, Depends(routed_call)]

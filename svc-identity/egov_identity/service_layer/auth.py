@@ -16,7 +16,6 @@ from urllib.parse import unquote
 import jwt
 from jwt import PyJWK
 
-from egov_identity.clock import Clock
 from egov_identity.domain.credentials import (
     LOGIN_FAILED,
     Credential,
@@ -54,6 +53,7 @@ from egov_identity.service_layer.revocation import (
 )
 from egov_identity.service_layer.unit_of_work import IdentityUnitOfWork
 from egov_identity.settings import IdentitySettings
+from meshkit.clock import Clock
 from meshkit.contracts.identity import SessionRevocationReason
 from meshkit.documents import cert_from_b64, subject_serial_number, verify_document
 from meshkit.errors import DomainError, NotFound, RuleViolation, Unauthenticated

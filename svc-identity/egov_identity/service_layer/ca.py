@@ -12,7 +12,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from egov_identity.clock import Clock
 from egov_identity.domain.pki import (
     CaKey,
     Certificate,
@@ -27,6 +26,7 @@ from egov_identity.domain.pki import (
 from egov_identity.service_layer.unit_of_work import IdentityUnitOfWork
 from egov_identity.settings import IdentitySettings
 from meshkit.auth.assertion import RoutedCall
+from meshkit.clock import Clock
 from meshkit.contracts.identity import (
     CertificateRequest,
     IssuedCertificate,

@@ -10,12 +10,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from egov_identity.clock import Clock
 from egov_identity.domain.tokens import IssuerKey, PrincipalKind
 from egov_identity.service_layer.unit_of_work import IdentityUnitOfWork
 from egov_identity.settings import IdentitySettings
 from meshkit.auth.jwks import JWKSClient, TokenInvalid
 from meshkit.auth.keys import KeyRing, SigningKey
+from meshkit.clock import Clock
 from meshkit.contracts.identity import SigningKeyRetired
 from meshkit.errors import NotFound, Unauthenticated
 from meshkit.messaging.uow import UnitOfWork

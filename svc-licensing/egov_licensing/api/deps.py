@@ -1,26 +1,22 @@
-"""FastAPI dependencies of the licensing routers."""
+"""FastAPI dependencies of the licensing routers: the components of ``bootstrap.py``."""
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends
 
+from egov_licensing.bootstrap import Components
 from egov_licensing.service_layer.context import LicensingContext
 from egov_licensing.service_layer.services import UowFactory
-from egov_licensing.service_layer.unit_of_work import LicensingUnitOfWork
-from meshkit.service import runtime_of
+from meshkit.service import components_dependency
+
+LicensingComponents = Annotated[Components, Depends(components_dependency(Components))]
 
 
-def context(request: Request) -> LicensingContext:
-    ctx: LicensingContext = request.app.state.licensing
-    return ctx
+def context(components: LicensingComponents) -> LicensingContext:
+    return components.context
 
 
-def uows(request: Request) -> UowFactory:
-    factory = runtime_of(request).uow_factory
-
-    def make() -> LicensingUnitOfWork:
-        return cast(LicensingUnitOfWork, factory())
-
-    return make
+def uows(components: LicensingComponents) -> UowFactory:
+    return components.uows

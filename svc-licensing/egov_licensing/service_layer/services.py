@@ -261,6 +261,8 @@ async def request_invoice(
         beneficiary_agency="licensing",
         due_date=today + timedelta(days=ctx.settings.invoice_due_days),
         reference=app.id,
+        # a company's fee: its director who applied may see and pay it (a BIN cannot log in)
+        payer_representative_iin=app.applicant_iin if app.applicant_bin else None,
     )
     try:
         answer = await ctx.gateway().post(
@@ -466,7 +468,7 @@ async def verify(ctx: LicensingContext, uows: UowFactory, document: str) -> Veri
     offline: VerifiedDocument = await verify_document(document, roots=[])
     if offline.payload is None:
         return Verification(False, False, offline.reason, None, None, offline.signer)
-    trust = ctx.national_trust()
+    trust = ctx.trust
     checked: VerifiedDocument = await verify_document(
         document, roots=await trust.roots(), revocation=trust.revoked_at
     )

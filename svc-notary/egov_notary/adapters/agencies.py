@@ -10,7 +10,7 @@ their answers are parsed into domain facts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -77,8 +77,13 @@ def _full_name(p: PersonOut) -> str:
 class GatewayAgencies:
     """The agencies svc-notary depends on, reached through the gateway."""
 
-    def __init__(self, gateway: GatewayClient) -> None:
-        self.gw = gateway
+    def __init__(self, gateway: Callable[[], GatewayClient]) -> None:
+        self._gateway = gateway
+
+    @property
+    def gw(self) -> GatewayClient:
+        """The runtime's client, looked up per call (created on first use)."""
+        return self._gateway()
 
     async def person(self, iin: str, *, on_behalf_of: str | None) -> PersonFact | None:
         try:

@@ -1,4 +1,5 @@
-"""FastAPI dependencies of svc-notary: unit of work, the caller, other agencies, settings."""
+"""FastAPI dependencies of svc-notary: the components of ``bootstrap.py`` (unit of work, other
+agencies, settings), the caller, path checks."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
 from egov_notary.adapters.agencies import GatewayAgencies
+from egov_notary.bootstrap import Components
 from egov_notary.service_layer.services import Actor, FeePolicy
 from egov_notary.service_layer.unit_of_work import NotaryUnitOfWork
 from egov_notary.settings import NotarySettings
 from meshkit.auth.assertion import RoutedCall, routed_call
 from meshkit.calendar import local_date
 from meshkit.reference import mrp_tiyn
-from meshkit.service import runtime_of
+from meshkit.service import components_dependency
 
 #: acts are identified by a UUID (``services.draft_act``); the pattern keeps malformed ids
 #: (``?``, control characters…) a 422 on the path instead of a lookup
@@ -61,24 +63,23 @@ async def path_params_first(request: Request) -> None:
         raise RequestValidationError(errors)
 
 
-def uow(request: Request) -> NotaryUnitOfWork:
-    made = runtime_of(request).uow_factory()
-    assert isinstance(made, NotaryUnitOfWork)
-    return made
+NotaryComponents = Annotated[Components, Depends(components_dependency(Components))]
+
+
+def uow(components: NotaryComponents) -> NotaryUnitOfWork:
+    return components.uows()
 
 
 def actor(call: Annotated[RoutedCall, Depends(routed_call)]) -> Actor:
     return Actor(client=call.client, user=call.user)
 
 
-def agencies(request: Request) -> GatewayAgencies:
-    return GatewayAgencies(runtime_of(request).gateway_client())
+def agencies(components: NotaryComponents) -> GatewayAgencies:
+    return components.agencies
 
 
-def settings(request: Request) -> NotarySettings:
-    s = runtime_of(request).settings
-    assert isinstance(s, NotarySettings)
-    return s
+def settings(components: NotaryComponents) -> NotarySettings:
+    return components.settings
 
 
 def fees(s: Annotated[NotarySettings, Depends(settings)]) -> FeePolicy:

@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 
 from meshkit.db import ROW_ID
+from meshkit.idempotency import idempotency_table
 
 metadata = MetaData()
 
@@ -136,15 +137,7 @@ account_balances = Table(
     Column("updated_at", _TS, nullable=False),
 )
 
-idempotency_keys = Table(
-    "idempotency_keys",
-    metadata,
-    Column("scope", String(100), primary_key=True),
-    Column("key", String(200), primary_key=True),
-    Column("request_hash", String(64), nullable=False),
-    Column("resource_id", String(40), nullable=False),
-    Column("created_at", _TS, nullable=False),
-)
+idempotency_keys = idempotency_table(metadata, resource_id_length=40)
 
 # the acquirer's facts we accepted (one row per acquirer transaction id: the dedup key)
 acquirer_events = Table(

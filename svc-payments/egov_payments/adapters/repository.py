@@ -238,34 +238,6 @@ class LedgerRepository:
         return int(value.scalar_one())
 
 
-class IdempotencyRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(self, scope: str, key: str) -> tuple[str, str] | None:
-        """(request hash, resource id) recorded for this key, if any."""
-        t = orm.idempotency_keys
-        row = (
-            await self.session.execute(
-                select(t.c.request_hash, t.c.resource_id).where(t.c.scope == scope, t.c.key == key)
-            )
-        ).first()
-        return None if row is None else (str(row[0]), str(row[1]))
-
-    async def add(
-        self, scope: str, key: str, request_hash: str, resource_id: str, now: datetime
-    ) -> None:
-        await self.session.execute(
-            insert(orm.idempotency_keys).values(
-                scope=scope,
-                key=key,
-                request_hash=request_hash,
-                resource_id=resource_id,
-                created_at=now,
-            )
-        )
-
-
 class AcquirerEventRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session

@@ -14,6 +14,7 @@ import httpx
 import structlog
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from tenacity import AsyncRetrying, retry_if_result, stop_after_attempt, wait_exponential
 
 from egov_payments.adapters.signing import signed_headers
 from egov_payments.domain.acquirer import SettlementRecord
@@ -28,6 +29,11 @@ from meshkit.errors import Conflict, NotFound, RuleViolation
 log = structlog.get_logger("sandbox_acquirer")
 
 RETRY_STATUSES = {409, 429, 500, 502, 503, 504}
+
+
+def _undelivered(status: int | None) -> bool:
+    """No answer, or one a bank delivers again later."""
+    return status is None or status in RETRY_STATUSES
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -254,14 +260,15 @@ class SandboxBank:
     async def _deliver(self, event_id: str, delay_s: float) -> None:
         if delay_s:
             await asyncio.sleep(delay_s)  # the bank takes its time, like a real one
-        backoff = self.settings.retry_backoff_s
-        for _attempt in range(self.settings.max_attempts):
-            status = await self.deliver_once(event_id)
-            if status is not None and status not in RETRY_STATUSES:
-                return
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 30.0)
-        log.warning("sandbox.callback_gave_up", event_id=event_id)
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.settings.max_attempts),
+            wait=wait_exponential(multiplier=self.settings.retry_backoff_s, max=30.0),
+            retry=retry_if_result(_undelivered),
+            retry_error_callback=lambda state: None,  # gave up: logged below
+        )
+        status: int | None = await retrying(self.deliver_once, event_id)
+        if _undelivered(status):
+            log.warning("sandbox.callback_gave_up", event_id=event_id)
 
     async def deliver_once(self, event_id: str) -> int | None:
         """POST one notification, signed now; its HTTP status (None: no answer)."""

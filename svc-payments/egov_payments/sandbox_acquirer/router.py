@@ -15,15 +15,17 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 
+from egov_payments.bootstrap import Components
 from egov_payments.sandbox_acquirer.bank import SandboxBank
 from meshkit.errors import RuleViolation
 from meshkit.problems import PROBLEM_RESPONSES
+from meshkit.service import runtime_of
 
 router = APIRouter(prefix="/sandbox-acquirer", tags=["sandbox acquirer (dev bank)"])
 
 
 def the_bank(request: Request) -> SandboxBank:
-    bank: SandboxBank | None = request.app.state.runtime.extras.get("sandbox_bank")
+    bank = runtime_of(request).components_as(Components).bank
     if bank is None:  # the router is only mounted when the sandbox is enabled
         raise RuleViolation("the sandbox acquirer is not enabled")
     return bank

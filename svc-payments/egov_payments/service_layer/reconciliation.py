@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from egov_payments.adapters import orm
 from egov_payments.domain.acquirer import Acquirer
-from egov_payments.service_layer.clock import Clock
 from egov_payments.service_layer.services import UowFactory
 from meshkit.auth.assertion import RoutedCall
+from meshkit.clock import BusinessClock
 from meshkit.contracts.payments import (
     ReconciliationLine,
     ReconciliationMismatch,
@@ -32,7 +32,7 @@ async def reconciliation_report(
     call: RoutedCall,
     operators: Iterable[str],
     acquirers: Iterable[Acquirer],
-    clock: Clock,
+    clock: BusinessClock,
 ) -> ReconciliationReport:
     if call.is_citizen:
         raise PermissionDenied("the reconciliation is for agencies and operators")

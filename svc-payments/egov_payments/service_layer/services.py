@@ -17,9 +17,9 @@ from egov_payments.domain import ledger
 from egov_payments.domain.acquirer import Acquirer, AcquirerNotification, CallbackRejected
 from egov_payments.domain.allowances import AllowanceTable, allowance_table
 from egov_payments.domain.model import Invoice, Payment, Payout, Refund
-from egov_payments.service_layer.clock import Clock
 from egov_payments.service_layer.unit_of_work import PaymentsUnitOfWork
 from meshkit.auth.assertion import RoutedCall
+from meshkit.clock import BusinessClock
 from meshkit.contracts.payments import (
     AllowanceClaim,
     InvoiceCancelled,
@@ -33,6 +33,7 @@ from meshkit.contracts.payments import (
     RefundCreate,
 )
 from meshkit.errors import Conflict, NotFound, PermissionDenied, RuleViolation
+from meshkit.idempotency import Recorded
 from meshkit.ids import is_valid_iin
 
 log = structlog.get_logger("payments")
@@ -81,13 +82,8 @@ async def _idempotent(
     """Run ``create`` once per (scope, key): the same key and body returns the first result
     (``replayed=True``); the same key with another body is a conflict."""
 
-    async def replay(uow: PaymentsUnitOfWork, found: tuple[str, str]) -> R:
-        if found[0] != body_hash:
-            raise Conflict(
-                f"Idempotency-Key {key!r} was already used with a different request body",
-                code="idempotency-key-reused",
-            )
-        return await load(uow, found[1])
+    async def replay(uow: PaymentsUnitOfWork, found: Recorded) -> R:
+        return await load(uow, found.replay(body_hash, key=str(key)))
 
     try:
         async with uows() as uow:
@@ -137,7 +133,9 @@ def _require_agency(call: RoutedCall) -> str:
 
 
 # -- invoices ---------------------------------------------------------------------------------
-async def add_invoice(uow: PaymentsUnitOfWork, data: InvoiceCreate, clock: Clock) -> Invoice:
+async def add_invoice(
+    uow: PaymentsUnitOfWork, data: InvoiceCreate, clock: BusinessClock
+) -> Invoice:
     """Issue an invoice inside an open unit of work (the caller commits)."""
     inv = Invoice.issue(
         payer=data.payer,
@@ -162,7 +160,7 @@ async def create_invoice(
     *,
     call: RoutedCall,
     idempotency_key: str,
-    clock: Clock,
+    clock: BusinessClock,
     policy: Policy,
 ) -> tuple[Invoice, bool]:
     client = _require_agency(call)
@@ -229,7 +227,7 @@ async def list_invoices(
 
 
 async def cancel_invoice(
-    uows: UowFactory, invoice_id: str, *, reason: str, call: RoutedCall, clock: Clock
+    uows: UowFactory, invoice_id: str, *, reason: str, call: RoutedCall, clock: BusinessClock
 ) -> Invoice:
     agency = _require_agency(call)
     async with uows() as uow:
@@ -245,7 +243,9 @@ async def cancel_invoice(
     return inv
 
 
-async def expire_overdue(uows: UowFactory, *, clock: Clock, today: date | None = None) -> int:
+async def expire_overdue(
+    uows: UowFactory, *, clock: BusinessClock, today: date | None = None
+) -> int:
     """Expire every issued invoice whose due date has passed; one transaction each."""
     day = today or clock.today()
     async with uows() as uow:
@@ -266,7 +266,7 @@ async def expire_overdue(uows: UowFactory, *, clock: Clock, today: date | None =
 
 # -- payments -----------------------------------------------------------------------------------
 async def start_payment(
-    uows: UowFactory, invoice_id: str, *, call: RoutedCall, acquirer: Acquirer, clock: Clock
+    uows: UowFactory, invoice_id: str, *, call: RoutedCall, acquirer: Acquirer, clock: BusinessClock
 ) -> Payment:
     """The payer opens a payment session at the acquirer (one open session per invoice)."""
     if not call.is_citizen:
@@ -300,7 +300,9 @@ async def start_payment(
 Outcome = Literal["processed", "already_processed"]
 
 
-async def apply_notification(uows: UowFactory, n: AcquirerNotification, *, clock: Clock) -> Outcome:
+async def apply_notification(
+    uows: UowFactory, n: AcquirerNotification, *, clock: BusinessClock
+) -> Outcome:
     """Apply one verified acquirer fact exactly once.
 
     The invoice row is locked first (every change to an invoice, its payments and refunds
@@ -466,7 +468,7 @@ async def receive_callback(
     acquirer_code: str,
     headers: Mapping[str, str],
     body: bytes,
-    clock: Clock,
+    clock: BusinessClock,
 ) -> CallbackAnswer:
     """Verify, apply and log one callback. Anything but a fresh, valid fact changes nothing."""
     now = clock.now()
@@ -520,7 +522,7 @@ async def request_refund(
     *,
     call: RoutedCall,
     acquirer_for: Callable[[str], Acquirer],
-    clock: Clock,
+    clock: BusinessClock,
     idempotency_key: str | None = None,
 ) -> Refund:
     """Reserve the refund in the ledger (budget → refunds payable), then ask the acquirer;
@@ -596,7 +598,7 @@ async def get_refund(
 
 
 # -- payouts and budgets ------------------------------------------------------------------------
-async def _pay_out(uow: PaymentsUnitOfWork, payout: Payout, clock: Clock) -> None:
+async def _pay_out(uow: PaymentsUnitOfWork, payout: Payout, clock: BusinessClock) -> None:
     """Post the payout from its agency's budget line to the recipient, record it and its
     ``payout.completed`` event — one transaction (InsufficientFunds: nothing is written)."""
     await post(
@@ -634,7 +636,7 @@ async def create_payout(
     *,
     call: RoutedCall,
     idempotency_key: str,
-    clock: Clock,
+    clock: BusinessClock,
 ) -> tuple[Payout, bool]:
     agency = _require_agency(call)
 
@@ -752,7 +754,7 @@ async def claim_allowance(
     *,
     call: RoutedCall,
     idempotency_key: str,
-    clock: Clock,
+    clock: BusinessClock,
     facts: AllowanceFacts,
     table: AllowanceTable | None = None,
 ) -> tuple[Payout, bool]:
@@ -839,7 +841,13 @@ async def get_payout(
 
 
 async def allocate_budget(
-    uows: UowFactory, *, agency: str, kbk: str, amount_tiyn: int, reference: str, clock: Clock
+    uows: UowFactory,
+    *,
+    agency: str,
+    kbk: str,
+    amount_tiyn: int,
+    reference: str,
+    clock: BusinessClock,
 ) -> bool:
     """Fund an agency's budget line from the treasury once per reference (True if posted)."""
     try:
@@ -867,5 +875,5 @@ async def allocate_budget(
     return True
 
 
-def due_in(clock: Clock, days: int) -> date:
+def due_in(clock: BusinessClock, days: int) -> date:
     return clock.today() + timedelta(days=days)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from egov_payments.adapters import orm
 from egov_payments.adapters.repository import (
     AcquirerEventRepository,
-    IdempotencyRepository,
     InvoiceRepository,
     LedgerRepository,
     PaymentRepository,
     PayoutRepository,
     RefundRepository,
 )
+from meshkit.idempotency import IdempotencyKeys
 from meshkit.messaging import UnitOfWork
 
 
@@ -22,7 +23,7 @@ class PaymentsUnitOfWork(UnitOfWork):
     refunds: RefundRepository
     payouts: PayoutRepository
     ledger: LedgerRepository
-    idempotency: IdempotencyRepository
+    idempotency: IdempotencyKeys
     acquirer_events: AcquirerEventRepository
 
     def init_repositories(self, session: AsyncSession) -> None:
@@ -31,5 +32,5 @@ class PaymentsUnitOfWork(UnitOfWork):
         self.refunds = RefundRepository(session)
         self.payouts = PayoutRepository(session)
         self.ledger = LedgerRepository(session)
-        self.idempotency = IdempotencyRepository(session)
+        self.idempotency = IdempotencyKeys(session, orm.idempotency_keys)
         self.acquirer_events = AcquirerEventRepository(session)

@@ -1,21 +1,3 @@
-"""outbox, inbox and mesh echo tables
+"""outbox, inbox and mesh echo tables (revision 0001, the same in every service)"""
 
-Revision ID: 0001
-Revises:
-Create Date: 2026-11-23
-"""
-
-from meshkit.migrations import create_messaging_tables, drop_messaging_tables
-
-revision = "0001"
-down_revision = None
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    create_messaging_tables()
-
-
-def downgrade() -> None:
-    drop_messaging_tables()
+from meshkit.messaging_migration import *  # noqa: F403

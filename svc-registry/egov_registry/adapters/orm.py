@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 
 from meshkit.db import ROW_ID
+from meshkit.idempotency import idempotency_table
 
 metadata = MetaData()
 
@@ -33,16 +34,7 @@ counters = Table(
 )
 
 # Idempotency-Key of a caller (scope) for an operation → the resource it created
-idempotency_keys = Table(
-    "idempotency_keys",
-    metadata,
-    Column("scope", String(100), primary_key=True),
-    Column("operation", String(50), primary_key=True),
-    Column("key", String(200), primary_key=True),
-    Column("request_hash", String(64), nullable=False),
-    Column("resource_id", String(100), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-)
+idempotency_keys = idempotency_table(metadata, with_operation=True, resource_id_length=100)
 
 birth_acts = Table(
     "birth_acts",

@@ -22,7 +22,6 @@ from egov_registry.adapters.orm import (
     death_acts,
     death_notices,
     encumbrances,
-    idempotency_keys,
     legal_entities,
     legal_entity_founders,
     legal_entity_status_history,
@@ -74,37 +73,6 @@ class Counters(_Repository):
             update(counters).where(counters.c.name == name).values(value=used + 1)
         )
         return used
-
-
-class IdempotencyKeys(_Repository):
-    async def get(self, scope: str, operation: str, key: str) -> RowMapping | None:
-        return (
-            (
-                await self.session.execute(
-                    select(idempotency_keys).where(
-                        idempotency_keys.c.scope == scope,
-                        idempotency_keys.c.operation == operation,
-                        idempotency_keys.c.key == key,
-                    )
-                )
-            )
-            .mappings()
-            .first()
-        )
-
-    async def add(
-        self, scope: str, operation: str, key: str, request_hash: str, resource_id: str
-    ) -> None:
-        await self.session.execute(
-            insert(idempotency_keys).values(
-                scope=scope,
-                operation=operation,
-                key=key,
-                request_hash=request_hash,
-                resource_id=resource_id,
-                created_at=datetime.now(UTC),
-            )
-        )
 
 
 class BirthActs(_Repository):

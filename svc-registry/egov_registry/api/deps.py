@@ -6,11 +6,11 @@ from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
-from egov_registry.components import RegistryComponents, components_dependency
+from egov_registry.bootstrap import Components as RegistryComponents
 from egov_registry.domain.common import Actor
 from egov_registry.service_layer.unit_of_work import RegistryUnitOfWork
 from meshkit.auth.assertion import RoutedCall, routed_call
-from meshkit.service import uow_dependency
+from meshkit.service import components_dependency, uow_dependency
 
 
 def registry_uow(request: Request) -> RegistryUnitOfWork:
@@ -23,4 +23,4 @@ def routed_actor(call: Annotated[RoutedCall, Depends(routed_call)]) -> Actor:
 
 Uow = Annotated[RegistryUnitOfWork, Depends(registry_uow)]
 Caller = Annotated[Actor, Depends(routed_actor)]
-Components = Annotated[RegistryComponents, Depends(components_dependency)]
+Components = Annotated[RegistryComponents, Depends(components_dependency(RegistryComponents))]

@@ -123,7 +123,7 @@ async def register_birth(
             existing = await uow.births.by_child(child.iin)
             if existing is not None:  # identity already knew this child: the same birth
                 await uow.idempotency.add(
-                    actor.scope, "birth", key, request_hash, existing.act_number
+                    actor.scope, key, request_hash, existing.act_number, now, operation="birth"
                 )
                 await uow.commit()
                 return existing, True
@@ -144,7 +144,9 @@ async def register_birth(
                 registered_by=actor.scope,
             )
             await uow.births.add(act)
-            await uow.idempotency.add(actor.scope, "birth", key, request_hash, act.act_number)
+            await uow.idempotency.add(
+                actor.scope, key, request_hash, act.act_number, now, operation="birth"
+            )
             uow.emit(act.registered_event(), subject=act.child_iin)
             await uow.commit()
             return act, False
@@ -243,7 +245,9 @@ async def register_death(
             await uow.deaths.add(act)
             if notice is not None:  # the act it led to consumes the medical notice
                 await uow.death_notices.consume(notice, act.act_number, now)
-            await uow.idempotency.add(actor.scope, "death", key, request_hash, act.act_number)
+            await uow.idempotency.add(
+                actor.scope, key, request_hash, act.act_number, now, operation="death"
+            )
             uow.emit(act.registered_event(), subject=act.iin)
             await uow.commit()
             return act, False
@@ -336,7 +340,9 @@ async def file_death_notice(
                 filed_by=actor.client,
             )
             await uow.death_notices.add(notice)
-            await uow.idempotency.add(actor.scope, "death_notice", key, request_hash, notice.id)
+            await uow.idempotency.add(
+                actor.scope, key, request_hash, notice.id, now, operation="death_notice"
+            )
             await uow.commit()
             return notice, False
     except IntegrityError:

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 from egov_registry.domain.common import Actor
 from egov_registry.service_layer.unit_of_work import RegistryUnitOfWork
-from meshkit.documents import canonical_json
-from meshkit.errors import Conflict
+from meshkit.idempotency import fingerprint
 
-
-def fingerprint(body: Any) -> str:
-    return hashlib.sha256(canonical_json(body)).hexdigest()
+__all__ = ["derived_key", "fingerprint", "replayed"]
 
 
 def derived_key(namespace: str, actor: Actor, key: str) -> str:
@@ -25,12 +21,4 @@ async def replayed(
     uow: RegistryUnitOfWork, actor: Actor, operation: str, key: str, request_hash: str
 ) -> str | None:
     """The resource a previous request with this key created; 409 if the body differs."""
-    row = await uow.idempotency.get(actor.scope, operation, key)
-    if row is None:
-        return None
-    if row["request_hash"] != request_hash:
-        raise Conflict(
-            f"Idempotency-Key {key!r} was already used for a different {operation} request",
-            code="idempotency_key_reused",
-        )
-    return str(row["resource_id"])
+    return await uow.idempotency.replayed(actor.scope, key, request_hash, operation=operation)

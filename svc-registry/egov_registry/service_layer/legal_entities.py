@@ -124,7 +124,9 @@ async def register_legal_entity(
                 application_ref=cmd.application_ref,
             )
             await uow.entities.add(entity)
-            await uow.idempotency.add(actor.scope, "legal_entity", key, request_hash, entity.bin)
+            await uow.idempotency.add(
+                actor.scope, key, request_hash, entity.bin, now, operation="legal_entity"
+            )
             uow.emit(entity.registered_event(), subject=entity.bin)
             await uow.commit()
             return entity, False

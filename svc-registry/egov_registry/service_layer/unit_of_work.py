@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from egov_registry.adapters import orm
 from egov_registry.adapters.repositories import (
     BirthActs,
     Certificates,
     Counters,
     DeathActs,
     DeathNotices,
-    IdempotencyKeys,
     LegalEntities,
     Properties,
     Transfers,
 )
+from meshkit.idempotency import IdempotencyKeys
 from meshkit.messaging import UnitOfWork
 
 
@@ -38,4 +39,4 @@ class RegistryUnitOfWork(UnitOfWork):
         self.transfers = Transfers(session)
         self.certificates = Certificates(session)
         self.counters = Counters(session)
-        self.idempotency = IdempotencyKeys(session)
+        self.idempotency = IdempotencyKeys(session, orm.idempotency_keys)

@@ -1,17 +1,17 @@
-"""Wiring of svc-identity at start: issuer keys, the CA root, login policy, dev seed and the
-background loops (SMS dispatch, disclosure log)."""
+"""The composition root of svc-identity: the components its entrypoints use, built once at
+start (issuer keys, the CA root, login policy), then the dev seed and the background loops
+(SMS dispatch, disclosure log). Entrypoints reach them through ``api/deps.py``."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 
 from egov_identity.adapters.passwords import Argon2Hasher
-from egov_identity.clock import Clock
 from egov_identity.domain.credentials import LoginPolicy
 from egov_identity.domain.persons import Person
 from egov_identity.domain.pki import CertificateAuthority
@@ -22,21 +22,21 @@ from egov_identity.service_layer.persons import DisclosureLog
 from egov_identity.service_layer.unit_of_work import IdentityUnitOfWork
 from egov_identity.settings import IdentitySettings
 from egov_identity.views import PersonReadModel
+from meshkit.clock import Clock, SystemClock
 from meshkit.devsecrets import dev_secret
 from meshkit.messaging.uow import UnitOfWork
-from meshkit.service import ServiceRuntime
+from meshkit.service import Bootstrap, ServiceRuntime
 
 log = structlog.get_logger("identity")
-EXTRA_KEY = "identity"
 
 
-@dataclass
-class Identity:
+@dataclass(frozen=True)
+class Components:
     """Everything the entrypoints of svc-identity need, built once at start."""
 
     settings: IdentitySettings
     clock: Clock
-    uow: Callable[[], UnitOfWork]
+    uow: Callable[[], UnitOfWork] = field(repr=False)
     issuer: TokenIssuer
     ca: CertificateAuthority
     reads: PersonReadModel
@@ -51,10 +51,6 @@ class Identity:
     async def person_record(self, iin: str) -> Person | None:
         return await self.reads.person(iin)
 
-    def use_clock(self, clock: Clock) -> None:
-        """Tests: one clock for every rule (expiry, lockout, key publication)."""
-        self.clock = self.issuer.clock = self.auth.clock = clock
-
 
 def _pepper(settings: IdentitySettings, issuer_key_pem: bytes) -> bytes:
     if settings.otp_pepper:
@@ -65,10 +61,18 @@ def _pepper(settings: IdentitySettings, issuer_key_pem: bytes) -> bytes:
     return hashlib.sha256(b"otp-pepper:" + issuer_key_pem).digest()
 
 
-async def start_identity(runtime: ServiceRuntime) -> None:
+def bootstrap(*, clock: Clock | None = None) -> Bootstrap:
+    """The service's bootstrap; ``clock`` is one clock for every rule (tests move it)."""
+
+    async def build(runtime: ServiceRuntime) -> Components:
+        return await build_components(runtime, clock or SystemClock())
+
+    return build
+
+
+async def build_components(runtime: ServiceRuntime, clock: Clock) -> Components:
     settings = runtime.settings
     assert isinstance(settings, IdentitySettings)
-    clock = Clock()
     uow = runtime.uow_factory
     issuer = TokenIssuer(settings, uow, clock)
     await issuer.start()
@@ -101,24 +105,26 @@ async def start_identity(runtime: ServiceRuntime) -> None:
     )
     disclosures = DisclosureLog(uow)
     reads = PersonReadModel(runtime.engine, pool_size=settings.db_pool_size)
-    identity = Identity(settings, clock, uow, issuer, ca, reads, auth, disclosures)
-    runtime.extras[EXTRA_KEY] = identity
-    if settings.dev_mode:
+    return Components(settings, clock, uow, issuer, ca, reads, auth, disclosures)
+
+
+async def start_identity(runtime: ServiceRuntime) -> None:
+    identity = runtime.components_as(Components)
+    if identity.settings.dev_mode:
         from egov_identity.seed import seed
 
-        await seed(identity.new_uow(), settings, hasher)
-    runtime.spawn(disclosures.run(), "disclosure-log")
+        await seed(identity.new_uow(), identity.settings, identity.auth.hasher)
+    runtime.spawn(identity.disclosures.run(), "disclosure-log")
     runtime.spawn(_dispatch_sms(identity), "sms-dispatch")
 
 
 async def stop_identity(runtime: ServiceRuntime) -> None:
-    identity: Identity | None = runtime.extras.get(EXTRA_KEY)
-    if identity is not None:
+    if isinstance(identity := runtime.components, Components):
         await identity.disclosures.flush()
         await identity.reads.close()
 
 
-async def _dispatch_sms(identity: Identity, interval_s: float = 1.0) -> None:
+async def _dispatch_sms(identity: Components, interval_s: float = 1.0) -> None:
     """Hands queued texts to the SMS gateway. No operator contract exists yet, so the
     sender logs the masked number; in dev mode GET /dev/sms reads the outbox."""
     from egov_identity.domain.credentials import mask_phone

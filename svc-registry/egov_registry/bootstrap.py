@@ -1,26 +1,24 @@
-"""What the registry's entrypoints hand to its use cases: the identity port, the document
-signing keys and trust in the national CA. One set per running service."""
+"""The composition root of svc-registry: what its entrypoints hand to the use cases (the
+identity port, the document signing keys, trust in the national CA), built once at start.
+Entrypoints reach it through ``api/deps.py``; tests swap parts with ``runtime.customise``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import cast
-
-from fastapi import Request
 
 from egov_registry.adapters.identity_gateway import GatewayIdentity
+from egov_registry.seed import seed_demo_data
 from egov_registry.service_layer.ports import IdentityDirectory, Trust
 from egov_registry.settings import RegistrySettings
 from meshkit.documents import RevocationCheck
-from meshkit.service import ServiceRuntime, runtime_of
+from meshkit.service import ServiceRuntime
 from meshkit.trust import DocumentKeys, NationalTrust
 
-KEY = "registry"
 
-
-@dataclass
-class RegistryComponents:
+@dataclass(frozen=True)
+class Components:
+    settings: RegistrySettings
     identity: IdentityDirectory
     keys: DocumentKeys
     trust: Trust
@@ -29,10 +27,12 @@ class RegistryComponents:
     certificate_validity: timedelta
 
 
-def build_components(runtime: ServiceRuntime) -> RegistryComponents:
-    settings = cast(RegistrySettings, runtime.settings)
+async def bootstrap(runtime: ServiceRuntime) -> Components:
+    settings = runtime.settings
+    assert isinstance(settings, RegistrySettings)
     trust = NationalTrust(settings.identity_url, runtime.http)
-    components = RegistryComponents(
+    return Components(
+        settings=settings,
         identity=GatewayIdentity(runtime.gateway_client),
         keys=DocumentKeys(
             subject="registry",
@@ -43,14 +43,12 @@ def build_components(runtime: ServiceRuntime) -> RegistryComponents:
         revocation=trust.revoked_at,
         certificate_validity=timedelta(days=settings.certificate_validity_days),
     )
-    runtime.extras[KEY] = components
-    return components
 
 
-def components_of(runtime: ServiceRuntime) -> RegistryComponents:
-    found = runtime.extras.get(KEY)
-    return found if isinstance(found, RegistryComponents) else build_components(runtime)
-
-
-def components_dependency(request: Request) -> RegistryComponents:
-    return components_of(runtime_of(request))
+async def start(runtime: ServiceRuntime) -> None:
+    components = runtime.components_as(Components)
+    if components.settings.dev_mode:
+        await seed_demo_data(runtime.uow_factory)
+        if not components.keys.ready:
+            # dev: have the national CA certify a fresh key (retries until identity answers)
+            runtime.spawn(components.keys.obtain_from_ca(runtime.gateway_client()), "ca-bootstrap")
