@@ -205,6 +205,9 @@ async def seed_people(
 
 
 async def seed(uow: IdentityUnitOfWork, settings: IdentitySettings, hasher: PasswordHasher) -> None:
+    # the dev admin token is written to dev-secrets.json at start, not on the first admin
+    # call, so an operator (docs/integrating-an-agency.md) finds it before calling
+    _ = settings.effective_admin_token  # reading it in dev mode writes it
     async with uow:
         clients = await seed_clients(uow, settings)
         people = await seed_people(uow, settings, hasher)
