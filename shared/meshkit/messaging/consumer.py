@@ -100,6 +100,7 @@ class EventConsumer:
         )
         self._consumer: AIOKafkaConsumer | None = None
         self._dlq_producer: AIOKafkaProducer | None = None
+        self._dlq_lock = asyncio.Lock()
         self._stopping = False
         self.healthy = False
         self.processed_total = 0
@@ -306,10 +307,12 @@ class EventConsumer:
     async def _dead_letter(
         self, record: ConsumerRecord[bytes, bytes], error: str, *, attempts: int
     ) -> None:
-        if self._dlq_producer is None:
-            producer = self._producer_factory()
-            await producer.start()
-            self._dlq_producer = producer
+        async with self._dlq_lock:  # partitions are processed concurrently
+            if self._dlq_producer is None:
+                producer = self._producer_factory()
+                await producer.start()
+                self._dlq_producer = producer
+        assert self._dlq_producer is not None
         topic = dlq_topic(record.topic, self.group_id)
         headers = [
             *list(record.headers or []),
