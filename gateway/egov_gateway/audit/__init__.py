@@ -1,1 +1,0 @@
-"""The audit log of the routed exchange: durable, hash-chained, searchable."""

@@ -1,1 +1,0 @@
-"""Who is calling the gateway: tokens issued by svc-identity, verified against its JWKS."""

@@ -1,1 +1,0 @@
-"""The routed exchange: ``/x/{agency}/{path}`` and its X-Road form ``/r1/...``."""
