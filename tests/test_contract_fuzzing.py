@@ -32,6 +32,7 @@ from hypothesis.errors import Unsatisfiable
 from pydantic import BaseModel, Field
 from schemathesis import GenerationMode
 
+from egov_gateway.bootstrap import components_of
 from meshkit.auth.assertion import RoutedCall, routed_call
 from meshkit.ids import EXAMPLE_IIN
 from meshkit.problems import PROBLEM_RESPONSES
@@ -402,8 +403,8 @@ def test_the_gateway_variant_goes_through_the_whole_routed_path(mesh: Mesh) -> N
     request.headers.update(target.sign(request, "licensing", None))
     response = target.live.send(request)
     assert response.status_code == 200, response.text
-    writer = target.live.app.state.runtime.extras["audit_writer"]
-    exchange = target.live.app.state.runtime.extras["exchange"]
+    writer = components_of(target.live.app).audit_writer
+    exchange = components_of(target.live.app).exchange
     request_id = response.headers["x-request-id"]
 
     async def audited() -> list[Any]:

@@ -28,7 +28,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select, text
 
-from egov_gateway.adapters.audit_tables import audit_log
+from egov_gateway.exchange.adapters.audit_tables import audit_log
 from egov_gateway.testkit import ProcessMeshKit
 from meshkit.contracts.common import Share
 from meshkit.contracts.registry import Founder, LegalEntityRegistered

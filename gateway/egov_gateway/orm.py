@@ -1,8 +1,6 @@
-"""Tables of the gateway database (register, members, audit arrive with the gateway issues)."""
+"""The gateway database's one ``MetaData``: each area's ``adapters/tables`` registers its tables
+on it (the migrations' env imports them all), and nothing here imports an area."""
 
 from sqlalchemy import MetaData
 
 metadata = MetaData()
-
-# tables of the routed exchange's audit log register themselves on ``metadata``
-from egov_gateway.adapters import audit_tables as _audit_tables  # noqa: E402, F401

@@ -2,15 +2,56 @@ import ipaddress
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from egov_gateway.register.config import RegisterSettings
-from egov_gateway.singlewindow.applications.settings import ApplicationsSettings
 from meshkit.limits import DEFAULT_MAX_BODY_BYTES
 from meshkit.settings import ServiceSettings
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+# the areas' options live here, on the ground floor, so that nothing here imports an area
+class RegisterSettings(BaseModel):
+    """Tuning of the register (``GATEWAY_REGISTER_OPTIONS__<NAME>``)."""
+
+    seed: bool = Field(default=True, description="seed members, services and grants when absent")
+    background: bool = Field(default=True, description="run the refresh/probe/reload loops")
+    openapi_refresh_s: float = Field(default=300.0, gt=0, description="re-fetch every OpenAPI")
+    openapi_retry_s: float = Field(
+        default=5.0, gt=0, description="retry sooner while a member has no document yet"
+    )
+    probe_interval_s: float = Field(default=15.0, gt=0, description="readiness probe period")
+    probe_timeout_s: float = Field(default=3.0, gt=0)
+    probe_failures_to_open: int = Field(
+        default=2, ge=1, description="consecutive failed probes that open an outage"
+    )
+    reload_poll_s: float = Field(
+        default=2.0, gt=0, description="how often to look for changes made by another instance"
+    )
+
+
+class ApplicationsSettings(BaseModel):
+    """Applications and the process engine (``GATEWAY_APPLICATIONS__<NAME>``)."""
+
+    engine: bool = Field(default=True, description="run the process engine in this instance")
+    step_retry_for_s: float = Field(
+        default=120.0,
+        ge=0,
+        description="a step whose agency is unavailable is retried this long, then fails",
+    )
+    step_retry_backoff_s: float = Field(default=1.0, gt=0)
+    sweep_interval_s: float = Field(
+        default=5.0, gt=0, description="resume stalled processes and detect overdue ones"
+    )
+    call_timeout_s: float = Field(default=30.0, gt=0)
+    answer_within_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=30,
+        description="a submission waits this long for the agencies' first answers, so that a "
+        "refusal (not yours to ask, not your child…) is answered at the door, not later",
+    )
 
 
 class GatewaySettings(ServiceSettings):

@@ -21,10 +21,14 @@ from asgi_lifespan import LifespanManager
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from egov_gateway.adapters.register_memory import InMemoryRegister, MemberSpec, OperationSpec
-from egov_gateway.auth.tokens import TokenVerifier
-from egov_gateway.routing.exchange import RoutedExchange
-from egov_gateway.routing.ratelimit import TokenBuckets
+from egov_gateway.bootstrap import Components, components_of, overrides_of
+from egov_gateway.exchange.adapters.register_memory import (
+    InMemoryRegister,
+    MemberSpec,
+    OperationSpec,
+)
+from egov_gateway.exchange.adapters.tokens import TokenVerifier
+from egov_gateway.exchange.domain.ratelimit import TokenBuckets
 from meshkit.auth.assertion import AssertionVerifier, RoutedCall, routed_call
 from meshkit.auth.jwks import JWKSClient
 from meshkit.auth.keys import KeyRing, SigningKey
@@ -243,9 +247,8 @@ class Mesh:
     db_url: str
 
     @property
-    def extras(self) -> dict[str, Any]:
-        extras: dict[str, Any] = self.app.state.runtime.extras
-        return extras
+    def components(self) -> Components:
+        return components_of(self.app)
 
     def agency(self, code: str, **kw: Any) -> dict[str, str]:
         return self.identity.bearer("agency", code, **kw)
@@ -299,8 +302,9 @@ async def start_mesh(tmp_path: Path, db_url: str, **gateway_overrides: Any) -> A
         }
         settings.update(gateway_overrides)
         app = build_app("gateway", tmp_path / "gw", **settings)
-        app.state.runtime.extras["register"] = register
-        app.state.runtime.extras["upstream_transport"] = MultiASGI(apps)
+        overrides = overrides_of(app)
+        overrides.routing_register = register
+        overrides.upstream_transport = MultiASGI(apps)
         client = await stack.enter_async_context(running(app))
         direct = await stack.enter_async_context(
             httpx.AsyncClient(
@@ -380,12 +384,12 @@ def wire_routed_exchange(
     What is fuzzed through it is the whole routed path — token check, register lookup, ACL,
     purpose, assertion signing, forwarding, audit — against each agency's own contract."""
     runtime = gateway.state.runtime
-    extras = runtime.extras
-    exchange: RoutedExchange = extras["exchange"]
+    components = components_of(gateway)
+    exchange = components.exchange
     wiring = Path(runtime.settings.data_dir) / "routed-fuzz"
     wiring.mkdir(parents=True, exist_ok=True)
     identity = TestIdentity(wiring)
-    gateway_jwks = extras["keyring"].jwks()
+    gateway_jwks = components.keyring.jwks()
     for name, app in agencies.items():
         app.state.assertion_verifier = AssertionVerifier(JWKSClient(gateway_jwks), agency=name)
     members = [
@@ -404,7 +408,7 @@ def wire_routed_exchange(
     for operation_id in register.operation_ids():
         for client in ("gateway", *agencies):
             register.grant(client, operation_id)
-    extras["register"] = register
+    exchange.register = register
     exchange.transport = MultiASGI({f"{name}.fuzz": app for name, app in agencies.items()})
     exchange.verifier = TokenVerifier(
         identity.jwks_url, issuer=ISSUER, audience=AUDIENCE, http=runtime.http

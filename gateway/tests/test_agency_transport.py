@@ -13,7 +13,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import StreamingResponse
 
-from egov_gateway.adapters.agency_transport import AgencyTransport, Origin
+from egov_gateway.exchange.adapters.agency_transport import AgencyTransport, Origin
 from meshkit.devinfra import free_port
 from meshkit.testing.polling import eventually
 

@@ -16,15 +16,16 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from egov_gateway.bootstrap import overrides_of
 from egov_gateway.singlewindow.applications.adapters.tables import waits
-from egov_gateway.singlewindow.applications.domain import (
+from egov_gateway.singlewindow.applications.domain.model import (
     ServicePlan,
     StepPlan,
     build_request,
     resolve,
 )
-from egov_gateway.singlewindow.applications.engine import CallOutcome
-from egov_gateway.singlewindow.applications.service import (
+from egov_gateway.singlewindow.applications.service_layer.engine import CallOutcome
+from egov_gateway.singlewindow.applications.service_layer.service import (
     applications_of,
     on_agency_event,
     submit_application,
@@ -170,8 +171,8 @@ async def _harness(
             "step_retry_backoff_s": 0.05,
         },
     )
-    app.state.runtime.extras["register_transport"] = _Refuse()
-    app.state.runtime.extras["applications_caller"] = exchange
+    overrides_of(app).register_transport = _Refuse()
+    overrides_of(app).applications_caller = exchange
     async with running(app) as client:
         yield Harness(client, app, identity, exchange)
 

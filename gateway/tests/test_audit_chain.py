@@ -10,10 +10,10 @@ from pathlib import Path
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import delete, update
 
-from egov_gateway.adapters.audit_tables import audit_log
-from egov_gateway.adapters.orm import metadata
-from egov_gateway.audit.writer import AuditWriter, SqliteSink, WalCheckpointer
-from egov_gateway.domain.audit import AuditEntry, ChainHead, ChainVerifier
+from egov_gateway.exchange.adapters.audit_tables import audit_log
+from egov_gateway.exchange.adapters.audit_writer import AuditWriter, SqliteSink, WalCheckpointer
+from egov_gateway.exchange.domain.audit import AuditEntry, ChainHead, ChainVerifier
+from egov_gateway.orm import metadata
 from egov_gateway.testkit import CITIZEN, Mesh
 from meshkit.db import create_engine
 from meshkit.testing.polling import eventually
@@ -40,7 +40,7 @@ async def test_chain_verifies_and_concurrent_calls_share_commits(mesh: Mesh) -> 
         "first_broken": None,
         "chains": {"gw-1": 60},
     }
-    writer = mesh.extras["audit_writer"]
+    writer = mesh.components.audit_writer
     assert writer.records == 60 and writer.batches < 60  # group commit batched them
     for rid in rids[:5]:
         assert len(await mesh.audit(request_id=rid)) == 1
@@ -48,7 +48,7 @@ async def test_chain_verifies_and_concurrent_calls_share_commits(mesh: Mesh) -> 
 
 async def test_editing_one_row_breaks_the_chain_at_that_row(mesh: Mesh) -> None:
     await _calls(mesh, 12)
-    engine = mesh.extras["audit_writer"].engine
+    engine = mesh.components.audit_writer.engine
     async with engine.begin() as conn:  # someone hides a call's subject
         await conn.execute(update(audit_log).where(audit_log.c.seq == 7).values(subject=None))
     report = await mesh.verify()
@@ -59,10 +59,10 @@ async def test_editing_one_row_breaks_the_chain_at_that_row(mesh: Mesh) -> None:
 
 async def test_recomputed_hash_still_breaks_the_next_link(mesh: Mesh) -> None:
     await _calls(mesh, 6)
-    engine = mesh.extras["audit_writer"].engine
+    engine = mesh.components.audit_writer.engine
     async with engine.connect() as conn:
         row = (await conn.execute(audit_log.select().where(audit_log.c.seq == 3))).mappings().one()
-    from egov_gateway.domain.audit import AuditRecord
+    from egov_gateway.exchange.domain.audit import AuditRecord
 
     forged = AuditRecord.from_row({**row, "status": 404})
     async with engine.begin() as conn:  # a careful forger fixes the row's own hash …
@@ -77,7 +77,7 @@ async def test_recomputed_hash_still_breaks_the_next_link(mesh: Mesh) -> None:
 
 async def test_deleted_rows_are_found_in_the_middle_and_at_the_end(mesh: Mesh) -> None:
     await _calls(mesh, 8)
-    engine = mesh.extras["audit_writer"].engine
+    engine = mesh.components.audit_writer.engine
     async with engine.begin() as conn:
         await conn.execute(delete(audit_log).where(audit_log.c.seq == 8))
     broken = (await mesh.verify())["first_broken"]

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from egov_gateway.adapters.audit_tables import audit_log
+from egov_gateway.exchange.adapters.audit_tables import audit_log
 from egov_gateway.testkit import ProcessMeshKit
 from meshkit.db import create_engine
 from meshkit.devinfra import free_port

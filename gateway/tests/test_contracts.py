@@ -23,6 +23,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from egov_gateway.bootstrap import components_of, overrides_of
 from egov_gateway.register.domain.contracts import (
     request_contract,
     service_contract_errors,
@@ -37,7 +38,7 @@ from egov_gateway.register.domain.model import (
 )
 from egov_gateway.register.seed import seed_services
 from egov_gateway.register.service_layer.register import UnifiedRegister
-from egov_gateway.singlewindow.applications.service import validate_payload
+from egov_gateway.singlewindow.applications.service_layer.service import validate_payload
 from egov_gateway.testkit import ISSUER, TestIdentity
 from meshkit.errors import RuleViolation
 from meshkit.testing.apps import running
@@ -286,7 +287,7 @@ async def gateway(tmp_path: Path, db_url: str) -> AsyncIterator[tuple[httpx.Asyn
         agency_urls={a: f"http://{a}.test:80" for a in AGENCIES},
         register_options={"background": False},
     )
-    app.state.runtime.extras["register_transport"] = agencies
+    overrides_of(app).register_transport = agencies
     async with running(app) as client:
         yield client, (app, agencies, identity)
 
@@ -307,7 +308,7 @@ async def test_publishing_refuses_drift_and_health_flags_what_was_pending(
     gateway: tuple[httpx.AsyncClient, Any],
 ) -> None:
     c, (app, agencies, _identity) = gateway
-    register: UnifiedRegister = app.state.runtime.extras["unified_register"]
+    register: UnifiedRegister = components_of(app).register
     drifted = _form(
         ["applicant_bin", "license_type"], applicant_bin=BIN, license_type={"const": "pharmacy"}
     )
@@ -347,7 +348,7 @@ async def test_submission_is_refused_at_once_with_field_errors(
     gateway: tuple[httpx.AsyncClient, Any],
 ) -> None:
     c, (app, agencies, identity) = gateway
-    register: UnifiedRegister = app.state.runtime.extras["unified_register"]
+    register: UnifiedRegister = components_of(app).register
     citizen = identity.bearer("citizen", MOTHER)
     # a service published before licensing's document arrived, looser than licensing
     loose = _form(

@@ -177,7 +177,7 @@ async def test_rotated_keys_new_key_accepted_removed_key_refused(mesh: Mesh) -> 
     ident.ring.retire_older_than(0)
     ident.publish()
     assert old_jwk not in ident.ring.jwks()["keys"]
-    mesh.extras["token_verifier"].forget()  # as when the key cache period ends
+    mesh.components.verifier.forget()  # as when the key cache period ends
     fresh_old = ident.token("agency", "licensing", key=None)  # new key still works
     r = await mesh.gateway.get(
         "/x/registry/mesh/whoami", headers={"Authorization": f"Bearer {fresh_old}"}
@@ -288,9 +288,9 @@ async def test_circuit_breaker_opens_then_half_open_probe_closes_it(mesh: Mesh) 
         return resp.status_code == 200
 
     await eventually(closed_again, within=5, what="the breaker to let a probe through")
-    assert mesh.extras["exchange"].breakers.states()["payments"] == "closed"
+    assert mesh.components.exchange.breakers.states()["payments"] == "closed"
     # a failing probe re-opens it at once
-    breaker = mesh.extras["exchange"].breakers.for_agency("payments")
+    breaker = mesh.components.exchange.breakers.for_agency("payments")
     for _ in range(5):
         breaker.record(success=False)
     assert breaker.state == "open"
@@ -304,8 +304,8 @@ async def test_circuit_breaker_opens_then_half_open_probe_closes_it(mesh: Mesh) 
 
 
 async def test_citizen_rate_limit_answers_429_with_retry_after(mesh: Mesh) -> None:
-    buckets = mesh.extras["exchange"].buckets
-    from egov_gateway.routing.ratelimit import Limit
+    buckets = mesh.components.exchange.buckets
+    from egov_gateway.exchange.domain.ratelimit import Limit
 
     buckets._limits["citizen"] = Limit(rate_per_s=0.5, burst=3)
     codes = []

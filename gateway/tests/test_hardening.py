@@ -15,9 +15,12 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from egov_gateway.auth.mandate import issue_mandate
-from egov_gateway.auth.revocation import SESSION_ENDED, gateway_revocations
-from egov_gateway.auth.revocation_handlers import SessionRevoked, SigningKeyRetired
+from egov_gateway.exchange.adapters.mandate import issue_mandate
+from egov_gateway.exchange.adapters.revocation import SESSION_ENDED, gateway_revocations
+from egov_gateway.exchange.service_layer.revocation_handlers import (
+    SessionRevoked,
+    SigningKeyRetired,
+)
 from egov_gateway.testkit import CITIZEN, OTHER_CITIZEN, Mesh, start_mesh
 from meshkit.events import EventData, TypedEvent, build_envelope
 from meshkit.messaging.handlers import dispatch
@@ -155,7 +158,7 @@ async def test_a_retired_signing_key_drops_cached_keys_and_tokens(mesh: Mesh) ->
     token = token_with(mesh, CITIZEN, sid="sid-k")
     r = await mesh.gateway.get(f"/x/identity/persons/{CITIZEN}", headers=bearer(token))
     assert r.status_code == 200
-    verifier = mesh.extras["token_verifier"]
+    verifier = mesh.components.verifier
     assert token in verifier._cache
     old_kid = mesh.identity.ring.current.kid
     mesh.identity.ring.rotate()
@@ -217,14 +220,14 @@ async def test_oversize_bodies_are_413_at_the_gateway_and_never_open_the_breaker
         r = await mesh.gateway.post("/x/identity/echo", content=chunked(), headers=agency)
         assert r.status_code == 413, r.text
     assert not mesh.doubles["identity"].calls  # nothing reached the agency
-    assert mesh.extras["exchange"].breakers.states().get("identity", "closed") == "closed"
+    assert mesh.components.exchange.breakers.states().get("identity", "closed") == "closed"
     # the agency's own 4xx answers are the caller's doing too
     mesh.doubles["identity"].fail_with = 422
     for _ in range(6):
         r = await mesh.gateway.post("/x/identity/echo", content=b"{}", headers=agency)
         assert r.status_code == 422
     mesh.doubles["identity"].fail_with = None
-    assert mesh.extras["exchange"].breakers.states()["identity"] == "closed"
+    assert mesh.components.exchange.breakers.states()["identity"] == "closed"
     # the next caller (a citizen, another client) is served
     r = await mesh.gateway.get(f"/x/identity/persons/{CITIZEN}", headers=hdrs)
     assert r.status_code == 200, r.text
@@ -270,7 +273,7 @@ async def test_a_caller_that_disconnects_mid_body_does_not_count(
 ) -> None:
     async for mesh in start_mesh(tmp_path, db_url, breaker_failure_threshold=2):
         mesh.register.grant("licensing", "identity:POST /echo")
-        exchange = mesh.extras["exchange"]
+        exchange = mesh.components.exchange
         headers = [
             (b"host", b"gateway.test"),
             (b"content-type", b"application/json"),
@@ -452,8 +455,8 @@ async def test_an_agencys_redirect_never_shows_its_internal_address(mesh: Mesh) 
 def test_location_headers_are_mapped_to_the_gateways_paths(
     location: str, expected: str | None
 ) -> None:
-    from egov_gateway.domain.register_port import ResolvedOperation
-    from egov_gateway.routing.exchange import Call, RoutedExchange
+    from egov_gateway.exchange.domain.register_port import ResolvedOperation
+    from egov_gateway.exchange.service_layer.exchange import Call, RoutedExchange
 
     exchange = RoutedExchange.__new__(RoutedExchange)
     exchange._bases = {}

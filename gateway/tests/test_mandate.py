@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import jwt
 
-from egov_gateway.adapters.register_memory import OperationSpec
-from egov_gateway.auth.mandate import issue_mandate
+from egov_gateway.exchange.adapters.mandate import issue_mandate
+from egov_gateway.exchange.adapters.register_memory import OperationSpec
 from egov_gateway.testkit import CITIZEN, OTHER_CITIZEN, Mesh
 from meshkit.auth.keys import SigningKey
 

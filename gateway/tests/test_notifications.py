@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from egov_gateway.singlewindow.notifications.sms import RoutedSmsSender, SmsResult
+from egov_gateway.singlewindow.notifications.adapters.sms import RoutedSmsSender, SmsResult
 from egov_gateway.singlewindow.offers.testkit import SingleWindowHarness, iin
 from meshkit.contracts.gateway import ApplicationOverdue, ApplicationStatusChanged
 from meshkit.contracts.licensing import ApplicationDecided

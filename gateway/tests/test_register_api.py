@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from jsonschema import Draft202012Validator
 from sqlalchemy import select
 
+from egov_gateway.bootstrap import components_of, overrides_of
 from egov_gateway.register.seed import seed_day
 from egov_gateway.register.service_layer.register import UnifiedRegister
 from meshkit.messaging.tables import outbox
@@ -58,7 +59,7 @@ class Gateway:
 
     @property
     def register(self) -> UnifiedRegister:
-        reg: UnifiedRegister = self.app.state.runtime.extras["unified_register"]
+        reg: UnifiedRegister = components_of(self.app).register
         return reg
 
     async def outbox_types(self) -> list[str]:
@@ -80,7 +81,7 @@ def gateway_app(
         agency_urls=AGENCY_HOSTS,
         register_options={"background": False, "probe_failures_to_open": 1, **options},
     )
-    app.state.runtime.extras["register_transport"] = agencies
+    overrides_of(app).register_transport = agencies
     return app, agencies
 
 

@@ -20,6 +20,7 @@ from jsonschema import Draft202012Validator
 from sqlalchemy import select
 from structlog.testing import capture_logs
 
+from egov_gateway.bootstrap import components_of
 from egov_gateway.register.adapters.repository import service_digest
 from egov_gateway.register.seed import (
     CONTRACT_OPERATIONS,
@@ -250,7 +251,7 @@ async def register(tmp_path: Path, database_url: str | None) -> AsyncIterator[Un
         register_options={"background": False},
     )
     async with running(app):
-        reg: UnifiedRegister = app.state.runtime.extras["unified_register"]
+        reg: UnifiedRegister = components_of(app).register
         reg.clock = lambda: datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
         yield reg
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from egov_gateway.register.bootstrap import effective_agency_urls
+from egov_gateway.bootstrap import effective_agency_urls, overrides_of
 from egov_gateway.settings import GatewaySettings
 from meshkit.devsecrets import dev_secret
 from meshkit.testing.apps import running
@@ -62,8 +62,8 @@ async def test_without_a_configured_token_the_admin_api_is_closed(tmp_path: Path
     app = build_app(
         "gateway", tmp_path, kafka_enabled=False, register_options={"background": False}
     )
+    # what the bootstrap leaves outside dev mode when GATEWAY_ADMIN_TOKEN is unset
+    overrides_of(app).admin_disabled = True
     async with running(app) as client:
-        # what start_register leaves outside dev mode when GATEWAY_ADMIN_TOKEN is unset
-        app.state.runtime.extras["admin_token"] = None
         r = await client.get("/api/v1/admin/members", headers={"Authorization": "Bearer anything"})
         assert r.status_code == 403 and "disabled" in r.json()["detail"]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from egov_gateway.routing.breaker import CircuitBreaker
-from egov_gateway.routing.ratelimit import Limit, TokenBuckets
+from egov_gateway.exchange.domain.breaker import CircuitBreaker
+from egov_gateway.exchange.domain.ratelimit import Limit, TokenBuckets
 
 
 class Clock:

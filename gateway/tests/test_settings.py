@@ -57,13 +57,11 @@ async def test_additional_public_keys_stay_in_the_jwks_during_a_rotation(tmp_pat
 
 
 def test_a_previous_key_that_is_not_pem_stops_the_start(tmp_path: Path) -> None:
-    import asyncio
-
-    from egov_gateway.app import load_keys
+    from egov_gateway.bootstrap import load_keyring
     from meshkit.testing.services import build_app
 
     app = build_app(
         "gateway", tmp_path, kafka_enabled=False, additional_public_keys_pem="not a key"
     )
     with pytest.raises(RuntimeError, match="GATEWAY_ADDITIONAL_PUBLIC_KEYS_PEM"):
-        asyncio.run(load_keys(app.state.runtime))
+        load_keyring(app.state.runtime.settings)

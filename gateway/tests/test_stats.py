@@ -13,7 +13,7 @@ import pytest
 
 from egov_gateway.register.seed import seed_grants
 from egov_gateway.singlewindow.offers.testkit import SingleWindowHarness, iin
-from egov_gateway.singlewindow.stats.model import ApplicationFact, figures, nearest_rank
+from egov_gateway.singlewindow.stats.domain.model import ApplicationFact, figures, nearest_rank
 from meshkit.problems import PROBLEM_JSON
 
 PERIOD = {"from": "2026-10-01T00:00:00Z", "to": "2026-11-01T00:00:00Z"}

@@ -11,10 +11,10 @@ from typing import Any
 
 import httpx
 
-from egov_gateway.domain.register_port import ResolvedOperation
+from egov_gateway.exchange.domain.headers import WHOLE_API, XRoadService
+from egov_gateway.exchange.domain.register_port import ResolvedOperation
 from egov_gateway.register.domain.catalogue import RegisterSnapshot
 from egov_gateway.register.seed import AGENCIES, seed_members, seed_services
-from egov_gateway.routing.headers import WHOLE_API, XRoadService
 from egov_gateway.testkit import CITIZEN, Mesh
 from meshkit.problems import PROBLEM_JSON
 
@@ -49,7 +49,7 @@ class SeededRegister:
 
 def seeded(mesh: Mesh) -> SeededRegister:
     register = SeededRegister()
-    mesh.extras["register"] = register
+    mesh.components.exchange.register = register
     return register
 
 
@@ -192,7 +192,7 @@ async def test_list_clients_at_the_specs_path_and_under_r1(mesh: Mesh) -> None:
 
 
 async def test_directory_errors_in_a_request_are_400_as_the_spec_says(mesh: Mesh) -> None:
-    snap = mesh.extras["unified_register"].snapshot
+    snap = mesh.components.register.snapshot
     identity = snap.members["identity"]
     base = f"/r1/KZ/GOV/{identity.member_code}/identity"
     client = {"X-GovStack-Client": f"KZ/GOV/{snap.members['registry'].member_code}/registry"}

@@ -56,7 +56,7 @@ def main(
 ) -> None:
     """``proxy_headers=False``: uvicorn leaves the TCP peer in the scope (it would otherwise
     believe X-Forwarded-For from 127.0.0.1); the gateway resolves its callers' addresses
-    itself, from GATEWAY_TRUSTED_PROXIES (egov_gateway/routing/source.py)."""
+    itself, from GATEWAY_TRUSTED_PROXIES (egov_gateway/exchange/service_layer/source.py)."""
     parser = argparse.ArgumentParser()
     parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
     args = parser.parse_args()

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from egov_gateway.api.dependencies import register_of
 from egov_gateway.api.register_models import (
     GrantIn,
     GrantList,
@@ -25,9 +26,10 @@ from egov_gateway.api.register_models import (
     ServiceOut,
     StatusChange,
 )
-from egov_gateway.audit.security import record_refusal
-from egov_gateway.domain.access import ANONYMOUS_CLIENT
-from egov_gateway.register.bootstrap import register_of
+from egov_gateway.bootstrap import components_of
+from egov_gateway.exchange.adapters.audit_writer import AuditWriter
+from egov_gateway.exchange.domain.access import ANONYMOUS_CLIENT
+from egov_gateway.exchange.service_layer.security_audit import record_refusal
 from egov_gateway.register.domain.model import CODE_PATTERN
 from egov_gateway.register.service_layer.register import UnifiedRegister
 from meshkit.errors import NotFound, RuleViolation
@@ -36,26 +38,36 @@ from meshkit.problems import PROBLEM_RESPONSES, ProblemError
 _bearer = HTTPBearer(auto_error=False, description="the operators' admin token")
 
 
+def _writer(request: Request) -> AuditWriter:
+    return components_of(request.app).audit_writer
+
+
 async def require_admin(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
     """Every refusal is a security event in the audit log (client ``anonymous``: a wrong
     admin token names no one); the per-source failure budget bounds how many a source makes
-    (routing/source.py)."""
+    (exchange/service_layer/source.py)."""
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
-        await record_refusal(request, 401, "admin-unauthenticated", client=ANONYMOUS_CLIENT)
+        await record_refusal(
+            _writer(request), request, 401, "admin-unauthenticated", client=ANONYMOUS_CLIENT
+        )
         raise ProblemError(
             401,
             "the admin API needs 'Authorization: Bearer <admin token>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    expected: str | None = request.app.state.runtime.extras.get("admin_token")
+    expected = components_of(request.app).admin_token
     if expected is None:
-        await record_refusal(request, 403, "admin-denied", client=ANONYMOUS_CLIENT)
+        await record_refusal(
+            _writer(request), request, 403, "admin-denied", client=ANONYMOUS_CLIENT
+        )
         raise ProblemError(403, "the admin API is disabled: no GATEWAY_ADMIN_TOKEN is configured")
     if not hmac.compare_digest(credentials.credentials.encode(), expected.encode()):
-        await record_refusal(request, 403, "admin-denied", client=ANONYMOUS_CLIENT)
+        await record_refusal(
+            _writer(request), request, 403, "admin-denied", client=ANONYMOUS_CLIENT
+        )
         raise ProblemError(403, "this token does not grant access to the admin API")
 
 

@@ -7,9 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from egov_gateway.auth.dependencies import _principal, require_citizen
-from egov_gateway.singlewindow.applications import service
-from egov_gateway.singlewindow.applications.views import ApplicationList, ApplicationView
+from egov_gateway.api.dependencies import _principal, require_citizen
+from egov_gateway.singlewindow.applications.service_layer import service
+from egov_gateway.singlewindow.applications.service_layer.views import (
+    ApplicationList,
+    ApplicationView,
+)
 from meshkit.auth.principal import Principal
 from meshkit.bounds import Offset
 from meshkit.problems import PROBLEM_RESPONSES

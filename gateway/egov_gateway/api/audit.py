@@ -8,13 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from egov_gateway.audit import service
-from egov_gateway.audit.security import record_refusal
-from egov_gateway.audit.store import AuditQuery
-from egov_gateway.audit.writer import AuditWriter
-from egov_gateway.auth.dependencies import authenticated
-from egov_gateway.domain.access import ANONYMOUS_CLIENT, client_of
-from egov_gateway.domain.audit import AuditRecord
+from egov_gateway.api.dependencies import authenticated
+from egov_gateway.bootstrap import components_of
+from egov_gateway.exchange.adapters.audit_store import AuditQuery
+from egov_gateway.exchange.adapters.audit_writer import AuditWriter
+from egov_gateway.exchange.domain.access import ANONYMOUS_CLIENT, client_of
+from egov_gateway.exchange.domain.audit import AuditRecord
+from egov_gateway.exchange.service_layer import audit as service
+from egov_gateway.exchange.service_layer.security_audit import record_refusal
 from meshkit.auth.principal import Principal
 from meshkit.errors import PermissionDenied, Unauthenticated
 from meshkit.problems import PROBLEM_RESPONSES
@@ -128,10 +129,13 @@ async def _audited_caller(request: Request, kind: str, refusal: str) -> Principa
     try:
         principal = await authenticated(request)
     except Unauthenticated:
-        await record_refusal(request, 401, "unauthenticated", client=ANONYMOUS_CLIENT)
+        await record_refusal(
+            _writer(request), request, 401, "unauthenticated", client=ANONYMOUS_CLIENT
+        )
         raise
     if principal.kind != kind:
         await record_refusal(
+            _writer(request),
             request,
             403,
             "denied",
@@ -155,8 +159,7 @@ async def require_citizen(request: Request) -> Principal:
 
 
 def _writer(request: Request) -> AuditWriter:
-    writer: AuditWriter = request.app.state.runtime.extras["audit_writer"]
-    return writer
+    return components_of(request.app).audit_writer
 
 
 @router.get("/audit", response_model=AuditPage, summary="Search the audit log (operators)")

@@ -1,18 +1,35 @@
-"""FastAPI dependencies: the authenticated caller of a gateway API (not of a routed call)."""
+"""FastAPI dependencies: the gateway's components (``bootstrap.py``) and the authenticated
+caller of a gateway API (not of a routed call)."""
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
 
-from egov_gateway.auth.tokens import TokenVerifier
+from fastapi import Depends, Request
+
+from egov_gateway.bootstrap import Components, components_of
+from egov_gateway.exchange.adapters.tokens import TokenVerifier
+from egov_gateway.register.service_layer.register import UnifiedRegister
 from meshkit.auth.jwks import TokenInvalid
 from meshkit.auth.principal import Principal
 from meshkit.errors import PermissionDenied, Unauthenticated
 
 
+def gateway(request: Request) -> Components:
+    """The running gateway's components; 503 while it starts."""
+    return components_of(request.app)
+
+
+Gateway = Annotated[Components, Depends(gateway)]
+
+
+def register_of(request: Request) -> UnifiedRegister:
+    """The running Unified Register."""
+    return components_of(request.app).register
+
+
 def token_verifier(request: Request) -> TokenVerifier:
-    verifier: TokenVerifier = request.app.state.runtime.extras["token_verifier"]
-    return verifier
+    return components_of(request.app).verifier
 
 
 async def authenticated(request: Request) -> Principal:

@@ -5,7 +5,7 @@ Shapes follow the GovStack IM BB's Directory Services API
 ``restClientDetailsListType`` for ``listClients`` and ``restServiceDetailsListType`` for
 ``listMethods``/``allowedMethods``. X-Road services of a member are the simple public services
 of the register it provides (service code = register code) plus ``api``, the member's whole API;
-the routed exchange ``/r1/.../{serviceCode}/{path}`` accepts exactly these (routing/exchange.py).
+the routed exchange ``/r1/.../{serviceCode}/{path}`` accepts exactly these (exchange/service_layer/exchange.py).
 
 Where that spec is explicit, so is this: ``listClients`` is served at ``/listClients`` (the
 API document's path) and at ``/r1/listClients`` (spec/8-service-apis.md §8.2.1); every error in
@@ -24,11 +24,11 @@ from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from egov_gateway.register.bootstrap import register_of
+from egov_gateway.api.dependencies import register_of
+from egov_gateway.exchange.domain.headers import WHOLE_API
 from egov_gateway.register.domain.catalogue import OperationInfo, RegisterSnapshot
 from egov_gateway.register.domain.model import Member
 from egov_gateway.register.service_layer.register import UnifiedRegister
-from egov_gateway.routing.headers import WHOLE_API
 from meshkit.errors import UpstreamUnavailable
 from meshkit.problems import PROBLEM_JSON, Problem, ProblemError
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from starlette.routing import Route
 
-from egov_gateway.routing.exchange import RoutedExchange
-from egov_gateway.routing.headers import METHODS, XRoadService
+from egov_gateway.bootstrap import components_of
+from egov_gateway.exchange.domain.headers import METHODS, XRoadService
+from egov_gateway.exchange.service_layer.exchange import RoutedExchange
 from meshkit.problems import PROBLEM_RESPONSES
 
 router = APIRouter(tags=["routed exchange"])
@@ -22,8 +23,7 @@ _RESPONSES = {
 
 
 def _exchange(request: Request) -> RoutedExchange:
-    exchange: RoutedExchange = request.app.state.runtime.extras["exchange"]
-    return exchange
+    return components_of(request.app).exchange
 
 
 _X_DOC = dict(

@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from egov_gateway.auth.dependencies import require_citizen
-from egov_gateway.singlewindow.notifications import service
-from egov_gateway.singlewindow.notifications.model import Notification
+from egov_gateway.api.dependencies import require_citizen
+from egov_gateway.singlewindow.notifications.domain.model import Notification
+from egov_gateway.singlewindow.notifications.service_layer import service
 from meshkit.auth.principal import Principal
 from meshkit.bounds import Offset, RowId
 from meshkit.problems import PROBLEM_RESPONSES

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from egov_gateway.auth.dependencies import require_citizen
-from egov_gateway.singlewindow.offers import service
-from egov_gateway.singlewindow.offers.model import Offer
+from egov_gateway.api.dependencies import require_citizen
+from egov_gateway.singlewindow.offers.domain.model import Offer
+from egov_gateway.singlewindow.offers.service_layer import service
 from meshkit.auth.principal import Principal
 from meshkit.bounds import Offset
 from meshkit.problems import PROBLEM_RESPONSES

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 
+from egov_gateway.api.dependencies import register_of
 from egov_gateway.api.register_models import (
     AgencyList,
     AgencyOut,
@@ -23,7 +24,6 @@ from egov_gateway.api.register_models import (
     ServiceOutage,
     ServicePage,
 )
-from egov_gateway.register.bootstrap import register_of
 from egov_gateway.register.domain.catalogue import document_operations
 from egov_gateway.register.service_layer.register import UnifiedRegister
 from meshkit.bounds import Instant

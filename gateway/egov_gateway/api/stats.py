@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
+from egov_gateway.bootstrap import components_of
 from egov_gateway.register.service_layer.register import OutageTotal
-from egov_gateway.singlewindow.stats import service
-from egov_gateway.singlewindow.stats.model import Figures
+from egov_gateway.singlewindow.stats.domain.model import Figures
+from egov_gateway.singlewindow.stats.service_layer import service
 from meshkit.bounds import Instant
 from meshkit.problems import PROBLEM_RESPONSES
 from meshkit.service import runtime_of
@@ -117,7 +118,7 @@ async def stats(
     end = _aware(to) if to else datetime.now(UTC)
     start = _aware(from_) if from_ else end - timedelta(days=30)
     runtime = runtime_of(request)
-    register = runtime.extras["unified_register"]
+    register = components_of(request.app).register
     r = await service.report(
         runtime.uow_factory(),
         register,

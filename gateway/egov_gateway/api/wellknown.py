@@ -4,10 +4,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from egov_gateway.bootstrap import components_of
+
 router = APIRouter(tags=["keys"])
 
 
 @router.get("/.well-known/jwks.json", summary="Public keys of the gateway's assertions")
 async def jwks(request: Request) -> dict[str, Any]:
-    keys: dict[str, Any] = request.app.state.runtime.extras["keyring"].jwks()
-    return keys
+    return components_of(request.app).keyring.jwks()

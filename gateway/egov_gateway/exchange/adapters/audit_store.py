@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from egov_gateway.adapters.audit_tables import audit_log
-from egov_gateway.domain.audit import AuditRecord, ChainHead, ChainVerifier
+from egov_gateway.exchange.adapters.audit_tables import audit_log
+from egov_gateway.exchange.domain.audit import AuditRecord, ChainHead, ChainVerifier
 
 VERIFY_PAGE = 5000
 

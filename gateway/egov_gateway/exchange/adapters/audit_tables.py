@@ -2,7 +2,7 @@
 
 from sqlalchemy import BigInteger, Column, Index, Integer, String, Table
 
-from egov_gateway.adapters.orm import metadata
+from egov_gateway.orm import metadata
 
 audit_log = Table(
     "audit_log",

@@ -35,8 +35,8 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from egov_gateway.audit import store
-from egov_gateway.domain.audit import RECORD_FIELDS, AuditEntry, AuditRecord, ChainHead
+from egov_gateway.exchange.adapters import audit_store as store
+from egov_gateway.exchange.domain.audit import RECORD_FIELDS, AuditEntry, AuditRecord, ChainHead
 from meshkit.db import create_engine
 
 log = structlog.get_logger("egov_gateway.audit")

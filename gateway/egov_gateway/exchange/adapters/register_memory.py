@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from egov_gateway.domain.register_port import MemberStatus, ResolvedOperation
+from egov_gateway.exchange.domain.register_port import MemberStatus, ResolvedOperation
 
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 

@@ -6,7 +6,7 @@ account lock: ``kz.egov.identity.session.revoked.v1``) or that a signing key was
 gateway's consumer group, so that replica only records it in ``gateway_revocations``
 (idempotent: one row per revocation key). Every replica polls the table each
 ``GATEWAY_REVOCATION_POLL_S`` (default 1 s; one indexed ``seq > last`` query, nothing on the
-request path) into its :class:`DenyList`, which :class:`~egov_gateway.auth.tokens.TokenVerifier`
+request path) into its :class:`DenyList`, which :class:`~egov_gateway.exchange.adapters.tokens.TokenVerifier`
 consults on every request, cache hits included (two dict lookups):
 
 * a token whose ``sid`` was revoked is refused;
@@ -16,7 +16,7 @@ consults on every request, cache hits included (two dict lookups):
   second later);
 * a retired signing key makes each replica drop its cached keys and verified tokens.
 
-The single window's citizen mandates (:mod:`egov_gateway.auth.mandate`) are not sessions and
+The single window's citizen mandates (:mod:`egov_gateway.exchange.adapters.mandate`) are not sessions and
 are not refused here: an application submitted before a logout runs to its end.
 
 Rows (and deny-list entries) older than ``GATEWAY_REVOCATION_RETAIN_S`` are dropped: by then
@@ -51,7 +51,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from egov_gateway.adapters.orm import metadata
+from egov_gateway.orm import metadata
 from meshkit.db import ROW_ID
 
 log = structlog.get_logger("egov_gateway.revocation")

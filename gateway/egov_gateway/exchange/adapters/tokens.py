@@ -5,7 +5,7 @@ the JWKS cache lifetime, so a hot client costs one signature check per key-cache
 key removed from the JWKS stops being honoured once that period ends.
 
 Every request, cache hits included, is checked against the replica's deny list of revoked
-sessions (:mod:`egov_gateway.auth.revocation`): logout, password change and account lock end
+sessions (:mod:`egov_gateway.exchange.adapters.revocation`): logout, password change and account lock end
 a token's use within the deny list's polling period. Mandates of the single window are not
 sessions and are not checked.
 """
@@ -17,8 +17,8 @@ from collections import OrderedDict
 
 import httpx
 
-from egov_gateway.auth.mandate import MandateVerifier, is_mandate
-from egov_gateway.auth.revocation import SESSION_ENDED, DenyList
+from egov_gateway.exchange.adapters.mandate import MandateVerifier, is_mandate
+from egov_gateway.exchange.adapters.revocation import SESSION_ENDED, DenyList
 from meshkit.auth.jwks import JWKSClient, TokenInvalid
 from meshkit.auth.principal import Principal
 
@@ -66,7 +66,7 @@ class TokenVerifier:
         """The caller of a request, None without credentials; raises TokenInvalid.
 
         ``mandates``: also accept the single window's citizen mandates (the routed exchange
-        only; see :mod:`egov_gateway.auth.mandate`)."""
+        only; see :mod:`egov_gateway.exchange.adapters.mandate`)."""
         if not authorization:
             return None
         scheme, _, token = authorization.partition(" ")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from egov_gateway.domain.register_port import ResolvedOperation
+from egov_gateway.exchange.domain.register_port import ResolvedOperation
 from meshkit.auth.principal import Principal
 
 CITIZEN_CLIENT = "citizen"

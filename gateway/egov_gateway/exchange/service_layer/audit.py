@@ -1,15 +1,20 @@
-"""Audit use cases: search (operators), chain verification, a citizen's data-access view."""
+"""Audit use cases: search (operators), chain verification, a citizen's data-access view, and
+the integrations actually used (the efficiency figures' read model of the audit log)."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from egov_gateway.audit import store
-from egov_gateway.audit.store import AuditQuery
-from egov_gateway.audit.writer import AuditWriter
-from egov_gateway.domain.audit import AuditRecord, BrokenLink
+from egov_gateway.exchange.adapters import audit_store as store
+from egov_gateway.exchange.adapters.audit_store import AuditQuery
+from egov_gateway.exchange.adapters.audit_tables import audit_log
+from egov_gateway.exchange.adapters.audit_writer import AuditWriter
+from egov_gateway.exchange.domain.audit import AuditRecord, BrokenLink
 
 
 @dataclass(frozen=True)
@@ -41,3 +46,29 @@ async def data_access(
 ) -> list[AuditRecord]:
     """Every routed call whose data subject is this person (who, when, what, why)."""
     return await store.search(engine, AuditQuery(subject=iin, limit=limit, offset=offset))
+
+
+async def calls_between_agencies(
+    session: AsyncSession,
+    start_us: int,
+    end_us: int,
+    *,
+    clients: Collection[str],
+    agency: str | None = None,
+) -> Counter[tuple[str, str, str]]:
+    """Forwarded calls of one agency to another in ``[start_us, end_us)``, counted per
+    (client, agency, operation): the exchange's read model of integrations actually used."""
+    stmt = select(audit_log.c.client, audit_log.c.agency, audit_log.c.operation_id).where(
+        audit_log.c.outcome == "forwarded",
+        audit_log.c.at_us >= start_us,
+        audit_log.c.at_us < end_us,
+        audit_log.c.client.in_(sorted(clients)),
+        audit_log.c.operation_id.is_not(None),
+    )
+    if agency:
+        stmt = stmt.where((audit_log.c.client == agency) | (audit_log.c.agency == agency))
+    counts: Counter[tuple[str, str, str]] = Counter()
+    for client, to, op in (await session.execute(stmt)).all():
+        if client != to:
+            counts[(client, to, op)] += 1
+    return counts

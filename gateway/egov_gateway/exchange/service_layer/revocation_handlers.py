@@ -1,11 +1,11 @@
 """svc-identity's revocations reach the gateway: recorded once in ``gateway_revocations``
-(every replica polls that table into its deny list: :mod:`egov_gateway.auth.revocation`)."""
+(every replica polls that table into its deny list: :mod:`egov_gateway.exchange.adapters.revocation`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from egov_gateway.auth.revocation import key_retirement, record, session_revocation
+from egov_gateway.exchange.adapters.revocation import key_retirement, record, session_revocation
 from meshkit.contracts.identity import SessionRevoked, SigningKeyRetired
 from meshkit.events import TypedEvent
 from meshkit.messaging import HandlerRegistry, UnitOfWork

@@ -10,17 +10,22 @@ import time
 import structlog
 from starlette.requests import Request
 
-from egov_gateway.audit.writer import AuditUnavailable, AuditWriter
-from egov_gateway.domain.audit import EMPTY_SHA256, AuditEntry
+from egov_gateway.exchange.adapters.audit_writer import AuditUnavailable, AuditWriter
+from egov_gateway.exchange.domain.audit import EMPTY_SHA256, AuditEntry
 
 log = structlog.get_logger("egov_gateway.audit.security")
 
 
 async def record_refusal(
-    request: Request, status: int, outcome: str, *, client: str, user: str | None = None
+    writer: AuditWriter | None,
+    request: Request,
+    status: int,
+    outcome: str,
+    *,
+    client: str,
+    user: str | None = None,
 ) -> None:
     """Write one record of a refused call; never raises (the refusal stands either way)."""
-    writer: AuditWriter | None = request.app.state.runtime.extras.get("audit_writer")
     if writer is None:
         return
     route = request.scope.get("route")

@@ -30,16 +30,16 @@ import ipaddress
 import json
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from egov_gateway.audit.writer import AuditUnavailable
-from egov_gateway.domain.access import ANONYMOUS_CLIENT
-from egov_gateway.domain.audit import EMPTY_SHA256, AuditEntry
-from egov_gateway.routing.ratelimit import TokenBuckets
+from egov_gateway.exchange.adapters.audit_writer import AuditUnavailable, AuditWriter
+from egov_gateway.exchange.domain.access import ANONYMOUS_CLIENT
+from egov_gateway.exchange.domain.audit import EMPTY_SHA256, AuditEntry
+from egov_gateway.exchange.domain.ratelimit import TokenBuckets
 from meshkit.problems import PROBLEM_BASE, PROBLEM_JSON
 
 log = structlog.get_logger("egov_gateway.source")
@@ -171,23 +171,23 @@ class SourceLimitMiddleware:
     request-context middleware (request id) and before the body-limit one (no body is read
     for a refused request)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, exchange_of: Callable[[Scope], Any]) -> None:
         self.app = app
+        self.exchange_of = exchange_of  # the running exchange, None while the gateway starts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extras: dict[str, Any] = scope["app"].state.runtime.extras
-        limits: SourceLimits | None = extras.get("source_limits")
-        exchange = extras.get("exchange")
-        if limits is None or exchange is None:
+        exchange = self.exchange_of(scope)
+        if exchange is None:
             await self.app(scope, receive, send)
             return
+        limits: SourceLimits = exchange.source_limits
         buckets: TokenBuckets = exchange.buckets
         ok, retry = limits.admit(scope, buckets)
         if not ok:
-            await self._refuse(scope, send, extras, limits, retry)
+            await self._refuse(scope, send, exchange.writer, limits, retry)
             return
         path: str = scope.get("path", "")
         counts_403 = path.startswith(("/api/v1/admin", "/api/v1/audit"))
@@ -205,7 +205,7 @@ class SourceLimitMiddleware:
         self,
         scope: Scope,
         send: Send,
-        extras: dict[str, Any],
+        writer: AuditWriter | None,
         limits: SourceLimits,
         retry: int,
     ) -> None:
@@ -213,7 +213,6 @@ class SourceLimitMiddleware:
         request_id = state.get("request_id")
         body, _ = limited_problem(request_id, retry)
         source = limits.source_of(scope)
-        writer = extras.get("audit_writer")
         if writer is not None and limits.should_audit(source):
             entry = AuditEntry(
                 at_us=time.time_ns() // 1000,
@@ -246,8 +245,11 @@ class SourceLimitMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
-def install(app: Any) -> None:
-    """Put :class:`SourceLimitMiddleware` right inside the request-context middleware."""
+def install(app: Any, exchange_of: Callable[[Scope], Any]) -> None:
+    """Put :class:`SourceLimitMiddleware` right inside the request-context middleware;
+    ``exchange_of`` finds the running exchange (its limits, buckets and audit writer)."""
     from starlette.middleware import Middleware
 
-    app.user_middleware.insert(1 if app.user_middleware else 0, Middleware(SourceLimitMiddleware))
+    app.user_middleware.insert(
+        1 if app.user_middleware else 0, Middleware(SourceLimitMiddleware, exchange_of=exchange_of)
+    )

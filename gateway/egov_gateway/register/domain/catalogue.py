@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from egov_gateway.domain.register_port import ResolvedOperation
+from egov_gateway.exchange.domain.register_port import ResolvedOperation
 from egov_gateway.register.domain.model import (
     CITIZEN,
     Member,

@@ -589,7 +589,7 @@ def request_errors(
 def first_step_mapping(service: Any) -> tuple[str, str, Mapping[str, Any]] | None:
     """(step name, operation id, input mapping) of the step a simple service runs: its explicit
     ``steps[0]`` or the default mapping (``simple_step``); None for a composite."""
-    from egov_gateway.singlewindow.applications.domain import simple_step
+    from egov_gateway.singlewindow.applications.domain.model import simple_step
 
     if service.kind != "simple":
         return None
@@ -643,7 +643,7 @@ def submission_errors(
     """A payload, mapped onto the first agency step (a simple service's only one), against the
     operation's published request; ``payload.<field>`` → what the agency would refuse.
     Nothing when the agency's document is not fetched yet or the step is optional."""
-    from egov_gateway.singlewindow.applications.domain import resolve
+    from egov_gateway.singlewindow.applications.domain.model import resolve
 
     if service.kind == "simple":
         found = first_step_mapping(service)

@@ -15,9 +15,10 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from egov_gateway.bootstrap import components_of, overrides_of
 from egov_gateway.singlewindow.applications.adapters.tables import applications
-from egov_gateway.singlewindow.applications.engine import CallOutcome
-from egov_gateway.singlewindow.notifications.sms import SmsResult
+from egov_gateway.singlewindow.applications.service_layer.engine import CallOutcome
+from egov_gateway.singlewindow.notifications.adapters.sms import SmsResult
 from egov_gateway.testkit import ISSUER, TestIdentity
 from meshkit.events import CloudEvent, EventData, TypedEvent, build_envelope
 from meshkit.ids import make_iin
@@ -156,7 +157,7 @@ class SingleWindowHarness:
 
     async def send_sms(self) -> int:
         """One round of the SMS dispatcher (its loop does not run in these tests)."""
-        sent: int = await self.runtime.extras["sms_dispatcher"].run_once()
+        sent: int = await components_of(self.app).sms.run_once()
         return sent
 
     async def sql(self, statement: str, **params: Any) -> list[Any]:
@@ -179,10 +180,10 @@ async def start_single_window(
     }
     settings.update(overrides)
     app = build_app("gateway", tmp_path / "gw", **settings)
-    extras = app.state.runtime.extras
-    extras["register_transport"] = _Refuse()
+    parts = overrides_of(app)
+    parts.register_transport = _Refuse()
     agencies, sms = RecordingCaller(), RecordingSms()
-    extras["applications_caller"] = agencies
-    extras["sms_sender"], extras["sms_dispatch"] = sms, False
+    parts.applications_caller = agencies
+    parts.sms_sender, parts.sms_dispatch = sms, False
     async with running(app) as client:
         yield SingleWindowHarness(client, app, identity, agencies, sms)

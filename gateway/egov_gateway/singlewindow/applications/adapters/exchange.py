@@ -1,7 +1,7 @@
 """The engine's calls through the gateway's own routed exchange (``/x/{agency}/{path}``).
 
 Each step is the applicant's own call: it carries a fresh mandate token (the applicant, the
-application, the service; ``egov_gateway.auth.mandate``) instead of any gateway credential,
+application, the service; ``egov_gateway.exchange.adapters.mandate``) instead of any gateway credential,
 so it passes the same pipeline as the citizen calling directly — citizen-facing operations
 of that service only, the agency's assertion with ``client = citizen`` and ``user`` = the
 applicant (the agency applies its citizen rules), and one audit record per call with the
@@ -14,8 +14,8 @@ from typing import Any, Protocol
 
 import httpx
 
-from egov_gateway.singlewindow.applications.domain import StepRequest
-from egov_gateway.singlewindow.applications.engine import CallOutcome
+from egov_gateway.singlewindow.applications.domain.model import StepRequest
+from egov_gateway.singlewindow.applications.service_layer.engine import CallOutcome
 from meshkit.errors import DomainError, UpstreamUnavailable
 from meshkit.gateway_client import GatewayClient
 

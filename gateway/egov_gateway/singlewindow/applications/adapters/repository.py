@@ -15,7 +15,7 @@ from egov_gateway.singlewindow.applications.adapters.tables import (
     timeline,
     waits,
 )
-from egov_gateway.singlewindow.applications.domain import (
+from egov_gateway.singlewindow.applications.domain.model import (
     Application,
     ConcurrentUpdate,
     Step,

@@ -14,7 +14,7 @@ from sqlalchemy import (
     Text,
 )
 
-from egov_gateway.adapters.orm import metadata
+from egov_gateway.orm import metadata
 from meshkit.db import ROW_ID
 
 _ID = ROW_ID

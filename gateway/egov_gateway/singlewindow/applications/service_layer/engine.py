@@ -21,8 +21,9 @@ from typing import Any, Protocol
 
 import structlog
 
+from egov_gateway.settings import ApplicationsSettings
 from egov_gateway.singlewindow.applications.adapters.repository import ApplicationRepository
-from egov_gateway.singlewindow.applications.domain import (
+from egov_gateway.singlewindow.applications.domain.model import (
     Application,
     ConcurrentUpdate,
     StepRequest,
@@ -31,7 +32,6 @@ from egov_gateway.singlewindow.applications.domain import (
     plan_from_json,
     resolve,
 )
-from egov_gateway.singlewindow.applications.settings import ApplicationsSettings
 from meshkit.errors import RuleViolation
 from meshkit.messaging.uow import UnitOfWork
 
@@ -50,7 +50,7 @@ class CallOutcome:
 class StepCaller(Protocol):
     """The routed exchange, as the engine uses it: every step is the applicant's own call,
     made by the single window under the applicant's mandate for this application and service
-    (never with the gateway's agency rights; see ``egov_gateway.auth.mandate``)."""
+    (never with the gateway's agency rights; see ``egov_gateway.exchange.adapters.mandate``)."""
 
     async def call(
         self,

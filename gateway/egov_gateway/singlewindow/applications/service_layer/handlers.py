@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from egov_gateway.singlewindow.applications.service import on_agency_event
+from egov_gateway.singlewindow.applications.service_layer.service import on_agency_event
 from meshkit.contracts.notary import ActRegistered, ActRevoked
 from meshkit.contracts.payments import (
     InvoiceCancelled,

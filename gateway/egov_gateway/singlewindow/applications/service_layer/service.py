@@ -20,7 +20,7 @@ from sqlalchemy import event as sa_event
 from egov_gateway.register.domain.contracts import FORMATS, submission_errors
 from egov_gateway.register.domain.model import PublicService
 from egov_gateway.singlewindow.applications.adapters.repository import ApplicationRepository
-from egov_gateway.singlewindow.applications.domain import (
+from egov_gateway.singlewindow.applications.domain.model import (
     EVENT_ONLY_ID_FIELDS,
     Application,
     ServicePlan,
@@ -30,20 +30,26 @@ from egov_gateway.singlewindow.applications.domain import (
     plan_to_json,
     simple_step,
 )
-from egov_gateway.singlewindow.applications.engine import (
+from egov_gateway.singlewindow.applications.service_layer.engine import (
     ApplicationsUnitOfWork,
     Clock,
     ProcessEngine,
     publish,
 )
-from egov_gateway.singlewindow.applications.views import (
+from egov_gateway.singlewindow.applications.service_layer.views import (
     ApplicationList,
     ApplicationView,
     summary,
     view,
 )
 from meshkit.auth.principal import Principal
-from meshkit.errors import Conflict, NotFound, PermissionDenied, RuleViolation
+from meshkit.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    RuleViolation,
+    UpstreamUnavailable,
+)
 from meshkit.events import TypedEvent
 from meshkit.messaging.uow import UnitOfWork
 from meshkit.service import ServiceRuntime
@@ -55,7 +61,7 @@ ORIGINS = frozenset({"portal", "mobile", "offer", "public_service_center", "api"
 
 @dataclass
 class Applications:
-    """What the use cases need; ``runtime.extras["applications"]``."""
+    """What the use cases need; built by the gateway's composition root (``bootstrap.py``)."""
 
     uows: Any  # Callable[[], ApplicationsUnitOfWork]
     register: Any  # UnifiedRegister: ``await register.service(code)``
@@ -76,10 +82,12 @@ def register_engine(session_factory: object, engine: ProcessEngine) -> None:
 
 
 def applications_of(runtime: ServiceRuntime) -> Applications:
-    ctx = runtime.extras.get("applications")
-    if ctx is None:
-        raise RuntimeError("applications are not wired (start_applications)")
-    return cast(Applications, ctx)
+    # the composition root's components carry them (``Components.applications``); looked up
+    # by attribute so that this layer does not import the root above it
+    ctx = getattr(runtime.components, "applications", None)
+    if not isinstance(ctx, Applications):
+        raise UpstreamUnavailable("the gateway is still starting", retry_after_s=1)
+    return ctx
 
 
 # -- plans from the register -----------------------------------------------------------------

@@ -1,13 +1,18 @@
-"""What the single window shows of an application (pydantic models at the boundary)."""
+"""What the single window shows of an application (pydantic models at the boundary), and the
+applications' timings the efficiency figures are computed from (:func:`timings`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from egov_gateway.singlewindow.applications.domain import Application
+from egov_gateway.singlewindow.applications.adapters.tables import applications as apps
+from egov_gateway.singlewindow.applications.domain.model import Application
 
 
 class TimelineItem(BaseModel):
@@ -108,3 +113,56 @@ def view(app: Application) -> ApplicationView:
             for t in app.timeline
         ],
     )
+
+
+@dataclass(frozen=True)
+class Timing:
+    """One application's service, agency, origin, status, clocks and rating: no personal data."""
+
+    service_code: str
+    agency: str
+    origin: str
+    status: str
+    submitted_at: datetime
+    due_at: datetime
+    completed_at: datetime | None
+    overdue_at: datetime | None
+    rating: int | None
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+async def timings(
+    session: AsyncSession,
+    start: datetime,
+    end: datetime,
+    *,
+    agency: str | None = None,
+    service: str | None = None,
+) -> list[Timing]:
+    """Applications submitted in ``[start, end)``, optionally of one agency or service."""
+    stmt = select(
+        apps.c.service_code,
+        apps.c.agency,
+        apps.c.origin,
+        apps.c.status,
+        apps.c.submitted_at,
+        apps.c.due_at,
+        apps.c.completed_at,
+        apps.c.overdue_at,
+        apps.c.rating,
+    ).where(apps.c.submitted_at >= start, apps.c.submitted_at < end)
+    if agency:
+        stmt = stmt.where(apps.c.agency == agency)
+    if service:
+        stmt = stmt.where(apps.c.service_code == service)
+    out: list[Timing] = []
+    for r in (await session.execute(stmt)).all():
+        submitted, due = _utc(r[4]), _utc(r[5])
+        assert submitted is not None and due is not None
+        out.append(Timing(r[0], r[1], r[2], r[3], submitted, due, _utc(r[6]), _utc(r[7]), r[8]))
+    return out

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from egov_gateway.singlewindow.notifications.model import Notification, NotificationDraft
-from egov_gateway.singlewindow.notifications.tables import notifications as t
+from egov_gateway.singlewindow.notifications.adapters.tables import notifications as t
+from egov_gateway.singlewindow.notifications.domain.model import Notification, NotificationDraft
 
 
 def _utc(value: datetime | None) -> datetime | None:

@@ -18,8 +18,8 @@ from typing import Protocol
 import httpx
 import structlog
 
-from egov_gateway.singlewindow.notifications.model import Notification, sms_text
-from egov_gateway.singlewindow.notifications.repository import NotificationRepository
+from egov_gateway.singlewindow.notifications.adapters.repository import NotificationRepository
+from egov_gateway.singlewindow.notifications.domain.model import Notification, sms_text
 from meshkit.errors import DomainError
 from meshkit.gateway_client import GatewayClient
 from meshkit.messaging.uow import UnitOfWork

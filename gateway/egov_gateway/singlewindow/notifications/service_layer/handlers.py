@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from egov_gateway.singlewindow.notifications import model
-from egov_gateway.singlewindow.notifications.service import notify
+from egov_gateway.singlewindow.notifications.domain import model
+from egov_gateway.singlewindow.notifications.service_layer.service import notify
 from meshkit.contracts.gateway import ApplicationOverdue as TermBreached
 from meshkit.contracts.gateway import ApplicationStatusChanged
 from meshkit.contracts.licensing import ApplicationDecided, ApplicationOverdue

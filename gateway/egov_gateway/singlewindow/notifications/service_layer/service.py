@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from egov_gateway.singlewindow.notifications.model import (
+from egov_gateway.singlewindow.notifications.adapters.repository import NotificationRepository
+from egov_gateway.singlewindow.notifications.domain.model import (
     Notification,
     NotificationDraft,
     for_citizen,
 )
-from egov_gateway.singlewindow.notifications.repository import NotificationRepository
 from meshkit.errors import NotFound
 from meshkit.messaging.uow import UnitOfWork
 

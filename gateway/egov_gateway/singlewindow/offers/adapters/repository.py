@@ -10,8 +10,8 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from egov_gateway.singlewindow.applications.adapters.tables import applications
-from egov_gateway.singlewindow.offers.model import Offer
-from egov_gateway.singlewindow.offers.tables import offers as t
+from egov_gateway.singlewindow.offers.adapters.tables import offers as t
+from egov_gateway.singlewindow.offers.domain.model import Offer
 
 
 def _utc(value: datetime) -> datetime:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, Column, DateTime, Index, String, Table, UniqueConstraint
 
-from egov_gateway.adapters.orm import metadata
+from egov_gateway.orm import metadata
 
 offers = Table(
     "offers",

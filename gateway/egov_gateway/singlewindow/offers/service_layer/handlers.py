@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import meshkit.contracts  # noqa: F401  (registers every event type the rules may name)
-from egov_gateway.singlewindow.offers.service import (
+from egov_gateway.singlewindow.offers.service_layer.service import (
     all_rules,
     make_offers,
     withdraw_for_application,

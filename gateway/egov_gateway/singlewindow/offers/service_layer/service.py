@@ -13,10 +13,10 @@ import structlog
 
 from egov_gateway.register.domain.proactive import ProactiveRule
 from egov_gateway.register.proactive_rules import seed_proactive_rules
-from egov_gateway.singlewindow.notifications import model as notes
-from egov_gateway.singlewindow.notifications.service import notify
-from egov_gateway.singlewindow.offers.model import Offer
-from egov_gateway.singlewindow.offers.repository import OfferRepository
+from egov_gateway.singlewindow.notifications.domain import model as notes
+from egov_gateway.singlewindow.notifications.service_layer.service import notify
+from egov_gateway.singlewindow.offers.adapters.repository import OfferRepository
+from egov_gateway.singlewindow.offers.domain.model import Offer
 from meshkit.contracts.gateway import OfferMade
 from meshkit.errors import NotFound
 from meshkit.events import TypedEvent
@@ -186,7 +186,7 @@ async def accept_offer(
     refused before it exists (e.g. a field the citizen must supply is missing) the offer opens
     again.
     """
-    from egov_gateway.singlewindow.applications.service import submit_application
+    from egov_gateway.singlewindow.applications.service_layer.service import submit_application
 
     now = utcnow()
     async with runtime.uow_factory() as uow:

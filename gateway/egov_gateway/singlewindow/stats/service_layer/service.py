@@ -1,22 +1,22 @@
-"""Service layer of the efficiency figures: read the gateway's own records for a period.
+"""Service layer of the efficiency figures: ask the owners' read models for a period.
 
-Applications (the single window), the audit log (agency→agency calls actually made), the
-register's grants (calls allowed) and its outage intervals (technical failures). No personal
-data leaves this module: only counts, durations and codes of agencies and services.
+Applications' timings (:func:`~egov_gateway.singlewindow.applications.service_layer.views.timings`),
+the integrations actually used (the exchange's audit log:
+:func:`~egov_gateway.exchange.service_layer.audit.calls_between_agencies`), the register's
+grants (calls allowed) and its outage intervals (technical failures). No table of another
+area is read here, and no personal data leaves: only counts, durations and codes.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
-
-from egov_gateway.adapters.audit_tables import audit_log
+from egov_gateway.exchange.service_layer.audit import calls_between_agencies
 from egov_gateway.register.service_layer.register import OutageReport, UnifiedRegister
-from egov_gateway.singlewindow.applications.adapters.tables import applications as apps
-from egov_gateway.singlewindow.stats.model import ApplicationFact, Figures, figures
+from egov_gateway.singlewindow.applications.service_layer.views import timings
+from egov_gateway.singlewindow.stats.domain.model import ApplicationFact, Figures, figures
 from meshkit.errors import RuleViolation
 from meshkit.messaging.uow import UnitOfWork
 
@@ -59,12 +59,6 @@ class Report:
     integrations: Integrations
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _us(t: datetime) -> int:
     return int(t.timestamp() * 1_000_000)
 
@@ -83,57 +77,16 @@ def check_query(q: StatsQuery, register: UnifiedRegister) -> None:
 
 
 async def _facts(uow: UnitOfWork, q: StatsQuery) -> list[ApplicationFact]:
-    stmt = select(
-        apps.c.service_code,
-        apps.c.agency,
-        apps.c.origin,
-        apps.c.status,
-        apps.c.submitted_at,
-        apps.c.due_at,
-        apps.c.completed_at,
-        apps.c.overdue_at,
-        apps.c.rating,
-    ).where(apps.c.submitted_at >= q.start, apps.c.submitted_at < q.end)
-    if q.agency:
-        stmt = stmt.where(apps.c.agency == q.agency)
-    if q.service:
-        stmt = stmt.where(apps.c.service_code == q.service)
-    out: list[ApplicationFact] = []
-    for r in (await uow.session.execute(stmt)).all():
-        submitted, due = _utc(r[4]), _utc(r[5])
-        assert submitted is not None and due is not None
-        out.append(
-            ApplicationFact(
-                service_code=r[0],
-                agency=r[1],
-                origin=r[2],
-                status=r[3],
-                submitted_at=submitted,
-                due_at=due,
-                completed_at=_utc(r[6]),
-                overdue_at=_utc(r[7]),
-                rating=r[8],
-            )
-        )
-    return out
+    rows = await timings(uow.session, q.start, q.end, agency=q.agency, service=q.service)
+    return [ApplicationFact(**dataclasses.asdict(r)) for r in rows]
 
 
 async def _integrations(uow: UnitOfWork, q: StatsQuery, register: UnifiedRegister) -> Integrations:
     snap = register.snapshot
     agencies = set(snap.members) - NOT_AGENCIES
-    stmt = select(audit_log.c.client, audit_log.c.agency, audit_log.c.operation_id).where(
-        audit_log.c.outcome == "forwarded",
-        audit_log.c.at_us >= _us(q.start),
-        audit_log.c.at_us < _us(q.end),
-        audit_log.c.client.in_(sorted(agencies)),
-        audit_log.c.operation_id.is_not(None),
+    counts = await calls_between_agencies(
+        uow.session, _us(q.start), _us(q.end), clients=agencies, agency=q.agency
     )
-    if q.agency:
-        stmt = stmt.where((audit_log.c.client == q.agency) | (audit_log.c.agency == q.agency))
-    counts: Counter[tuple[str, str, str]] = Counter()
-    for client, agency, op in (await uow.session.execute(stmt)).all():
-        if client != agency:
-            counts[(client, agency, op)] += 1
     used = [
         Integration(client=c, agency=a, operation_id=op, calls=n)
         for (c, a, op), n in sorted(counts.items())

@@ -1,0 +1,1 @@
+"""What the exchange decides, free of HTTP and SQL."""

@@ -1,0 +1,1 @@
+"""Applications, steps and their state machine (pure Python)."""

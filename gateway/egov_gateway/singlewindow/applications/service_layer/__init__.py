@@ -1,0 +1,1 @@
+"""Submitting, advancing and reading applications; the process engine."""

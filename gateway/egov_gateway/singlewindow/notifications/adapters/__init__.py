@@ -1,0 +1,1 @@
+"""The notification inbox table and repository; the SMS sender."""

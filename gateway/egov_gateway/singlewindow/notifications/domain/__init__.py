@@ -1,0 +1,1 @@
+"""Notifications and what deserves an SMS (pure Python)."""

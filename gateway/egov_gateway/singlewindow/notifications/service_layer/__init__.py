@@ -1,0 +1,1 @@
+"""Notifying a citizen, reading the inbox, the event handlers."""

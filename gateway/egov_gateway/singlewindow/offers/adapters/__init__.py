@@ -1,0 +1,1 @@
+"""The offers table and its repository."""

@@ -1,0 +1,1 @@
+"""Proactive offers and their states (pure Python)."""

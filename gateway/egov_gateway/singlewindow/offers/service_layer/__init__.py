@@ -1,0 +1,1 @@
+"""Making, confirming and declining offers; the life-event handlers."""

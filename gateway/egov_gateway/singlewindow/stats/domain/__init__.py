@@ -1,0 +1,1 @@
+"""Efficiency figures of the single window (pure Python)."""

@@ -1,0 +1,1 @@
+"""Computing the figures from the owners' read models."""
