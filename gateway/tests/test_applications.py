@@ -24,7 +24,7 @@ from egov_gateway.singlewindow.applications.domain.model import (
     build_request,
     resolve,
 )
-from egov_gateway.singlewindow.applications.service_layer.engine import CallOutcome
+from egov_gateway.singlewindow.applications.domain.ports import CallOutcome
 from egov_gateway.singlewindow.applications.service_layer.service import (
     applications_of,
     on_agency_event,

@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from egov_gateway.bootstrap import components_of, overrides_of
 from egov_gateway.singlewindow.applications.adapters.tables import applications
-from egov_gateway.singlewindow.applications.service_layer.engine import CallOutcome
+from egov_gateway.singlewindow.applications.domain.ports import CallOutcome
 from egov_gateway.singlewindow.notifications.adapters.sms import SmsResult
 from egov_gateway.testkit import ISSUER, TestIdentity
 from meshkit.events import CloudEvent, EventData, TypedEvent, build_envelope

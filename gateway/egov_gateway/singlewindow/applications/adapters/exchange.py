@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import httpx
 
 from egov_gateway.singlewindow.applications.domain.model import StepRequest
-from egov_gateway.singlewindow.applications.service_layer.engine import CallOutcome
+from egov_gateway.singlewindow.applications.domain.ports import CallOutcome
 from meshkit.errors import DomainError, UpstreamUnavailable
 from meshkit.gateway_client import GatewayClient
 

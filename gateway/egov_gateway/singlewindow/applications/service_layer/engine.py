@@ -15,9 +15,8 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
 
@@ -26,43 +25,16 @@ from egov_gateway.singlewindow.applications.adapters.repository import Applicati
 from egov_gateway.singlewindow.applications.domain.model import (
     Application,
     ConcurrentUpdate,
-    StepRequest,
     build_request,
     is_set,
     plan_from_json,
     resolve,
 )
+from egov_gateway.singlewindow.applications.domain.ports import StepCaller
 from meshkit.errors import RuleViolation
 from meshkit.messaging.uow import UnitOfWork
 
 log = structlog.get_logger("egov_gateway.applications.engine")
-
-
-@dataclass(frozen=True)
-class CallOutcome:
-    ok: bool
-    status: int
-    body: Any = None
-    retryable: bool = False
-    detail: str = ""
-
-
-class StepCaller(Protocol):
-    """The routed exchange, as the engine uses it: every step is the applicant's own call,
-    made by the single window under the applicant's mandate for this application and service
-    (never with the gateway's agency rights; see ``egov_gateway.exchange.adapters.mandate``)."""
-
-    async def call(
-        self,
-        request: StepRequest,
-        *,
-        on_behalf_of: str,
-        purpose: str,
-        request_id: str,
-        idempotency_key: str,
-        application_id: str,
-        service_code: str,
-    ) -> CallOutcome: ...
 
 
 class ApplicationsUnitOfWork(UnitOfWork):
