@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -50,6 +50,57 @@ class _MeshWideEnv(PydanticBaseSettingsSource):
             if value is not None:
                 found[key] = value
         return found
+
+
+class KafkaSecuritySettings(BaseSettings):
+    """How this process authenticates to Kafka (``MESH_KAFKA_*``; one principal per agency).
+
+    PLAINTEXT (the default) is for ``make run`` on loopback only; a multi-agency deployment
+    sets SASL_SSL (or SASL_PLAINTEXT inside a private network) with the agency's own SCRAM
+    user, whose ACLs (``meshkit.kafka_acls``) limit what it may read and write.
+    """
+
+    # hide_input_in_errors: a validation error must not print the password it was given
+    model_config = SettingsConfigDict(
+        env_prefix="MESH_KAFKA_", extra="ignore", hide_input_in_errors=True
+    )
+
+    security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None  # SecretStr: never printed by repr() or logs
+    ssl_cafile: Path | None = Field(
+        default=None, description="CA bundle for SASL_SSL (default: the system's)"
+    )
+
+    @model_validator(mode="after")
+    def _credentials_with_sasl(self) -> KafkaSecuritySettings:
+        if self.security_protocol != "PLAINTEXT" and not (
+            self.sasl_username and self.sasl_password
+        ):
+            raise ValueError(
+                f"MESH_KAFKA_SECURITY_PROTOCOL={self.security_protocol} needs "
+                "MESH_KAFKA_SASL_USERNAME and MESH_KAFKA_SASL_PASSWORD"
+            )
+        return self
+
+    def client_options(self) -> dict[str, Any]:
+        """Keyword arguments for aiokafka's producer, consumer and admin client."""
+        if self.security_protocol == "PLAINTEXT":
+            return {}
+        assert self.sasl_password is not None  # checked by the validator
+        options: dict[str, Any] = {
+            "security_protocol": self.security_protocol,
+            "sasl_mechanism": self.sasl_mechanism,
+            "sasl_plain_username": self.sasl_username,
+            "sasl_plain_password": self.sasl_password.get_secret_value(),
+        }
+        if self.security_protocol == "SASL_SSL":
+            from aiokafka.helpers import create_ssl_context
+
+            cafile = str(self.ssl_cafile) if self.ssl_cafile else None
+            options["ssl_context"] = create_ssl_context(cafile=cafile)
+        return options
 
 
 class ServiceSettings(BaseSettings):

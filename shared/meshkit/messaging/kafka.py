@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from meshkit.settings import KafkaSecuritySettings
+
 CONTENT_TYPE = b"application/cloudevents+json; charset=utf-8"
 
 
-def make_producer(bootstrap_servers: str, *, client_id: str) -> AIOKafkaProducer:
+def make_producer(
+    bootstrap_servers: str, *, client_id: str, security: KafkaSecuritySettings | None = None
+) -> AIOKafkaProducer:
+    # security: this process's principal (MESH_KAFKA_* when not given); PLAINTEXT by default
     # acks=all: a publish counts only once every in-sync replica has it (no loss on broker crash)
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers,
@@ -18,11 +23,16 @@ def make_producer(bootstrap_servers: str, *, client_id: str) -> AIOKafkaProducer
         request_timeout_ms=10_000,
         retry_backoff_ms=200,
         metadata_max_age_ms=30_000,
+        **(security or KafkaSecuritySettings()).client_options(),
     )
 
 
 def make_consumer(
-    *topics: str, bootstrap_servers: str, group_id: str, client_id: str
+    *topics: str,
+    bootstrap_servers: str,
+    group_id: str,
+    client_id: str,
+    security: KafkaSecuritySettings | None = None,
 ) -> AIOKafkaConsumer:
     # offsets are committed by hand after the handler's transaction commits (inbox pattern)
     return AIOKafkaConsumer(
@@ -39,6 +49,7 @@ def make_consumer(
         metadata_max_age_ms=5_000,
         session_timeout_ms=10_000,
         heartbeat_interval_ms=1_000,
+        **(security or KafkaSecuritySettings()).client_options(),
     )
 
 
