@@ -1,26 +1,31 @@
-"""The routed exchange's steps, each alone: a Call, fakes of the ports it names, no HTTP."""
+"""The routed exchange's steps, each alone: a Call, fakes of the ports it names, no gateway."""
 
 from __future__ import annotations
 
 import dataclasses
 from typing import Any
 
+import httpx
 import pytest
 from starlette.requests import Request
 
+from egov_gateway.exchange.domain.breaker import Breakers
 from egov_gateway.exchange.domain.headers import XRoadService
 from egov_gateway.exchange.domain.ratelimit import Limit as BucketLimit
 from egov_gateway.exchange.domain.ratelimit import TokenBuckets
 from egov_gateway.exchange.domain.register_port import ResolvedOperation
 from egov_gateway.exchange.service_layer.call import Call
+from egov_gateway.exchange.service_layer.forward import Forward
 from egov_gateway.exchange.service_layer.steps import (
     Authenticate,
     Authorize,
     CheckSize,
     Limit,
+    Refusal,
     Resolve,
     Sign,
 )
+from egov_gateway.settings import GatewaySettings
 from meshkit.auth.assertion import ASSERTION_HEADER
 from meshkit.auth.jwks import TokenInvalid
 from meshkit.auth.keys import KeyRing, SigningKey
@@ -215,3 +220,80 @@ def test_sign_makes_a_fresh_assertion_per_delivery() -> None:
     first, second = sign(c), sign(c)
     assert first[0] == second[0] == ASSERTION_HEADER
     assert first[1] != second[1]  # a new nonce: agencies refuse a replayed one
+
+
+# -- forward, alone: a mock transport for the agency ------------------------------------------
+
+
+def forwarder(handler: Any, *, threshold: int = 5, retries: int = 0) -> tuple[Forward, Breakers]:
+    settings = GatewaySettings(upstream_retries=retries, upstream_retry_backoff_s=0.0)
+    breakers = Breakers(failure_threshold=threshold, cooldown_s=60)
+    ring = KeyRing(current=SigningKey.generate())
+    forward = Forward(
+        settings,
+        transport=httpx.MockTransport(handler),
+        breakers=breakers,
+        sign=Sign(lambda: ring),
+    )
+    return forward, breakers
+
+
+def routed_call() -> Call:
+    c = call({"X-Mesh-User": "900101300001", "Cookie": "session=of-the-caller"})
+    c.op, c.client, c.user, c.purpose = OP, "licensing", "900101300001", "checking"
+    return c
+
+
+async def test_forward_sends_the_gateways_headers_and_a_fresh_assertion() -> None:
+    seen: list[httpx.Request] = []
+
+    def agency(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"ok": True})
+
+    forward, _ = forwarder(agency)
+    answer = await forward(routed_call())
+    assert isinstance(answer, httpx.Response) and answer.status_code == 200
+    sent = seen[0].headers
+    assert sent["x-mesh-client"] == "licensing" and sent["x-request-id"] == "req-1"
+    assert sent["x-mesh-purpose"] == "checking" and ASSERTION_HEADER.lower() in sent
+    assert "cookie" not in sent  # the caller's cookies never reach an agency
+    assert str(seen[0].url) == "http://registry.test/persons/900101300001"
+
+
+async def test_forward_retries_an_idempotent_call_then_refuses_with_the_failure() -> None:
+    calls = 0
+
+    def down(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        raise httpx.ConnectError("refused", request=request)
+
+    forward, breakers = forwarder(down, retries=2)
+    refusal = await forward(routed_call())
+    assert isinstance(refusal, Refusal)
+    assert (refusal.status, refusal.code, refusal.outcome) == (
+        502,
+        "upstream-unreachable",
+        "upstream-failed",
+    )
+    assert calls == 3  # one call and two retries
+    assert breakers.states()["registry"] == "closed"  # 3 failures < the threshold of 5
+
+
+async def test_forward_refuses_at_once_while_the_breaker_is_open() -> None:
+    calls = 0
+
+    def failing(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(503)
+
+    forward, breakers = forwarder(failing, threshold=1)
+    first = await forward(routed_call())
+    assert isinstance(first, httpx.Response) and first.status_code == 503
+    assert breakers.states()["registry"] == "open"
+    refusal = await forward(routed_call())
+    assert isinstance(refusal, Refusal) and refusal.code == "circuit-open"
+    assert refusal.headers is not None and "Retry-After" in refusal.headers
+    assert calls == 1  # the open breaker kept the second call from the agency
