@@ -7,14 +7,17 @@ birth, identity allocates the child's IIN, ``registry.birth.registered`` reaches
 identity confirms the record, payments pays the allowance, ``payments.payout.completed``
 completes it); the client-side figure adds the polling of the status (every 20 ms).
 
-``python tests/bench/birth.py [-n 30] [-c 1]`` prints a table and writes
-``bench-results/birth.json``.
+``python tests/bench/birth.py [-n 30] [-c 1] [--before FILE]`` prints a table and writes
+``bench-results/birth.json``; the figures of ``--before`` (default: the previous
+``birth.json``, e.g. a run before a change) are printed beside the new ones.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import sys
 import time
 import uuid
@@ -91,7 +94,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-n", type=int, default=30)
     parser.add_argument("-c", type=int, default=1)
+    parser.add_argument("--before", type=Path, default=ROOT / "bench-results" / "birth.json")
     args = parser.parse_args()
+    before: dict[str, Any] = json.loads(args.before.read_text()) if args.before.exists() else {}
     run = uuid.uuid4().hex[:8]
     with (
         postgres_server() as pg,
@@ -117,18 +122,44 @@ def main() -> int:
         "gateway_submitted_to_completed_p50_ms": round(percentile(server, 50), 1),
         "gateway_submitted_to_completed_p95_ms": round(percentile(server, 95), 1),
         "applications_per_s": round(len(samples) / wall, 2),
+        "load_average": [round(x, 1) for x in os.getloadavg()],
         "setup": "6 services as processes, PostgreSQL (one database each), local Kafka",
     }
+
+    def was(key: str, unit: str = " ms") -> str:
+        return f"   (before: {before[key]}{unit})" if before.get(key) is not None else ""
+
     print_table(
         f"Birth of a child: submit → allowance paid ({len(samples)} applications, c={args.c})",
         [
-            ("p50 (citizen, incl. 20 ms polling)", f"{figures['submit_to_paid_p50_ms']} ms"),
-            ("p95 (citizen, incl. 20 ms polling)", f"{figures['submit_to_paid_p95_ms']} ms"),
-            ("p50 (gateway timestamps)", f"{figures['gateway_submitted_to_completed_p50_ms']} ms"),
-            ("p95 (gateway timestamps)", f"{figures['gateway_submitted_to_completed_p95_ms']} ms"),
-            ("throughput", f"{figures['applications_per_s']} applications/s"),
+            (
+                "p50 (citizen, incl. 20 ms polling)",
+                f"{figures['submit_to_paid_p50_ms']} ms{was('submit_to_paid_p50_ms')}",
+            ),
+            (
+                "p95 (citizen, incl. 20 ms polling)",
+                f"{figures['submit_to_paid_p95_ms']} ms{was('submit_to_paid_p95_ms')}",
+            ),
+            (
+                "p50 (gateway timestamps)",
+                f"{figures['gateway_submitted_to_completed_p50_ms']} ms"
+                f"{was('gateway_submitted_to_completed_p50_ms')}",
+            ),
+            (
+                "p95 (gateway timestamps)",
+                f"{figures['gateway_submitted_to_completed_p95_ms']} ms"
+                f"{was('gateway_submitted_to_completed_p95_ms')}",
+            ),
+            (
+                "throughput",
+                f"{figures['applications_per_s']} applications/s"
+                f"{was('applications_per_s', ' applications/s')}",
+            ),
+            ("machine", f"load average {figures['load_average']}{was('load_average', '')}"),
         ],
     )
+    if before:
+        figures["before"] = {k: v for k, v in before.items() if k != "before"}
     print(f"saved {save('birth', figures)}")
     return 0
 
