@@ -48,9 +48,15 @@ class ShiftedClock:
 
     def __init__(self) -> None:
         self.offset = timedelta(0)
+        self._frozen_at: datetime | None = None
 
     def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
+        return (self._frozen_at or datetime.now(UTC)) + self.offset
+
+    def freeze(self) -> None:
+        """Stop time where it is (``advance`` still moves it): rules counted in seconds, such
+        as a Retry-After, then do not depend on how fast the machine runs the test."""
+        self._frozen_at = datetime.now(UTC)
 
     def advance(self, delta: timedelta | None = None, **parts: float) -> None:
         self.offset += (delta or timedelta(0)) + timedelta(**parts)

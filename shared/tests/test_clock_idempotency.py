@@ -30,6 +30,11 @@ def test_shifted_clock_runs_ahead_by_its_offset() -> None:
     clock.advance(seconds=301)
     ahead = clock.now() - SystemClock().now()
     assert timedelta(seconds=300) < ahead < timedelta(seconds=302)
+    clock.freeze()
+    frozen = clock.now()
+    assert clock.now() == frozen  # stands still…
+    clock.advance(seconds=12)
+    assert clock.now() == frozen + timedelta(seconds=12)  # …until moved
 
 
 def test_business_clock_days_are_local() -> None:
