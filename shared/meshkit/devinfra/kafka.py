@@ -12,6 +12,17 @@ Typical use::
     kafka.kill()                        # SIGKILL, storage kept
     kafka.start()                       # resumes with all acknowledged data
     kafka.stop()
+
+With ``sasl_users`` the broker is secured as a multi-agency deployment is (the plaintext
+default is for ``make run`` on loopback): one SASL_PLAINTEXT listener, SCRAM-SHA-512
+users created at format time, the ``StandardAuthorizer`` with ``super.users=User:admin``
+and ``allow.everyone.if.no.acl.found=false``; :meth:`LocalKafka.apply_acls` grants what
+``meshkit.kafka_acls`` declares::
+
+    kafka = LocalKafka(repo_root, sasl_users={"identity": pw1, "registry": pw2})
+    kafka.start()
+    await kafka.apply_acls(kafka_acls.bindings(["identity", "registry"]))
+    kafka.client_security("identity")   # KafkaSecuritySettings for make_producer/_consumer
 """
 
 from __future__ import annotations
@@ -20,8 +31,10 @@ import asyncio
 import base64
 import contextlib
 import hashlib
+import json
 import logging
 import os
+import secrets
 import shutil
 import socket
 import struct
@@ -29,8 +42,9 @@ import subprocess
 import time
 import uuid
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from meshkit.devinfra import (
     InfraError,
@@ -47,6 +61,10 @@ from meshkit.devinfra import (
     terminate_and_wait,
     write_json,
 )
+
+if TYPE_CHECKING:
+    from meshkit.kafka_acls import AclBinding
+    from meshkit.settings import KafkaSecuritySettings
 
 __all__ = [
     "KAFKA_TOOLS",
@@ -74,7 +92,22 @@ KAFKA_TOOLS: Mapping[str, str] = {
     "kafka-consumer-perf-test.sh": "org.apache.kafka.tools.ConsumerPerformance",
     "kafka-topics.sh": "org.apache.kafka.tools.TopicCommand",
     "kafka-consumer-groups.sh": "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+    "kafka-acls.sh": "org.apache.kafka.tools.AclCommand",
+    "kafka-configs.sh": "kafka.admin.ConfigCommand",
 }
+
+#: ``MESH_KAFKA_SASL=1``: ``python -m meshkit.devinfra kafka start`` secures the broker.
+SASL_ENV = "MESH_KAFKA_SASL"
+#: the super user of a SASL broker (ACLs are applied as it)
+ADMIN_USER = "admin"
+SCRAM = "SCRAM-SHA-512"
+
+_AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+# Kafka's AclOperation / ResourceType / PatternType / AclPermissionType codes (CreateAcls)
+_ACL_OPERATIONS = {"READ": 3, "WRITE": 4, "CREATE": 5, "DESCRIBE": 8}
+_RESOURCE_TYPES = {"TOPIC": 2, "GROUP": 3}
+_LITERAL = 3
+_ALLOW = 3
 
 _API_VERSIONS = 18
 _METADATA = 3
@@ -193,6 +226,7 @@ class LocalKafka:
         jvm_opts: Sequence[str] = (),
         owner_pid: int | None = None,
         cleanup_on_owner_exit: Path | None = None,
+        sasl_users: Mapping[str, str] | None = None,
     ) -> None:
         self.repo_root = Path(repo_root).resolve()
         self.port = port
@@ -211,6 +245,11 @@ class LocalKafka:
         self.cleanup_on_owner_exit = cleanup_on_owner_exit
         self._proc: subprocess.Popen[bytes] | None = None
         self.last_start_seconds: float | None = None
+        #: SCRAM users (name -> password) of a SASL broker, ``admin`` included; None: plaintext
+        self.sasl_users: dict[str, str] | None = None
+        if sasl_users is not None:
+            known = self._read_sasl_users()  # a restart keeps the passwords it formatted with
+            self.sasl_users = {ADMIN_USER: secrets.token_hex(16), **known, **sasl_users}
 
     @classmethod
     def from_state(cls, repo_root: Path, data_dir: Path | None = None) -> LocalKafka:
@@ -219,6 +258,8 @@ class LocalKafka:
         state = read_json(kafka.state_file)
         kafka.port = int(state.get("port", kafka.port))
         kafka.controller_port = int(state.get("controller_port", kafka.controller_port))
+        if state.get("sasl"):
+            kafka.sasl_users = kafka._read_sasl_users()
         return kafka
 
     # ------------------------------------------------------------------ paths
@@ -258,6 +299,39 @@ class LocalKafka:
     @property
     def state_file(self) -> Path:
         return self.data_dir / "state.json"
+
+    @property
+    def sasl_file(self) -> Path:
+        """The SCRAM users' passwords of a SASL broker (mode 0600, local dev only)."""
+        return self.data_dir / "sasl-users.json"
+
+    @property
+    def sasl(self) -> bool:
+        return self.sasl_users is not None
+
+    def _read_sasl_users(self) -> dict[str, str]:
+        users = read_json(self.sasl_file)
+        return {str(k): str(v) for k, v in users.items()}
+
+    def _write_sasl_users(self) -> None:
+        assert self.sasl_users is not None
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.sasl_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(self.sasl_users, out, indent=2)
+
+    def client_security(self, user: str = ADMIN_USER) -> KafkaSecuritySettings:
+        """How ``user`` connects (SASL_PLAINTEXT, SCRAM-SHA-512); PLAINTEXT when not SASL."""
+        from meshkit.settings import KafkaSecuritySettings
+
+        if self.sasl_users is None:
+            return KafkaSecuritySettings(security_protocol="PLAINTEXT")
+        return KafkaSecuritySettings(
+            security_protocol="SASL_PLAINTEXT",
+            sasl_mechanism=SCRAM,
+            sasl_username=user,
+            sasl_password=self.sasl_users[user],
+        )
 
     @property
     def classpath(self) -> str:
@@ -362,8 +436,46 @@ class LocalKafka:
             "log.retention.hours": "168",
             "log.segment.bytes": str(256 * 1024 * 1024),
         }
+        if self.sasl_users is not None:
+            config.update(self._sasl_config())
         config.update(self.extra_config)
         return config
+
+    def _sasl_config(self) -> dict[str, str]:
+        """One SASL_PLAINTEXT client listener (SCRAM, users in the cluster metadata), the
+        controller listener on SASL PLAIN (SCRAM cannot authenticate the controller: its
+        credentials live in the metadata the controller serves), ACLs enforced."""
+        assert self.sasl_users is not None
+        admin = self.sasl_users[ADMIN_USER]
+        scram_login = (
+            "org.apache.kafka.common.security.scram.ScramLoginModule required "
+            f'username="{ADMIN_USER}" password="{admin}";'
+        )
+        plain_login = (
+            "org.apache.kafka.common.security.plain.PlainLoginModule required "
+            f'username="{ADMIN_USER}" password="{admin}" user_{ADMIN_USER}="{admin}";'
+        )
+        return {
+            "listeners": (
+                f"SASL_PLAINTEXT://127.0.0.1:{self.port},"
+                f"CONTROLLER://127.0.0.1:{self.controller_port}"
+            ),
+            "advertised.listeners": f"SASL_PLAINTEXT://127.0.0.1:{self.port}",
+            "inter.broker.listener.name": "SASL_PLAINTEXT",
+            "listener.security.protocol.map": (
+                "SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT"
+            ),
+            "sasl.enabled.mechanisms": SCRAM,
+            "sasl.mechanism.inter.broker.protocol": SCRAM,
+            "listener.name.sasl_plaintext.sasl.enabled.mechanisms": SCRAM,
+            f"listener.name.sasl_plaintext.{SCRAM.lower()}.sasl.jaas.config": scram_login,
+            "sasl.mechanism.controller.protocol": "PLAIN",
+            "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+            "listener.name.controller.plain.sasl.jaas.config": plain_login,
+            "authorizer.class.name": _AUTHORIZER,
+            "super.users": f"User:{ADMIN_USER}",
+            "allow.everyone.if.no.acl.found": "false",
+        }
 
     def _write_config(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -450,14 +562,19 @@ class LocalKafka:
             "-cp", self.classpath, "kafka.tools.StorageTool", "format",
             "--cluster-id", cluster_id, "--config", str(self.config_file), "--ignore-formatted",
         ]  # fmt: skip
+        for user, password in (self.sasl_users or {}).items():
+            cmd += ["--add-scram", f"{SCRAM}=[name={user},password={password}]"]
         proc = subprocess.run(
             cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False
         )
         if proc.returncode != 0 or not self.is_formatted():
+            shown = [a if not a.startswith(SCRAM) else f"{SCRAM}=[…]" for a in cmd]  # no passwords
             raise InfraError(
                 f"formatting Kafka storage failed (exit {proc.returncode}):\n"
-                f"$ {' '.join(cmd)}\n{(proc.stdout + proc.stderr).strip()}"
+                f"$ {' '.join(shown)}\n{(proc.stdout + proc.stderr).strip()}"
             )
+        if self.sasl_users is not None:
+            self._write_sasl_users()
         log.info("formatted Kafka storage in %s (cluster id %s)", self.kraft_dir, cluster_id)
 
     # ------------------------------------------------------------------ process
@@ -491,8 +608,63 @@ class LocalKafka:
         return self.pid() is not None
 
     def is_ready(self) -> bool:
-        """True when the broker answers Kafka requests on its port."""
-        return kafka_ready(self.bootstrap_servers, timeout=1.0)
+        """True when the broker answers Kafka requests on its port (a SASL broker: to
+        the admin, after authenticating)."""
+        if self.sasl_users is None:
+            return kafka_ready(self.bootstrap_servers, timeout=1.0)
+        if not port_open("127.0.0.1", self.port, timeout=0.5):
+            return False
+        # a fresh loop in a worker thread: start() may be called from async code's thread
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, self._sasl_ready(2.0)).result()
+
+    async def _sasl_ready(self, wait_s: float) -> bool:
+        from aiokafka.admin import AIOKafkaAdminClient
+
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=self.bootstrap_servers,
+            request_timeout_ms=int(wait_s * 1000),
+            **self.client_security().client_options(),
+        )
+        try:
+            await asyncio.wait_for(admin.start(), wait_s)
+            cluster = await asyncio.wait_for(admin.describe_cluster(), wait_s)
+            return bool(cluster.get("brokers"))
+        except Exception:  # not up yet, or authentication still loading: not ready
+            return False
+        finally:
+            with contextlib.suppress(Exception):
+                await admin.close()
+
+    async def apply_acls(self, rules: Sequence[AclBinding]) -> None:
+        """Create ``rules`` (ALLOW, LITERAL, any host) as the admin. aiokafka's admin client
+        has no ACL call, so the CreateAcls request is sent as its protocol defines it."""
+        from aiokafka.admin import AIOKafkaAdminClient
+        from aiokafka.protocol.admin import CreateAclsRequest
+
+        if self.sasl_users is None:
+            raise InfraError("ACLs need a SASL broker: LocalKafka(..., sasl_users={...})")
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=self.bootstrap_servers, **self.client_security().client_options()
+        )
+        await admin.start()
+        try:
+            for rule in rules:
+                request = CreateAclsRequest(
+                    _RESOURCE_TYPES[rule.resource_type],
+                    rule.resource_name,
+                    _LITERAL,
+                    rule.principal,
+                    "*",
+                    _ACL_OPERATIONS[rule.operation],
+                    _ALLOW,
+                )
+                response = await admin._send_request(request)  # private: see the docstring
+                for error_code, message in response.creation_responses:
+                    if error_code:
+                        raise InfraError(f"creating ACL {rule} failed ({error_code}): {message}")
+        finally:
+            await admin.close()
 
     def _cds_flags(self, java: str) -> tuple[list[str], Path | None]:
         """AppCDS: reuse a class-data archive when there is one, else dump one at exit.
@@ -565,6 +737,11 @@ class LocalKafka:
                     f"ports, or point KAFKA_BOOTSTRAP_SERVERS at an existing broker"
                 )
         self.ensure_installed()
+        if self.is_formatted() and bool(read_json(self.state_file).get("sasl")) != self.sasl:
+            raise InfraError(
+                f"the storage in {self.data_dir} was formatted "
+                f"{'with' if not self.sasl else 'without'} SASL; use another data dir"
+            )
         self.format_storage()
         self._write_config()
         cmd, pending_cds = self._command()
@@ -592,6 +769,7 @@ class LocalKafka:
                 "bootstrap_servers": self.bootstrap_servers,
                 "kafka_version": KAFKA_VERSION,
                 "pending_cds_archive": str(pending_cds) if pending_cds else None,
+                "sasl": self.sasl,
             },
         )
         while True:
@@ -600,7 +778,7 @@ class LocalKafka:
                 self._proc = None
                 self._discard_pending_cds()
                 raise self._failure(f"Kafka exited with code {code} while starting")
-            if kafka_ready(self.bootstrap_servers, timeout=1.0):
+            if self.is_ready():
                 break
             if time.monotonic() >= deadline:
                 failure = self._failure(
@@ -708,4 +886,5 @@ class LocalKafka:
             "data_dir": str(self.data_dir),
             "server_log": str(self.server_log),
             "installed": self.is_installed(),
+            "sasl": self.sasl,
         }
