@@ -74,6 +74,7 @@ async def _time(
 async def run(ctx: dict[str, Any] | None = None) -> dict[str, Any]:
     from sqlalchemy import text
 
+    from egov_identity.bootstrap import Components
     from egov_identity.generator import load
     from egov_identity.service_layer.persons import read_person
     from meshkit.auth.assertion import RoutedCall
@@ -137,7 +138,7 @@ async def run(ctx: dict[str, Any] | None = None) -> dict[str, Any]:
             log_level="WARNING",
         )
         async with running(app) as client:
-            identity = app.state.runtime.extras["identity"]
+            identity = app.state.runtime.components_as(Components)
             call = RoutedCall(client="payments", request_id="bench", method="GET", path="/")
             today = identity.clock.now().date()
 

@@ -80,7 +80,7 @@ async def run(ctx: dict[str, Any] | None = None) -> dict[str, Any]:
                 assert r.json()["valid"]
             m.clock.advance(timedelta(days=30))
             t0 = time.perf_counter()
-            flagged = await services.detect_overdue(m.app.state.licensing, _uows(m))
+            flagged = await services.detect_overdue(m.ctx, m.components.uows)
             scan = time.perf_counter() - t0
             assert flagged == len(open_)
     return {
@@ -94,15 +94,6 @@ async def run(ctx: dict[str, Any] | None = None) -> dict[str, Any]:
             "ms": round(scan * 1000, 1),
         },
     }
-
-
-def _uows(m: Any) -> Any:
-    from egov_licensing.api.deps import uows
-
-    class _Req:
-        app = m.app
-
-    return uows(_Req())  # type: ignore[arg-type]
 
 
 def main() -> None:
