@@ -116,6 +116,26 @@ def test_the_password_is_never_shown() -> None:
     assert KafkaSecuritySettings().client_options() == {}  # the default stays PLAINTEXT
 
 
+async def test_the_client_factories_take_the_principal_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # what a deployed service does: the relay and the consumer call the factories without
+    # ``security``, and the container's MESH_KAFKA_* variables decide
+    monkeypatch.setenv("MESH_KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT")
+    monkeypatch.setenv("MESH_KAFKA_SASL_USERNAME", "payments")
+    monkeypatch.setenv("MESH_KAFKA_SASL_PASSWORD", "from-the-secret")
+    producer = make_producer("127.0.0.1:1", client_id="payments-relay")
+    consumer = make_consumer(
+        "egov.registry", bootstrap_servers="127.0.0.1:1", group_id="svc-payments", client_id="c"
+    )
+
+    for client in (producer.client, consumer._client):
+        assert client._security_protocol == "SASL_PLAINTEXT"
+        assert client._sasl_mechanism == "SCRAM-SHA-512"
+        assert client._sasl_plain_username == "payments"
+        assert client._sasl_plain_password == "from-the-secret"
+
+
 # --------------------------------------------------------------------------- a real broker
 
 AGENCIES = ("registry", "identity")  # identity reads registry's events; neither reads notary's

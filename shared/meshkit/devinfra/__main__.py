@@ -7,6 +7,10 @@
 the server URL, then one URL per ``--databases`` entry); progress goes to stderr.
 ``status`` exits 0 when the service runs, 3 when it does not.
 
+``kafka start --sasl`` (or ``MESH_KAFKA_SASL=1``) secures a new broker as deployments are:
+SASL/SCRAM-SHA-512, ACLs enforced, one user per service with the ACLs of
+``meshkit.kafka_acls`` applied; the passwords are in ``<data-dir>/sasl-users.json``.
+
 Environment overrides (no local process is started or stopped then):
   KAFKA_BOOTSTRAP_SERVERS   an existing broker: ``kafka start`` waits for it and prints it
   MESH_TEST_POSTGRES_URL    an existing server (postgresql+asyncpg://user:pw@host:port/postgres)
@@ -16,6 +20,7 @@ Environment overrides (no local process is started or stopped then):
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import os
@@ -26,7 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from meshkit.devinfra import InfraError, find_repo_root
-from meshkit.devinfra.kafka import KAFKA_TOOLS
+from meshkit.devinfra.kafka import KAFKA_TOOLS, SASL_ENV
 
 KAFKA_ENV = "KAFKA_BOOTSTRAP_SERVERS"
 POSTGRES_ENV = "MESH_TEST_POSTGRES_URL"
@@ -54,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     kafka.add_argument("--data-dir", type=Path, help="default: <repo>/.run/kafka")
     kafka.add_argument("--timeout", type=float, default=120.0, help="start timeout (s)")
+    kafka.add_argument(
+        "--sasl",
+        action="store_true",
+        default=os.environ.get(SASL_ENV, "").strip().lower() in ("1", "true", "yes"),
+        help=f"SASL/SCRAM + per-agency ACLs (a new data dir; also {SASL_ENV}=1)",
+    )
 
     tool = kinds.add_parser(
         "kafka-tool", help="run one of Kafka's bin/ tools from the pinned jars (any broker)"
@@ -96,6 +107,14 @@ def _kafka(args: argparse.Namespace, repo: Path) -> int:
         kafka.port = args.port
     if args.controller_port is not None:
         kafka.controller_port = args.controller_port
+    if args.sasl and kafka.sasl_users is None:
+        import secrets
+
+        from meshkit import kafka_acls
+        from meshkit.devinfra.kafka import ADMIN_USER
+
+        names = [ADMIN_USER, *kafka_acls.declaration().principals]
+        kafka.sasl_users = {name: secrets.token_hex(16) for name in names}
 
     if args.action in ("start", "restart"):
         running = kafka.pid()
@@ -114,6 +133,15 @@ def _kafka(args: argparse.Namespace, repo: Path) -> int:
             _err(f"  installed in {time.monotonic() - begin:.1f}s")
         _err(f"starting Kafka on {kafka.bootstrap_servers} (data: {kafka.data_dir}) ...")
         kafka.start(timeout=args.timeout)
+        if kafka.sasl:
+            from meshkit import kafka_acls
+
+            declared = set(kafka_acls.declaration().principals)
+            users = [u for u in (kafka.sasl_users or {}) if u in declared]
+            asyncio.run(kafka.apply_acls(kafka_acls.bindings(users)))
+            _err(f"  SASL/SCRAM-SHA-512 with ACLs; passwords in {kafka.sasl_file}: run a service "
+                 "with MESH_KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT MESH_KAFKA_SASL_USERNAME=<it> "
+                 "MESH_KAFKA_SASL_PASSWORD=<its password>")  # fmt: skip
         _err(f"  ready after {time.monotonic() - begin:.1f}s (pid {kafka.pid()})")
         print(kafka.bootstrap_servers)
         return 0
