@@ -298,8 +298,8 @@ def test_kafka_is_single_node_kraft_with_healthcheck(compose: dict[str, Any]) ->
     assert set(env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
     assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == "1@kafka:9093"
     listeners = env["KAFKA_LISTENERS"]
-    assert "PLAINTEXT://:9092" in listeners and "CONTROLLER://:9093" in listeners
-    assert "PLAINTEXT://kafka:9092" in env["KAFKA_ADVERTISED_LISTENERS"]
+    assert "INTERNAL://:9092" in listeners and "CONTROLLER://:9093" in listeners
+    assert "INTERNAL://kafka:9092" in env["KAFKA_ADVERTISED_LISTENERS"]
     for name in listeners.split(","):
         assert name.split("://")[0] + ":" in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"]
     assert env["KAFKA_CONTROLLER_LISTENER_NAMES"] == "CONTROLLER"
@@ -318,6 +318,64 @@ def test_kafka_is_single_node_kraft_with_healthcheck(compose: dict[str, Any]) ->
     test = healthcheck_text(kafka)
     assert "/opt/kafka/bin/kafka-broker-api-versions.sh" in test
     assert "--bootstrap-server localhost:9092" in test
+
+
+def test_kafka_requires_sasl_and_enforces_acls(compose: dict[str, Any]) -> None:
+    env = environment(compose["services"]["kafka"])
+    protocols = dict(p.split(":") for p in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(","))
+    names = {listener.split("://")[0] for listener in env["KAFKA_LISTENERS"].split(",")}
+    assert {protocols[n] for n in names} <= {"SASL_PLAINTEXT", "SASL_SSL"}, protocols
+    assert "SCRAM-SHA-512" in env["KAFKA_SASL_ENABLED_MECHANISMS"].split(",")
+    assert env["KAFKA_LISTENER_NAME_HOST_SASL_ENABLED_MECHANISMS"] == "SCRAM-SHA-512"
+    assert (
+        env["KAFKA_AUTHORIZER_CLASS_NAME"]
+        == "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    )
+    assert env["KAFKA_SUPER_USERS"] == "User:admin"  # no agency is a super user
+    assert str(env["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"]).lower() == "false"
+    jaas = {k: v for k, v in env.items() if k.endswith("_SASL_JAAS_CONFIG")}
+    assert {k for k in jaas if "PLAIN_SASL" in k} == {
+        "KAFKA_LISTENER_NAME_CONTROLLER_PLAIN_SASL_JAAS_CONFIG",
+        "KAFKA_LISTENER_NAME_INTERNAL_PLAIN_SASL_JAAS_CONFIG",
+    }
+    for key, value in jaas.items():
+        passwords = re.findall(r'(?:password|user_\w+)="([^"]*)"', value)
+        assert all(re.fullmatch(r"\$\{KAFKA_ADMIN_PASSWORD:\?[^}]+\}", p) for p in passwords), key
+        # PLAIN declares the admin alone: an agency can only be a SCRAM user
+        assert re.findall(r"user_(\w+)=", value) in ([], ["admin"]), key
+    assert "--command-config" in healthcheck_text(compose["services"]["kafka"])
+
+
+def test_kafka_acls_job_applies_the_declared_acls(compose: dict[str, Any]) -> None:
+    from meshkit import kafka_acls
+
+    job = compose["services"]["kafka-acls"]
+    assert job["image"] == compose["services"]["kafka"]["image"]
+    assert depends_on(job) == {"kafka": "service_healthy"}
+    mounts = [str(v) for v in job["volumes"]]
+    script_mount = next(m for m in mounts if m.endswith(":ro") and "init-acls.sh" in m)
+    host = (DEPLOY / script_mount.split(":")[0]).resolve()
+    assert host.read_text() == kafka_acls.render_init_script()
+    assert script_mount.split(":")[1] in " ".join(job["entrypoint"])
+    env = environment(job)
+    for service in [*kafka_acls.declaration().principals, "admin"]:
+        var = kafka_acls.password_variable(service)
+        assert re.fullmatch(r"\$\{" + var + r":\?[^}]+\}", env[var]), var
+
+
+@by_name
+def test_service_connects_to_kafka_as_its_own_principal(compose: dict[str, Any], svc: Svc) -> None:
+    from meshkit import kafka_acls
+
+    service = compose["services"][svc.name]
+    env = environment(service)
+    assert env["MESH_KAFKA_SECURITY_PROTOCOL"] in ("SASL_PLAINTEXT", "SASL_SSL")
+    assert env["MESH_KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
+    assert env["MESH_KAFKA_SASL_USERNAME"] == svc.name
+    assert svc.name in kafka_acls.declaration().principals
+    var = kafka_acls.password_variable(svc.name)
+    assert re.fullmatch(r"\$\{" + var + r":\?[^}]+\}", env["MESH_KAFKA_SASL_PASSWORD"])
+    assert depends_on(service).get("kafka-acls") == "service_completed_successfully"
 
 
 def test_postgres_creates_one_database_per_service(compose: dict[str, Any]) -> None:

@@ -8,8 +8,8 @@ BOOTSTRAP="${KAFKA_BOOTSTRAP:-kafka:9092}"
 umask 077
 cat > /tmp/admin.properties <<EOF
 security.protocol=SASL_PLAINTEXT
-sasl.mechanism=SCRAM-SHA-512
-sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="${KAFKA_ADMIN_PASSWORD:?}";
+sasl.mechanism=PLAIN
+sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="${KAFKA_ADMIN_PASSWORD:?}";
 EOF
 ADMIN="--bootstrap-server $BOOTSTRAP --command-config /tmp/admin.properties"
 
