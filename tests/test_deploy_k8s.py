@@ -220,9 +220,10 @@ def test_runs_as_non_root_with_a_read_only_root_filesystem(service: str) -> None
     assert csc["readOnlyRootFilesystem"] is True
     assert csc["allowPrivilegeEscalation"] is False
     assert csc["capabilities"]["drop"] == ["ALL"]
-    # the only writable places are volumes: /tmp and the data directory
-    mounts = {m["mountPath"] for m in container(service)["volumeMounts"]}
-    assert mounts == {"/tmp", config_map()["MESH_DATA_DIR"]}
+    # the only writable places are volumes: /tmp and the data directory (the Kafka CA is
+    # mounted read-only)
+    writable = {m["mountPath"] for m in container(service)["volumeMounts"] if not m.get("readOnly")}
+    assert writable == {"/tmp", config_map()["MESH_DATA_DIR"]}
 
 
 @by_service
@@ -343,3 +344,67 @@ def test_operator_examples_name_what_the_mesh_expects() -> None:
     databases = {d["spec"]["name"] for d in cnpg if d["kind"] == "Database"}
     databases.add(cluster["spec"]["bootstrap"]["initdb"]["database"])
     assert databases == set(SERVICES), "one database per service"
+
+
+# --- Kafka security ---------------------------------------------------------------------------------
+@by_service
+def test_service_connects_to_kafka_as_its_own_principal(service: str) -> None:
+    assert config_map()["MESH_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+    assert config_map()["MESH_KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
+    env = env_of(service)
+    assert env["MESH_KAFKA_SASL_USERNAME"] == {"name": "MESH_KAFKA_SASL_USERNAME", "value": service}
+    assert env["MESH_KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": f"{service}-secrets",
+        "key": "kafka-sasl-password",
+    }
+    # the CA file the clients verify the brokers with is a read-only mount of a Secret
+    cafile = Path(config_map()["MESH_KAFKA_SSL_CAFILE"])
+    (mount,) = [
+        m for m in container(service)["volumeMounts"] if cafile.is_relative_to(m["mountPath"])
+    ]
+    assert mount["readOnly"] is True
+    pod = one("Deployment", service)["spec"]["template"]["spec"]
+    (volume,) = [v for v in pod["volumes"] if v["name"] == mount["name"]]
+    assert volume["secret"]["secretName"] == "kafka-cluster-ca"
+    assert {i["path"] for i in volume["secret"]["items"]} == {cafile.name}
+
+
+def test_strimzi_kafka_requires_scram_and_enforces_acls() -> None:
+    strimzi = load_docs(K8S / "operators" / "strimzi-kafka.yaml")
+    kafka = next(d for d in strimzi if d["kind"] == "Kafka")["spec"]["kafka"]
+    port = int(config_map()["KAFKA_BOOTSTRAP_SERVERS"].rsplit(":", 1)[1])
+    for listener in kafka["listeners"]:
+        assert listener["authentication"]["type"] == "scram-sha-512", listener["name"]
+        assert listener["tls"] is True, listener["name"]
+    assert port in {listener["port"] for listener in kafka["listeners"]}
+    assert kafka["authorization"]["type"] == "simple"
+    egress = [
+        rule
+        for policy in policies().values()
+        for rule in policy["spec"].get("egress", [])
+        if any(
+            t.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
+            == "kafka"
+            for t in rule["to"]
+        )
+    ]
+    assert egress and all(p["port"] == port for rule in egress for p in rule["ports"])
+
+
+def test_one_kafka_user_per_service_with_its_own_acls() -> None:
+    from meshkit import kafka_acls
+
+    strimzi = load_docs(K8S / "operators" / "strimzi-kafka.yaml")
+    cluster = next(d for d in strimzi if d["kind"] == "Kafka")["metadata"]
+    users = load_docs(K8S / "operators" / "kafka-users.yaml")
+    assert {u["metadata"]["name"] for u in users} == set(SERVICES)
+    for user in users:
+        name = user["metadata"]["name"]
+        assert user["kind"] == "KafkaUser"
+        assert user["metadata"]["labels"]["strimzi.io/cluster"] == cluster["name"]
+        assert user["metadata"]["namespace"] == cluster["namespace"]
+        assert user["spec"]["authentication"] == {"type": "scram-sha-512"}
+        acls = user["spec"]["authorization"]["acls"]
+        written = {a["resource"]["name"] for a in acls if "Write" in a["operations"]}
+        assert written == set(kafka_acls.writable_topics(name))
+        assert all(a["resource"]["patternType"] == "literal" for a in acls)
