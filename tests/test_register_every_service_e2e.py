@@ -1233,30 +1233,21 @@ async def _invoice_cancel(w: World) -> None:
     assert out["status"] == "cancelled", out
 
 
-@case("pm-duty-refund", by=None)
+@case("pm-duty-refund", by="agency")
 async def _refund(w: World) -> None:
-    # payments refunds (part of) a paid invoice for its beneficiary agency only ("only an
-    # agency may do this"): the agency that billed it decides. The register still offers it to
-    # citizens (PENDING: the seed fix makes it the agencies' operation, /tmp/h2-seed-fixes.md);
-    # a citizen's application is refused by payments with a 403 — drift, not a business answer
+    # the beneficiary agency's operation (payments refunds for it only; a payer refunding a
+    # paid fee to themself would keep the licence and the money): licensing, which billed the
+    # fee, refunds part of it to the payer (its default grant)
     invoice = await an_invoice(w)
     await pay_and_approve(w, FATHER, invoice["id"])
     await invoice_paid(w, FATHER, invoice["id"])
-    payload = {"id": invoice["id"], "amount_tiyn": 100_000, "reason": "paid twice by mistake"}
-    if w.catalogue["pm-duty-refund"]["citizen_facing"]:
-        app = await completes(w, FATHER, "pm-duty-refund", payload)
-        refund = app["result"]
-    else:  # the beneficiary agency (licensing billed the fee) refunds the payer
-        await w.grant("licensing", "payments:POST /invoices/{id}/refunds")
-        refund = await as_agency(w, "licensing", "pm-duty-refund", payload)
+    refund = await as_agency(
+        w,
+        "licensing",
+        "pm-duty-refund",
+        {"id": invoice["id"], "amount_tiyn": 100_000, "reason": "paid twice by mistake"},
+    )
     assert refund["amount_tiyn"] == 100_000 and refund["status"] in ("pending", "completed")
-
-
-PENDING["pm-duty-refund"] = (
-    "seed fix pending (/tmp/h2-seed-fixes.md): pm-duty-refund is citizen-facing in the "
-    "register, but payments refunds only for the invoice's beneficiary agency (403 'only an "
-    "agency may do this')"
-)
 
 
 @case("pm-birth-allowance")
