@@ -15,13 +15,16 @@ from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, Field
 from sqlalchemy import Column, DateTime, MetaData, String, Table, insert, select
 
+# the echo events live with the contracts so that the catalogue lists them wherever it is built
+from meshkit.contracts.diagnostics import ECHO_EVENTS, SERVICES, EchoSent
 from meshkit.errors import NotFound
-from meshkit.events import EventData, TypedEvent, event_type
+from meshkit.events import TypedEvent
 from meshkit.messaging.handlers import HandlerRegistry
 from meshkit.messaging.uow import UnitOfWork
 from meshkit.problems import PROBLEM_RESPONSES
 
-SERVICES = ("gateway", "identity", "registry", "licensing", "payments", "notary")
+__all__ = ["ECHO_EVENTS", "SERVICES", "EchoSent", "echo_handlers", "echo_router"]
+
 
 echo_metadata = MetaData()
 echo_sent = Table(
@@ -41,22 +44,6 @@ echo_received = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
 )
 
-
-class EchoSent(EventData):
-    """A service sent a diagnostic echo through the mesh."""
-
-    echo_id: str
-    message: str
-    from_service: str
-
-
-ECHO_EVENTS: dict[str, type[EchoSent]] = {
-    svc: event_type(
-        f"kz.egov.{svc}.mesh_echo.sent.v1",
-        description=f"svc-{svc} sent a diagnostic echo",
-    )(type(f"{svc.capitalize()}EchoSent", (EchoSent,), {"__doc__": EchoSent.__doc__}))
-    for svc in SERVICES
-}
 
 echo_handlers = HandlerRegistry()
 

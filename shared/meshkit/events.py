@@ -25,6 +25,8 @@ class EventData(BaseModel):
 
     event_type: ClassVar[str] = ""
     description: ClassVar[str] = ""
+    #: the catalogue's example payload; None: built from the schema (:func:`example_of`)
+    example: ClassVar[dict[str, Any] | None] = None
 
     @classmethod
     def producer(cls) -> str:
@@ -130,15 +132,28 @@ class EventRegistry:
     def json_schemas(self) -> dict[str, dict[str, Any]]:
         return {t.event_type: t.model_json_schema() for t in self.types()}
 
+    def producers(self) -> list[str]:
+        return sorted({t.producer() for t in self._types.values()})
+
     def asyncapi(
-        self, *, title: str = "egov-mesh events", topic_prefix: str = ""
+        self,
+        *,
+        title: str = "egov-mesh events",
+        topic_prefix: str = "",
+        producers: Iterable[str] | None = None,
     ) -> dict[str, Any]:
-        """AsyncAPI 3.0 document: one channel per producing service's topic."""
+        """AsyncAPI 3.0 document: one channel per producing service's topic (``egov.<svc>``),
+        one message per event type with its payload schema (the envelope's ``data``), its
+        Kafka key (the envelope's ``subject``) and an example; ``producers`` narrows it to
+        the types of those services (an agency's own document)."""
+        wanted = set(producers) if producers is not None else None
         channels: dict[str, Any] = {}
         messages: dict[str, Any] = {}
         schemas: dict[str, Any] = {}
         operations: dict[str, Any] = {}
         for t in self.types():
+            if wanted is not None and t.producer() not in wanted:
+                continue
             name = t.event_type.replace(".", "_")
             schema = t.model_json_schema(ref_template="#/components/schemas/{model}")
             for def_name, def_schema in schema.pop("$defs", {}).items():
@@ -150,6 +165,23 @@ class EventRegistry:
                 "summary": t.description or _first_line(t.__doc__) or t.short_name(),
                 "contentType": "application/cloudevents+json",
                 "payload": {"$ref": f"#/components/schemas/{name}"},
+                "bindings": {
+                    "kafka": {
+                        "key": {
+                            "type": "string",
+                            "description": "the envelope's subject (the aggregate id)",
+                        },
+                        "bindingVersion": "0.5.0",
+                    }
+                },
+                "examples": [
+                    {
+                        "name": t.short_name(),
+                        "summary": "the envelope's data",
+                        "payload": example_of(t),
+                    }
+                ],
+                "x-cloudevents": {"type": t.event_type, "source": f"/svc-{t.producer()}"},
             }
             channel = f"egov_{t.producer()}"
             ch = channels.setdefault(
@@ -158,6 +190,7 @@ class EventRegistry:
                     "address": f"{topic_prefix}egov.{t.producer()}",
                     "description": f"Events published by svc-{t.producer()}, keyed by subject",
                     "messages": {},
+                    "bindings": {"kafka": {"topic": f"{topic_prefix}egov.{t.producer()}"}},
                 },
             )
             ch["messages"][name] = {"$ref": f"#/components/messages/{name}"}
@@ -175,12 +208,88 @@ class EventRegistry:
                 "title": title,
                 "version": "1.0.0",
                 "description": "CloudEvents 1.0 (structured JSON) envelopes; `data` follows the "
-                "payload schema of each message.",
+                "payload schema of each message. Extensions: `correlationid` (the application "
+                "or request id, the same on every event of one application) and `causationid` "
+                "(the id of the event, or the request, that caused it). Money is integer "
+                "tiyn with its `currency` (KZT).",
             },
+            "defaultContentType": "application/cloudevents+json",
             "channels": channels,
             "operations": operations,
             "components": {"messages": messages, "schemas": schemas},
         }
+
+
+# -- examples: one per event type, built from its JSON Schema ---------------------------------
+_EXAMPLE_TIME = "2026-01-15T09:30:00Z"
+_EXAMPLE_IIN = "900115300122"  # meshkit.ids.EXAMPLE_IIN (valid check digit)
+_EXAMPLE_BIN = "150340001236"  # meshkit.ids.EXAMPLE_BIN
+
+
+def example_of(model: type[EventData]) -> dict[str, Any]:
+    """A payload that validates against ``model`` (its ``example`` class attribute if it has
+    one, else built from its schema: declared examples, then the first choice, then a value
+    fit for the field's type and name)."""
+    given: dict[str, Any] | None = getattr(model, "example", None)
+    if given is not None:
+        return dict(given)
+    schema = model.model_json_schema()
+    defs: dict[str, Any] = schema.get("$defs", {})
+    value = _example(schema, defs, "")
+    # the payload model is the authority (check digits, model validators): fail loudly here
+    # rather than publish an example a consumer would reject
+    return model.model_validate(value).model_dump(mode="json")
+
+
+def _example(schema: dict[str, Any], defs: dict[str, Any], field: str) -> Any:
+    if "$ref" in schema:
+        return _example(defs[schema["$ref"].rsplit("/", 1)[-1]], defs, field)
+    if schema.get("examples"):
+        return schema["examples"][0]
+    if "default" in schema and schema["default"] is not None:
+        return schema["default"]
+    if "const" in schema:
+        return schema["const"]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            options = [o for o in schema[key] if o.get("type") != "null"]
+            return _example(options[0], defs, field) if options else None
+    kind = schema.get("type")
+    if kind == "object":
+        props: dict[str, Any] = schema.get("properties", {})
+        if not props:
+            return {}
+        return {name: _example(sub, defs, name) for name, sub in props.items()}
+    if kind == "array":
+        return [_example(schema.get("items", {}), defs, field)]
+    if kind == "integer":
+        return 1_534_000 if field.endswith("_tiyn") else max(int(schema.get("minimum", 1)), 1)
+    if kind == "number":
+        return 1.0
+    if kind == "boolean":
+        return True
+    if kind == "string":
+        return _example_string(schema, field)
+    return None
+
+
+def _example_string(schema: dict[str, Any], field: str) -> str:
+    fmt = schema.get("format")
+    if fmt == "date-time":
+        return _EXAMPLE_TIME
+    if fmt == "date":
+        return _EXAMPLE_TIME[:10]
+    if fmt == "uuid":
+        return "7f0c2a52-6a4f-4b8e-9d61-0f1d2e3c4b5a"
+    if field == "bin" or field.endswith("_bin"):
+        return _EXAMPLE_BIN
+    if field.endswith("iin") or field in ("holder", "payer", "applicant", "subject_id", "parties"):
+        return _EXAMPLE_IIN
+    if field == "currency":
+        return "KZT"
+    return f"{field or 'value'}-1"
 
 
 def _first_line(text: str | None) -> str:

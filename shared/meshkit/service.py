@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from meshkit.auth.assertion import AssertionVerifier
 from meshkit.auth.jwks import JWKSClient
+from meshkit.catalogue import asyncapi_router
 from meshkit.db import create_engine, session_factory
 from meshkit.echo import echo_handlers, echo_router
 from meshkit.errors import UpstreamUnavailable
@@ -277,6 +278,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     )
     app.add_middleware(RequestContextMiddleware, service=s.service_name)
     app.include_router(health_router(s.service_name))
+    app.include_router(asyncapi_router(s.service_name))
     for router in definition.routers:
         app.include_router(router)
     if definition.verify_gateway_assertion:

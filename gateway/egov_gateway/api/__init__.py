@@ -6,6 +6,7 @@ from egov_gateway.api.admin import router as register_admin_router
 from egov_gateway.api.applications import router as applications_router
 from egov_gateway.api.audit import router as audit_router
 from egov_gateway.api.directory import router as directory_router
+from egov_gateway.api.events import router as events_router
 from egov_gateway.api.exchange import router as exchange_router
 from egov_gateway.api.notifications import router as notifications_router
 from egov_gateway.api.offers import router as offers_router
@@ -26,6 +27,7 @@ routers: list[APIRouter] = [
     offers_router,
     notifications_router,
     stats_router,
+    events_router,
     exchange_router,
     # the portal's explicit paths (/, /services, /portal/*...) shadow none of the above
     portal_router,

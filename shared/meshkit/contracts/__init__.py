@@ -6,6 +6,24 @@ optional fields and new event types; a breaking change is a new ``.v<N+1>`` type
 this package registers every event type (the AsyncAPI catalogue is built from them).
 """
 
-from meshkit.contracts import common, gateway, identity, licensing, notary, payments, registry
+from meshkit.contracts import (
+    common,
+    diagnostics,
+    gateway,
+    identity,
+    licensing,
+    notary,
+    payments,
+    registry,
+)
 
-__all__ = ["common", "gateway", "identity", "licensing", "notary", "payments", "registry"]
+__all__ = [
+    "common",
+    "diagnostics",
+    "gateway",
+    "identity",
+    "licensing",
+    "notary",
+    "payments",
+    "registry",
+]

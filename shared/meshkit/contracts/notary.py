@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from meshkit.contracts.common import Holder
+from meshkit.contracts.common import Currency, Holder
 from meshkit.events import EventData, event_type
 
 ActKind = Literal["power_of_attorney", "property_sale", "copy_certification"]
@@ -29,6 +29,7 @@ class ActRegistered(EventData):
     sellers: list[Holder] = Field(default_factory=list)
     buyers: list[Holder] = Field(default_factory=list)
     price_tiyn: int | None = None
+    currency: Currency = Field(default="KZT", description="of price_tiyn: always KZT (DESIGN §3)")
 
 
 @event_type("kz.egov.notary.act.executed.v1", description="the registry applied the act")

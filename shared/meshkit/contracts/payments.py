@@ -187,6 +187,7 @@ class InvoiceIssued(EventData):
     invoice_id: str
     payer: str
     amount_tiyn: int
+    currency: Currency = Field(default="KZT", description="always KZT (DESIGN §3)")
     kbk: str
     beneficiary_agency: str
     reference: str
@@ -198,6 +199,7 @@ class InvoicePaid(EventData):
     invoice_id: str
     payer: str
     amount_tiyn: int
+    currency: Currency = Field(default="KZT", description="always KZT (DESIGN §3)")
     beneficiary_agency: str
     reference: str
     paid_at: datetime
@@ -223,6 +225,7 @@ class RefundCompleted(EventData):
     refund_id: str
     invoice_id: str
     amount_tiyn: int
+    currency: Currency = Field(default="KZT", description="always KZT (DESIGN §3)")
     reference: str
 
 
@@ -232,5 +235,6 @@ class PayoutCompleted(EventData):
     agency: str
     recipient_iin: str
     amount_tiyn: int
+    currency: Currency = Field(default="KZT", description="always KZT (DESIGN §3)")
     reference: str
     purpose: str
