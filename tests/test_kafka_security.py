@@ -335,3 +335,77 @@ async def test_a_wrong_password_is_refused(secured: LocalKafka) -> None:
     while "invalid credentials" not in secured.server_log.read_text(errors="replace"):
         assert time.monotonic() < deadline, "the broker logged no failed authentication"
         await asyncio.sleep(0.2)  # polling the log file with a deadline
+
+
+@pytest.mark.integration
+@pytest.mark.kafka
+async def test_the_outbox_relay_and_the_consumer_work_as_their_agencies(
+    secured: LocalKafka, tmp_path: Path
+) -> None:
+    # registry's relay publishes its outbox to egov.registry; identity's consumer (group
+    # svc-identity) applies the events and commits its offsets: the ACLs suffice for both
+    from meshkit.db import create_engine, session_factory
+    from meshkit.messaging import EventConsumer, OutboxRelay, UnitOfWork
+    from meshkit.testing.polling import eventually
+    from meshkit.testing.sample_domain import (
+        applied_counts,
+        create_schema,
+        handlers_recording,
+        write_changes,
+    )
+
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'mesh.db'}")
+    await create_schema(engine)
+    sf = session_factory(engine)
+    bootstrap = secured.bootstrap_servers
+    relay = OutboxRelay(
+        sf,
+        bootstrap_servers=bootstrap,
+        service="registry",
+        producer_factory=lambda: make_producer(
+            bootstrap, client_id="registry-relay", security=secured.client_security("registry")
+        ),
+    )
+    topic = kafka_acls.topic("registry")
+    group = kafka_acls.consumer_group("identity")
+    consumer = EventConsumer(
+        topics=[topic],
+        group_id=group,
+        bootstrap_servers=bootstrap,
+        handlers=handlers_recording(),
+        uow_factory=lambda: UnitOfWork(sf, source="/svc-registry", topic=topic),
+        service="identity",
+        consumer_factory=lambda: make_consumer(
+            topic,
+            bootstrap_servers=bootstrap,
+            group_id=group,
+            client_id="identity-consumer",
+            security=secured.client_security("identity"),
+        ),
+        producer_factory=lambda: make_producer(
+            bootstrap, client_id="identity-dlq", security=secured.client_security("identity")
+        ),
+    )
+    # a record that is no event: identity dead-letters it to its own DLQ topic
+    poison = make_producer(bootstrap, client_id="r", security=secured.client_security("registry"))
+    await poison.start()
+    try:
+        await poison.send_and_wait(topic, b"not an event")
+    finally:
+        await poison.stop()
+    tasks = [asyncio.create_task(relay.run()), asyncio.create_task(consumer.run())]
+    try:
+        await write_changes(UnitOfWork(sf, source="/svc-registry", topic=topic), 1, 20)
+
+        async def all_applied() -> bool:
+            return (await applied_counts(engine)) == (20, 20) and consumer.dead_lettered_total > 0
+
+        await eventually(all_applied, within=45, what="20 events applied, the poison dead-lettered")
+        assert await relay.pending_count() == 0
+    finally:
+        await relay.stop()
+        await consumer.stop()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await engine.dispose()
