@@ -459,7 +459,6 @@ def test_location_headers_are_mapped_to_the_gateways_paths(
     from egov_gateway.exchange.service_layer.exchange import Call, RoutedExchange
 
     exchange = RoutedExchange.__new__(RoutedExchange)
-    exchange._bases = {}
     op = ResolvedOperation(
         "identity",
         "1",

@@ -41,7 +41,7 @@ from egov_gateway.exchange.domain.headers import (
 from egov_gateway.exchange.domain.ratelimit import TokenBuckets
 from egov_gateway.exchange.domain.register_port import RegisterPort
 from egov_gateway.exchange.service_layer.call import Call
-from egov_gateway.exchange.service_layer.forward import Forward
+from egov_gateway.exchange.service_layer.forward import Forward, agency_base
 from egov_gateway.exchange.service_layer.source import SourceLimits, SourceResolver, limited_problem
 from egov_gateway.exchange.service_layer.steps import (
     Authenticate,
@@ -254,7 +254,7 @@ class RoutedExchange:
         if op is None:
             return headers
         base = op.base_url.rstrip("/")
-        _, base_path, _ = self.forward.base(op.base_url)
+        _, base_path, _ = agency_base(op.base_url)
         out: list[tuple[bytes, bytes]] = []
         for name, value in headers:
             if name.lower() not in (b"location", b"content-location"):
