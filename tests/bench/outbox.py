@@ -5,15 +5,22 @@ Prints and saves (bench-results/outbox.json), for N events and again for 10·N (
 - outbox writes/s (domain change + event in one transaction, batched 100 per transaction);
 - relay publish rate (events/s from a full outbox to Kafka, acks=all);
 - consumer apply rate (events/s through inbox dedup + handler transaction);
-- end-to-end latency (commit → applied) p50/p99 with writer, relay and consumer running together;
+- end to end at a steady 1,000 events/s for N events: the writer here (each 10-event
+  transaction its own task, on a fixed schedule), the relay and the consumer each in its own
+  process (``--worker``; the relay polls only every 2 s, so NOTIFY at commit carries events):
+  commit → applied p50/p95/p99, and lost/doubled counted in the database;
 - the ceiling: ``kafka-producer-perf-test.sh`` (same record count and mean record size, acks=all,
   the relay's linger/batch settings) and ``kafka-consumer-perf-test.sh`` on the records it wrote,
   run from the pinned Kafka jars (``LocalKafka.tool_command``) against the same broker;
-- how each figure changes from N to 10·N.
+- how each figure changes from N to 10·N;
+- then faults under that steady load (``--fault-events``, default 30,000): the relay process,
+  the consumer process, Kafka and PostgreSQL SIGKILLed in turn and started again; lost/doubled.
 
 N defaults to 10,000 (so 10k and 100k); ``BENCH_SCALE`` multiplies it, ``--events`` sets it.
+``BENCH_DEBUG=1`` makes the worker processes print their rounds/polls every 2 s.
 
     uv run python tests/bench/outbox.py [--events 10000] [--no-growth] [--no-ceiling]
+                                        [--no-faults] [--fault-events 30000]
 """
 
 from __future__ import annotations
