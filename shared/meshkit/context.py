@@ -14,6 +14,11 @@ from dataclasses import dataclass
 
 _request_id: ContextVar[str | None] = ContextVar("mesh_request_id", default=None)
 _trace: ContextVar[TraceContext | None] = ContextVar("mesh_trace", default=None)
+#: the envelope extensions of the events written while handling this request or event
+#: (DESIGN §5): the application (or request) every event of one process carries, and the
+#: event or request that caused them
+_correlation: ContextVar[str | None] = ContextVar("mesh_correlation_id", default=None)
+_causation: ContextVar[str | None] = ContextVar("mesh_causation_id", default=None)
 
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:\-]{8,128}$")
 _TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
@@ -56,6 +61,26 @@ def accept_request_id(incoming: str | None) -> str:
 
 def current_request_id() -> str | None:
     return _request_id.get()
+
+
+def current_correlation_id() -> str | None:
+    """The correlation id of this request or event; None: the request id is it."""
+    return _correlation.get()
+
+
+def current_causation_id() -> str | None:
+    """The id of the event being handled; None: the request id caused what happens."""
+    return _causation.get()
+
+
+def bind_causes(correlation_id: str | None, causation_id: str | None) -> tuple[object, object]:
+    return _correlation.set(correlation_id), _causation.set(causation_id)
+
+
+def unbind_causes(tokens: tuple[object, object]) -> None:
+    corr_token, cause_token = tokens
+    _correlation.reset(corr_token)  # type: ignore[arg-type]
+    _causation.reset(cause_token)  # type: ignore[arg-type]
 
 
 def current_trace() -> TraceContext | None:

@@ -104,6 +104,10 @@ class GatewayClient:
         rid = context.current_request_id()
         if rid:
             headers["X-Request-Id"] = rid
+        # the application this call works for travels on: the events it causes carry it
+        correlation = context.current_correlation_id()
+        if correlation:
+            headers["X-Correlation-Id"] = correlation
         trace = context.current_trace()
         headers["traceparent"] = (trace.child() if trace else context.TraceContext.new()).header
         if purpose:

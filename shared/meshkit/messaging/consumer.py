@@ -273,10 +273,13 @@ class EventConsumer:
                 uow.correlation_id = p.typed.envelope.correlationid or p.typed.id
                 uow.causation_id = p.typed.id
                 tokens = context.bind(uow.correlation_id, None)
+                # units of work a handler opens itself, and its calls, inherit both ids
+                causes = context.bind_causes(uow.correlation_id, p.typed.id)
                 try:
                     for handler in self._handlers.handlers_for(p.typed.envelope.type):
                         await handler(p.typed, uow)
                 finally:
+                    context.unbind_causes(causes)
                     context.unbind(tokens)
             await uow.commit()
         self.processed_total += sum(applied.values())

@@ -10,7 +10,7 @@ from typing import Any, Self
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from meshkit.context import current_request_id
+from meshkit.context import current_causation_id, current_correlation_id, current_request_id
 from meshkit.events import CloudEvent, EventData, build_envelope
 from meshkit.messaging.tables import outbox
 
@@ -54,11 +54,14 @@ class UnitOfWork:
     async def __aenter__(self) -> Self:
         self.session = self._session_factory()
         self._pending = []
+        # DESIGN §5: correlationid = the application (a caller's X-Correlation-Id, or the
+        # event being handled's) or else the request id; causationid = the event being
+        # handled, or else the request
         rid = current_request_id()
         if self.correlation_id is None:
-            self.correlation_id = rid
+            self.correlation_id = current_correlation_id() or rid
         if self.causation_id is None:
-            self.causation_id = rid
+            self.causation_id = current_causation_id() or rid
         await self.session.begin()
         self.init_repositories(self.session)
         return self

@@ -37,6 +37,13 @@ class RequestContextMiddleware:
         scope["state"]["request_id"] = request_id
         scope["state"]["trace"] = trace
         tokens = context.bind(request_id, trace)
+        # a caller acting for an application (the single window, an agency handling it)
+        # names it: the events this request writes carry it as their correlationid
+        # (an unusable one is dropped: the request id stands in)
+        correlation = headers.get("x-correlation-id")
+        if correlation and context.accept_request_id(correlation) != correlation:
+            correlation = None
+        causes = context.bind_causes(correlation, None)
         started = time.perf_counter()
         status = 500
         rid_header = (b"x-request-id", request_id.encode())
@@ -78,4 +85,5 @@ class RequestContextMiddleware:
                     status=status,
                     ms=round(elapsed * 1000, 2),
                 )
+            context.unbind_causes(causes)
             context.unbind(tokens)

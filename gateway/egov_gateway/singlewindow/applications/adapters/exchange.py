@@ -48,7 +48,12 @@ class RoutedStepCaller:
         mandate = self.mandates(
             applicant_iin=on_behalf_of, application_id=application_id, service_code=service_code
         )
-        headers = {"X-Request-Id": request_id, "Authorization": f"Bearer {mandate}"}
+        headers = {
+            "X-Request-Id": request_id,
+            # every event the step causes, in any agency, carries the application (DESIGN §5)
+            "X-Correlation-Id": application_id,
+            "Authorization": f"Bearer {mandate}",
+        }
         if request.method in ("POST", "PUT", "PATCH"):
             headers["Idempotency-Key"] = idempotency_key
         try:

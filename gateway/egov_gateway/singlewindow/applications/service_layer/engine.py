@@ -54,7 +54,10 @@ def utcnow() -> datetime:
 def publish(uow: UnitOfWork, app: Application) -> None:
     """Hand the aggregate's new events to the outbox of the open unit of work."""
     for data in app.events:
-        uow.emit(data, subject=app.id, correlation_id=app.id)
+        # caused by the request or event at hand; the engine's own moves: by the application
+        uow.emit(
+            data, subject=app.id, correlation_id=app.id, causation_id=uow.causation_id or app.id
+        )
     app.events = []
 
 

@@ -303,6 +303,10 @@ def match_keys(event: TypedEvent[Any]) -> list[str]:
     keys = []
     if env.correlationid:
         keys.append(f"corr:{env.correlationid}")
+    # a step waits on its request id (``corr:<request id>``): agencies name it as the cause
+    # of what the request wrote (their correlationid is the application's since issue 19)
+    if env.causationid and env.causationid != env.correlationid:
+        keys.append(f"corr:{env.causationid}")
     ids = id_values(data)
     ids += [str(data[k]) for k in EVENT_ONLY_ID_FIELDS if isinstance(data.get(k), str) and data[k]]
     if env.subject:
