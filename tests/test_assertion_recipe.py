@@ -1,7 +1,7 @@
 """The Node recipe of docs/gateway-assertion.md (docs/recipes/verify-assertion/verify.mjs) accepts
 an assertion a real gateway signed for a real routed call — checked against that gateway's
-JWKS over HTTP — and refuses it tampered, expired, for another agency, method or path (and,
-once the gateway binds them, for another query string or body).
+JWKS over HTTP — and refuses it tampered, expired, for another agency, method, path, query
+string or body (issue 19: the gateway binds both, a small body and a large spooled one).
 
 A gateway process (dev mode, no Kafka) routes a public operation of a capturing agency
 registered through the admin API, as an outside agency would be; the agency keeps the headers
@@ -238,16 +238,22 @@ def test_the_recipe_accepts_a_real_assertion_and_refuses_what_is_not_it(
     assert "X-Request-Id" in _reason(_verify(recipe, gateway, token, *other_request))
     later = str(int(claims["exp"]) + 10)
     assert "expired" in _reason(_verify(recipe, gateway, token, *good, "--now", later))
-    if "htq" in claims:  # the query binding, once the gateway sends it
-        assert claims["htq"] == "kind=diploma&year=2024"
-        other_query = [a if a != "kind=diploma&year=2024" else "kind=diploma" for a in good]
-        assert "htq" in _reason(_verify(recipe, gateway, token, *other_query))
+    assert claims["htq"] == "kind=diploma&year=2024"
+    other_query = [a if a != "kind=diploma&year=2024" else "kind=diploma" for a in good]
+    assert "htq" in _reason(_verify(recipe, gateway, token, *other_query))
+    no_query = [a for a in good if a not in ("--query", "kind=diploma&year=2024")]
+    assert "htq" in _reason(_verify(recipe, gateway, token, *no_query))
+    # a GET carries no body: bound to the digest of the empty body
+    assert claims["bdh"] == "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU"
 
 
-def test_the_recipe_checks_the_body_binding_when_the_gateway_sends_it(
-    recipe: Path, gateway: Gateway, tmp_path: Path
+@pytest.mark.parametrize("size", ["small", "large"])
+def test_the_recipe_checks_the_body_binding(
+    recipe: Path, gateway: Gateway, tmp_path: Path, size: str
 ) -> None:
     body = json.dumps({"iin": "900115300122", "note": "Әлихан"}).encode()
+    if size == "large":  # beyond the gateway's 64 KiB buffer: spooled, then streamed
+        body = json.dumps({"iin": "900115300122", "note": "Ә" * 30_000}).encode()
     got = _routed(gateway, "POST", "/public/echo", body)
     assert got["body"] == body
     token = got["headers"]["x-mesh-assertion"]
@@ -257,8 +263,68 @@ def test_the_recipe_checks_the_body_binding_when_the_gateway_sends_it(
     ok = _verify(recipe, gateway, token, *args, "--body-file", str(sent))
     assert ok.returncode == 0, ok.stderr
     claims = json.loads(ok.stdout)
-    assert claims["htm"] == "POST"
-    if "bdh" in claims:
-        forged = tmp_path / "forged.json"
-        forged.write_bytes(body.replace(b"900115300122", b"920308400210"))
-        assert "bdh" in _reason(_verify(recipe, gateway, token, *args, "--body-file", str(forged)))
+    assert claims["htm"] == "POST" and claims["htq"] == ""
+    forged = tmp_path / "forged.json"
+    forged.write_bytes(body.replace(b"900115300122", b"920308400210"))
+    assert "bdh" in _reason(_verify(recipe, gateway, token, *args, "--body-file", str(forged)))
+    assert "bdh" in _reason(_verify(recipe, gateway, token, *args))  # no body
+    assert "htq" in _reason(_verify(recipe, gateway, token, *args, "--query", "a=1"))
+
+
+def test_the_recipe_refuses_an_assertion_without_the_bindings(recipe: Path) -> None:
+    """Signed by a published key but without ``htq`` or ``bdh``: refused — the claims are
+    required, not checked only when present. (A local key set: the gateway never omits them.)"""
+    from meshkit.auth.keys import KeyRing, SigningKey
+
+    ring = KeyRing(SigningKey.generate())
+    jwks = json.dumps(ring.jwks()).encode()
+
+    class Jwks(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(jwks)))
+            self.end_headers()
+            self.wfile.write(jwks)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Jwks)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        now = int(time.time())
+        claims = {
+            "iss": "egov-gateway",
+            "aud": AGENCY,
+            "sub": "licensing",
+            "iat": now,
+            "exp": now + 60,
+            "jti": "req-no-binding",
+            "htm": "GET",
+            "htu": "/public/echo",
+            "htq": "",
+            "bdh": "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU",
+            "nonce": "n-0001",
+        }
+        url = f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
+        args = ["--jwks", url, "--agency", AGENCY, "--method", "GET", "--path", "/public/echo"]
+
+        def run(token: str) -> subprocess.CompletedProcess[str]:
+            assert NODE is not None
+            return subprocess.run(
+                [NODE, str(recipe), *args],
+                input=token,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+
+        whole = run(ring.current.sign(claims))
+        assert whole.returncode == 0, whole.stderr  # the local key set itself works
+        for missing in ("htq", "bdh"):
+            partial = {k: v for k, v in claims.items() if k != missing}
+            assert missing in _reason(run(ring.current.sign(partial)))
+    finally:
+        server.shutdown()

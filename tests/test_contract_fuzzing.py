@@ -36,7 +36,7 @@ from egov_gateway.bootstrap import components_of
 from meshkit.auth.assertion import RoutedCall, routed_call
 from meshkit.ids import EXAMPLE_IIN
 from meshkit.problems import PROBLEM_RESPONSES
-from meshkit.testing.apps import FakeGateway, assertion_path
+from meshkit.testing.apps import FakeGateway, assertion_path, assertion_query
 from meshkit.testing.contract import (
     AGENCIES,
     Operation,
@@ -179,6 +179,8 @@ class Mesh:
                 client=client,
                 user=user,
                 decoded=True,
+                query=assertion_query(request),
+                body=request.read(),
             )
 
         return Target("direct", self.live(service), sign=sign if service in AGENCIES else None)
@@ -377,6 +379,8 @@ def test_the_fuzzer_finds_a_flawed_operation(tmp_path: Path, flaw: str) -> None:
                     client=client,
                     user=user,
                     decoded=True,
+                    query=assertion_query(request),
+                    body=request.read(),
                 )
 
             target = Target("direct", live, sign=sign)

@@ -132,24 +132,43 @@ async def test_gateway_assertion_binds_method_path_and_request_id() -> None:
         purpose="birth registration",
     )
     call = await verifier.verify(
-        token, method="GET", path="/persons/900115300122", request_id="req-00000001"
+        token,
+        method="GET",
+        path="/persons/900115300122",
+        request_id="req-00000001",
+        query="",
+        body=b"",
     )
     assert call.client == "registry" and call.user == "900115300122"
     assert call.purpose == "birth registration"
     with pytest.raises(Unauthenticated, match="another request"):
-        await verifier.verify(token, method="DELETE", path="/persons/900115300122", request_id=None)
+        await verifier.verify(
+            token,
+            method="DELETE",
+            path="/persons/900115300122",
+            request_id=None,
+            query="",
+            body=b"",
+        )
     with pytest.raises(Unauthenticated, match="another request"):
-        await verifier.verify(token, method="GET", path="/persons/other", request_id=None)
+        await verifier.verify(
+            token, method="GET", path="/persons/other", request_id=None, query="", body=b""
+        )
     with pytest.raises(Unauthenticated, match="X-Request-Id"):
         await verifier.verify(
-            token, method="GET", path="/persons/900115300122", request_id="req-x1234567"
+            token,
+            method="GET",
+            path="/persons/900115300122",
+            request_id="req-x1234567",
+            query="",
+            body=b"",
         )
     with pytest.raises(Unauthenticated, match="missing"):
-        await verifier.verify(None, method="GET", path="/", request_id=None)
+        await verifier.verify(None, method="GET", path="/", request_id=None, query="", body=b"")
     other_agency = AssertionVerifier(JWKSClient(ring.jwks()), agency="payments")
     with pytest.raises(Unauthenticated, match="audience"):
         await other_agency.verify(
-            token, method="GET", path="/persons/900115300122", request_id=None
+            token, method="GET", path="/persons/900115300122", request_id=None, query="", body=b""
         )
     stale = sign_assertion(
         ring.current,
@@ -162,7 +181,7 @@ async def test_gateway_assertion_binds_method_path_and_request_id() -> None:
         now=time.time() - 3600,
     )
     with pytest.raises(Unauthenticated, match="expired"):
-        await verifier.verify(stale, method="GET", path="/", request_id=None)
+        await verifier.verify(stale, method="GET", path="/", request_id=None, query="", body=b"")
 
 
 def test_principal_from_claims() -> None:
@@ -190,11 +209,17 @@ async def test_a_replayed_assertion_is_refused() -> None:
         )
 
     token = fresh()
-    await verifier.verify(token, method="GET", path="/p", request_id="req-replay-0001")
+    await verifier.verify(
+        token, method="GET", path="/p", request_id="req-replay-0001", query="", body=b""
+    )
     with pytest.raises(Unauthenticated, match="replay"):
-        await verifier.verify(token, method="GET", path="/p", request_id="req-replay-0001")
+        await verifier.verify(
+            token, method="GET", path="/p", request_id="req-replay-0001", query="", body=b""
+        )
     # a retry by the gateway signs anew (same request id) and is accepted
-    await verifier.verify(fresh(), method="GET", path="/p", request_id="req-replay-0001")
+    await verifier.verify(
+        fresh(), method="GET", path="/p", request_id="req-replay-0001", query="", body=b""
+    )
 
 
 async def test_a_call_bypassing_the_gateway_is_the_agencys_security_event() -> None:
@@ -233,3 +258,111 @@ async def test_a_call_bypassing_the_gateway_is_the_agencys_security_event() -> N
     assert [e["path"] for e in events] == ["/persons/900115300122"] * 2
     assert all(e["agency"] == "identity" and e["peer"] for e in events)
     assert "missing" in events[0]["reason"] and "rejected" in events[1]["reason"]
+
+
+async def test_the_assertion_binds_the_query_and_the_body() -> None:
+    ring = KeyRing(SigningKey.generate())
+    verifier = AssertionVerifier(JWKSClient(ring.jwks()), agency="identity")
+    common: dict[str, Any] = {"method": "POST", "path": "/consents", "request_id": None}
+
+    def signed(query: str, body: bytes) -> str:
+        return sign_assertion(
+            ring.current,
+            agency="identity",
+            method="POST",
+            path="/consents",
+            client="payments",
+            user=None,
+            request_id="req-bind-0001",
+            query=query,
+            body=body,
+        )
+
+    token = signed("a=1&b=2", b'{"iin": "900115300122"}')
+    with pytest.raises(Unauthenticated, match="another query/body"):
+        await verifier.verify(token, **common, query="a=1&b=2", body=b'{"iin": "920308400210"}')
+    with pytest.raises(Unauthenticated, match="another query/body"):
+        await verifier.verify(token, **common, query="a=1", body=b'{"iin": "900115300122"}')
+    with pytest.raises(Unauthenticated, match="another query/body"):
+        await verifier.verify(token, **common, query="b=2&a=1", body=b'{"iin": "900115300122"}')
+    # refused calls are not remembered: the genuine one still passes (once)
+    await verifier.verify(token, **common, query="a=1&b=2", body=b'{"iin": "900115300122"}')
+    # no body at all is bound too: the digest of the empty body
+    empty = signed("", b"")
+    with pytest.raises(Unauthenticated, match="another query/body"):
+        await verifier.verify(empty, **common, query="", body=b"{}")
+    await verifier.verify(empty, **common, query="", body=b"")
+    # an assertion without the claims (an older signer, or a stripped one) is refused
+    now = int(time.time())
+    for missing in ("htq", "bdh"):
+        payload = {
+            "iss": "egov-gateway",
+            "aud": "identity",
+            "sub": "payments",
+            "iat": now,
+            "exp": now + 60,
+            "jti": f"req-no-{missing}",
+            "htm": "POST",
+            "htu": "/consents",
+            "htq": "",
+            "bdh": "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU",
+            "nonce": f"n-{missing}",
+        }
+        del payload[missing]
+        with pytest.raises(Unauthenticated, match="does not bind the query and the body"):
+            await verifier.verify(ring.current.sign(payload), **common, query="", body=b"")
+
+
+async def test_routed_endpoints_verify_the_query_and_body_they_receive(tmp_path: Any) -> None:
+    """Through ``routed_call``: a POST with a JSON body model and a GET with a query accept
+    their genuine assertion (and the endpoint still gets its body), refuse it with another
+    body or query (401 problem)."""
+    import httpx
+    from fastapi import Depends, FastAPI
+    from pydantic import BaseModel
+
+    from meshkit.auth.assertion import RoutedCall, routed_call
+    from meshkit.problems import install_problem_handlers
+    from meshkit.testing.apps import FakeGateway
+
+    class Consent(BaseModel):
+        iin: str
+        purpose: str
+
+    gw = FakeGateway(tmp_path)
+    app = FastAPI()
+    install_problem_handlers(app)
+    app.state.assertion_verifier = AssertionVerifier(JWKSClient(gw.ring.jwks()), agency="identity")
+
+    @app.post("/consents")
+    async def consent(body: Consent, call: RoutedCall = Depends(routed_call)) -> dict[str, str]:
+        return {"iin": body.iin, "purpose": body.purpose, "client": call.client}
+
+    @app.get("/search")
+    async def search(q: str, call: RoutedCall = Depends(routed_call)) -> dict[str, str]:
+        return {"q": q}
+
+    body = {"iin": "900115300122", "purpose": "Әлихан: зейнетақы"}
+    other = {**body, "iin": "920308400210"}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://identity") as c:
+        hdrs = gw.headers("identity", "POST", "/consents", client="payments", json=body)
+        r = await c.post("/consents", json=other, headers=hdrs)
+        assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
+        assert "another query/body" in r.json()["detail"]
+        r = await c.post("/consents", json=body, headers=hdrs)
+        assert r.status_code == 200, r.text
+        assert r.json() == {**body, "client": "payments"}
+
+        hdrs = gw.headers("identity", "GET", "/search?q=%D3%99+b", client="payments")
+        r = await c.get("/search?q=other", headers=hdrs)
+        assert r.status_code == 401 and "another query/body" in r.json()["detail"]
+        r = await c.get("/search?q=%D3%99+b", headers=hdrs)
+        assert r.status_code == 200 and r.json() == {"q": "ә b"}, r.text
+
+        # FakeGateway.auth signs from the outgoing request itself
+        auth = gw.auth("identity", client="payments")
+        r = await c.post("/consents", json=other, auth=auth)
+        assert r.status_code == 200 and r.json()["iin"] == "920308400210", r.text
+        r = await c.get("/search", params={"q": "a&b=c"}, auth=auth)
+        assert r.status_code == 200 and r.json() == {"q": "a&b=c"}, r.text

@@ -71,11 +71,9 @@ class Svc:
         purpose: str | None = "test",
         **kwargs: Any,
     ) -> httpx.Response:
-        headers = self.gateway.headers(
-            "identity", method, path, client=client, user=user, purpose=purpose
-        )
-        headers.update(kwargs.pop("headers", {}))
-        return await self.client.request(method, path, headers=headers, **kwargs)
+        # signed from the request as sent: its query and body are bound too
+        auth = self.gateway.auth("identity", client=client, user=user, purpose=purpose)
+        return await self.client.request(method, path, auth=auth, **kwargs)
 
     async def as_citizen(self, method: str, path: str, iin: str, **kwargs: Any) -> httpx.Response:
         return await self.routed(method, path, client="citizen", user=iin, **kwargs)

@@ -65,7 +65,7 @@ async def test_load_then_allocation_continues_after_generated_serials(
         r = await client.post(
             "/persons",
             json=body,
-            headers=gw.headers("identity", "POST", "/persons", client="registry"),
+            headers=gw.headers("identity", "POST", "/persons", client="registry", json=body),
         )
         assert r.status_code == 201, r.text
         assert str(parse_iin(r.json()["iin"]).birth_date) == str(busiest.birth_date)

@@ -179,13 +179,13 @@ class Mesh:
         return self.components.context
 
     # -- calls as the gateway would route them ---------------------------------------------
-    def _headers(self, method: str, path: str, **kw: Any) -> dict[str, str]:
-        return self.gateway.headers("licensing", method, path, **kw)
+    def _auth(self, **claims: Any) -> httpx.Auth:
+        # signed from the request as sent: its query and body are bound too
+        return self.gateway.auth("licensing", **claims)
 
     async def as_citizen(self, method: str, path: str, user: str, **kw: Any) -> httpx.Response:
-        hdrs = self._headers(method, path, client="citizen", user=user)
-        hdrs.update(kw.pop("headers", {}))
-        return await self.client.request(method, path, headers=hdrs, **kw)
+        auth = self._auth(client="citizen", user=user)
+        return await self.client.request(method, path, auth=auth, **kw)
 
     async def as_agency(
         self,
@@ -196,14 +196,12 @@ class Mesh:
         purpose: str | None = "test",
         **kw: Any,
     ) -> httpx.Response:
-        hdrs = self._headers(method, path, client=agency, user=user, purpose=purpose)
-        return await self.client.request(method, path, headers=hdrs, **kw)
+        auth = self._auth(client=agency, user=user, purpose=purpose)
+        return await self.client.request(method, path, auth=auth, **kw)
 
     async def as_officer(self, method: str, path: str, **kw: Any) -> httpx.Response:
-        hdrs = self._headers(
-            method, path, client="licensing", user=OFFICER, purpose="officer: license review"
-        )
-        return await self.client.request(method, path, headers=hdrs, **kw)
+        auth = self._auth(client="licensing", user=OFFICER, purpose="officer: license review")
+        return await self.client.request(method, path, auth=auth, **kw)
 
     async def apply(
         self, license_type: str, applicant: str, bin_value: str | None, **details: Any

@@ -71,8 +71,9 @@ class Notary:
         params: dict[str, Any] | None = None,
     ) -> httpx.Response:
         who = client or ("citizen" if user else "gateway")
-        headers = self.gateway.headers("notary", method, path, client=who, user=user)
-        return await self.client.request(method, path, json=json, params=params, headers=headers)
+        # signed from the request as sent: its query and body are bound too
+        auth = self.gateway.auth("notary", client=who, user=user)
+        return await self.client.request(method, path, json=json, params=params, auth=auth)
 
     async def act(self, act_id: str, *, user: str | None = None) -> dict[str, Any]:
         r = await self.call("GET", f"/acts/{act_id}", user=user)

@@ -523,10 +523,9 @@ async def test_malformed_ids_in_the_path_are_422_with_the_field(notary: Notary) 
     # a "?" or a control character cannot be carried by the URL the assertion is compared
     # with: the path is still validated first, so the answer is the 422 that says why
     for encoded, decoded in (("%3F", "?"), ("%0D", "\r")):
+        body = {"status": "suspended"}
         headers = notary.gateway.headers(
-            "notary", "POST", f"/notaries/{decoded}/status", client="licensing"
+            "notary", "POST", f"/notaries/{decoded}/status", client="licensing", json=body
         )
-        r = await notary.client.post(
-            f"/notaries/{encoded}/status", json={"status": "suspended"}, headers=headers
-        )
+        r = await notary.client.post(f"/notaries/{encoded}/status", json=body, headers=headers)
         assert r.status_code == 422 and "path.iin" in r.json()["errors"], r.text

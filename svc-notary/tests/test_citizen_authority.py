@@ -35,6 +35,7 @@ from meshkit.contracts.common import Holder, Share
 from meshkit.contracts.notary import ActRevoked
 from meshkit.contracts.registry import PropertyTransferred
 from meshkit.problems import PROBLEM_JSON
+from meshkit.testing.apps import json_body
 
 
 def sale_without_sellers(**extra: Any) -> dict[str, Any]:
@@ -189,6 +190,7 @@ async def revoke_through_the_single_window(
         request_id=f"req-{uuid.uuid4()}",
         purpose="cx-buy-home: compensation",
         actor="gateway",
+        body=json_body(body),
     )
     headers = {"X-Mesh-Assertion": token}
     return await notary.client.post(path, json=body, headers=headers)

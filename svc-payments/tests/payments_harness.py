@@ -189,9 +189,9 @@ class Payments:
         json_body: Any = None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        hdrs = self.gw.headers("payments", method, path, client=client, user=user)
-        hdrs.update(headers or {})
-        return await self.client.request(method, path, json=json_body, headers=hdrs)
+        # signed from the request as sent: its query and body are bound too
+        auth = self.gw.auth("payments", client=client, user=user)
+        return await self.client.request(method, path, json=json_body, headers=headers, auth=auth)
 
     async def as_citizen(
         self, method: str, path: str, iin: str, json_body: Any = None

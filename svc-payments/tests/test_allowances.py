@@ -35,9 +35,11 @@ async def claim(
     key: str | None = None,
     **extra: Any,
 ) -> httpx.Response:
-    hdrs = svc.gw.headers("payments", "POST", "/allowances", client="citizen", user=citizen)
-    hdrs["Idempotency-Key"] = key or uuid.uuid4().hex
     body = {"kind": kind, "subject_iin": subject, **extra}
+    hdrs = svc.gw.headers(
+        "payments", "POST", "/allowances", client="citizen", user=citizen, json=body
+    )
+    hdrs["Idempotency-Key"] = key or uuid.uuid4().hex
     return await svc.client.post("/allowances", json=body, headers=hdrs)
 
 
@@ -261,10 +263,11 @@ async def test_only_the_claimant_is_paid_and_only_a_citizen_claims(svc: Payments
         )
         assert r.status_code == 403 and r.json()["type"].endswith("/citizens-only")
     # an Idempotency-Key is required
-    hdrs = svc.gw.headers("payments", "POST", "/allowances", client="citizen", user=mother)
-    r = await svc.client.post(
-        "/allowances", json={"kind": "childbirth", "subject_iin": child}, headers=hdrs
+    body = {"kind": "childbirth", "subject_iin": child}
+    hdrs = svc.gw.headers(
+        "payments", "POST", "/allowances", client="citizen", user=mother, json=body
     )
+    r = await svc.client.post("/allowances", json=body, headers=hdrs)
     assert r.status_code == 422
     assert await payouts_count(svc) == 0 and svc.owners.calls == []
 

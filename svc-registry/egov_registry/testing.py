@@ -257,9 +257,11 @@ class Registry:
         params: dict[str, Any] | None = None,
     ) -> httpx.Response:
         """A call routed through the (fake) gateway: carries a valid assertion."""
-        hdrs = self.gateway.headers("registry", method, path, client=client, user=user)
-        hdrs.update(headers or {})
-        return await self.client.request(method, path, json=json, headers=hdrs, params=params)
+        # signed from the request as sent: its query and body are bound too
+        auth = self.gateway.auth("registry", client=client, user=user)
+        return await self.client.request(
+            method, path, json=json, headers=headers, params=params, auth=auth
+        )
 
     async def citizen(self, method: str, path: str, iin: str, **kw: Any) -> httpx.Response:
         return await self.call(method, path, client="citizen", user=iin, **kw)

@@ -104,7 +104,7 @@ async def bench(server_url: str, *, invoices: int, concurrency: int) -> dict[str
                     "due_date": due,
                     "reference": f"B-{i}",
                 }
-                hdrs = gw.headers("payments", "POST", "/invoices", client="registry")
+                hdrs = gw.headers("payments", "POST", "/invoices", client="registry", json=body)
                 hdrs["Idempotency-Key"] = f"bench-{i}"
                 r = await client.post("/invoices", json=body, headers=hdrs)
                 assert r.status_code == 201, r.text

@@ -1,13 +1,16 @@
 """The gateway assertion (``X-Mesh-Assertion``): proof that a call came through the gateway.
 
-The gateway signs a short-lived JWT over method, path, client, user and request id; an
-agency verifies it against the gateway's JWKS and refuses the call otherwise, so a call that
-bypasses the gateway never reaches a routed endpoint.
+The gateway signs a short-lived JWT over method, path, query, body digest, client, user and
+request id; an agency verifies it against the gateway's JWKS and refuses the call otherwise, so
+a call that bypasses the gateway never reaches a routed endpoint, and a signed assertion cannot
+be reused with another query or body (docs/gateway-assertion.md).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 import time
 from typing import Annotated, Any
@@ -27,6 +30,16 @@ _security_log = structlog.get_logger("meshkit.security")
 ASSERTION_HEADER = "X-Mesh-Assertion"
 GATEWAY_ISSUER = "egov-gateway"
 ASSERTION_TTL_S = 60
+
+
+def body_digest(body: bytes = b"") -> str:
+    """The ``bdh`` claim: base64url (no padding) of the SHA-256 of the body as forwarded."""
+    return digest_claim(hashlib.sha256(body).digest())
+
+
+def digest_claim(sha256: bytes) -> str:
+    """``bdh`` from a SHA-256 already computed (a body hashed as it streamed)."""
+    return base64.urlsafe_b64encode(sha256).rstrip(b"=").decode("ascii")
 
 
 class RoutedCall(BaseModel):
@@ -61,9 +74,14 @@ def sign_assertion(
     purpose: str | None = None,
     service_code: str | None = None,
     actor: str | None = None,
+    query: str = "",
+    body: bytes = b"",
+    body_sha256: bytes | None = None,
     ttl_s: int = ASSERTION_TTL_S,
     now: float | None = None,
 ) -> str:
+    """``query`` is the raw query string as forwarded (no ``?``); ``body`` the body's bytes, or
+    ``body_sha256`` their digest when the body was hashed as it streamed."""
     issued = int(now if now is not None else time.time())
     claims: dict[str, Any] = {
         "iss": GATEWAY_ISSUER,
@@ -77,6 +95,9 @@ def sign_assertion(
         "usr": user,
         "pur": purpose,
         "svc": service_code,
+        # the query and the body, so the assertion cannot be replayed with other ones
+        "htq": query,
+        "bdh": digest_claim(body_sha256) if body_sha256 is not None else body_digest(body),
         # every signature is unique, so an agency can refuse a replayed one outright
         "nonce": secrets.token_urlsafe(12),
     }
@@ -106,8 +127,17 @@ class AssertionVerifier:
         return True
 
     async def verify(
-        self, token: str | None, *, method: str, path: str, request_id: str | None
+        self,
+        token: str | None,
+        *,
+        method: str,
+        path: str,
+        request_id: str | None,
+        query: str,
+        body: bytes,
     ) -> RoutedCall:
+        """``query``: the raw query string (ASGI ``query_string`` as latin-1); ``body``: the
+        bytes received. Both must be what the assertion binds (``htq``, ``bdh``)."""
         if not token:
             raise Unauthenticated(
                 "this endpoint only answers calls routed through the e-government gateway "
@@ -124,6 +154,11 @@ class AssertionVerifier:
             raise Unauthenticated(f"gateway assertion rejected: {exc.reason}") from None
         if claims.get("htm") != method.upper() or claims.get("htu") != path:
             raise Unauthenticated("gateway assertion was issued for another request")
+        htq, bdh = claims.get("htq"), claims.get("bdh")
+        if not isinstance(htq, str) or not isinstance(bdh, str):
+            raise Unauthenticated("gateway assertion does not bind the query and the body")
+        if htq != query or not hmac.compare_digest(bdh, body_digest(body)):
+            raise Unauthenticated("gateway assertion was issued for another query/body")
         if request_id is not None and claims.get("jti") != request_id:
             raise Unauthenticated("gateway assertion does not match X-Request-Id")
         if not self._first_use(token, float(claims["exp"]) + 5):
@@ -168,12 +203,17 @@ async def routed_call(
     token = request.headers.get(ASSERTION_HEADER)
     path = request.scope.get("root_path", "") + request.scope["path"]
     try:
+        # the body as received (the limits middleware already bounded it); Starlette keeps it
+        # on the request, so the endpoint still reads it
+        body = await request.body() if token else b""
         return await verifier.verify(
             token,
             method=request.method,
             # the decoded path as routed (request.url.path is re-parsed and drops \n, \r, \t)
             path=path,
             request_id=request.headers.get("X-Request-Id"),
+            query=request.scope.get("query_string", b"").decode("latin-1"),
+            body=body,
         )
     except Unauthenticated as exc:
         reason = "missing" if not token else "rejected"

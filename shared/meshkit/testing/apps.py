@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import time
 import urllib.parse
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Generator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 from asgi_lifespan import LifespanManager
@@ -30,6 +31,16 @@ async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 def assertion_path(request: httpx.Request) -> str:
     """The path an agency sees (decoded, no query) — what the gateway signs."""
     return urllib.parse.unquote(request.url.raw_path.decode("ascii").split("?", 1)[0])
+
+
+def assertion_query(request: httpx.Request) -> str:
+    """The raw query string as sent, without ``?`` — the ``htq`` the gateway signs."""
+    return request.url.query.decode("latin-1")
+
+
+def json_body(obj: Any) -> bytes:
+    """``obj`` encoded exactly as httpx sends ``json=obj`` (the bytes whose digest is signed)."""
+    return httpx.Request("POST", "http://t", json=obj).content
 
 
 class FakeGateway:
@@ -55,21 +66,69 @@ class FakeGateway:
         purpose: str | None = "test",
         request_id: str | None = None,
         decoded: bool = False,
+        body: bytes = b"",
+        json: Any = None,
+        query: str | None = None,
     ) -> dict[str, str]:
-        """``path`` may carry a query (dropped) unless ``decoded``: then it is the decoded
-        path exactly as the agency sees it, where a ``?`` is part of a segment."""
+        """``path`` may carry a query (signed as ``htq``, raw as httpx sends it) unless
+        ``decoded``: then it is the decoded path exactly as the agency sees it, where a ``?``
+        is part of a segment, and the query is ``query`` (default none). ``body`` or ``json``
+        is the body the call will send (signed as its digest, ``bdh``); :meth:`auth` signs
+        from the outgoing request itself."""
         rid = request_id or f"req-{time.time_ns()}"
+        if json is not None:
+            body = json_body(json)
+        if decoded:
+            signed_path = path
+        else:
+            signed_path, _, raw_query = path.partition("?")
+            if raw_query and query is None:
+                query = assertion_query(httpx.Request(method, "http://t" + path))
         token = sign_assertion(
             self.ring.current,
             agency=agency,
             method=method,
-            path=path if decoded else path.split("?")[0],
+            path=signed_path,
             client=client,
             user=user,
             request_id=rid,
             purpose=purpose,
+            query=query or "",
+            body=body,
         )
         return {"X-Mesh-Assertion": token, "X-Request-Id": rid}
+
+    def auth(self, agency: str, **claims: Any) -> httpx.Auth:
+        """An ``httpx.Auth`` that signs each outgoing request as the gateway would forward it:
+        its method, decoded path, raw query and body (and its own X-Request-Id if it sets one).
+        ``claims``: ``client``, ``user``, ``purpose``, ``request_id``."""
+        return _GatewayAuth(self, agency, claims)
+
+
+class _GatewayAuth(httpx.Auth):
+    requires_request_body = True  # the body's digest is signed
+
+    def __init__(self, gateway: FakeGateway, agency: str, claims: dict[str, Any]) -> None:
+        self.gateway = gateway
+        self.agency = agency
+        self.claims = claims
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        claims = dict(self.claims)
+        if "x-request-id" in request.headers:
+            claims["request_id"] = request.headers["x-request-id"]
+        request.headers.update(
+            self.gateway.headers(
+                self.agency,
+                request.method,
+                assertion_path(request),
+                decoded=True,
+                query=assertion_query(request),
+                body=request.content,
+                **claims,
+            )
+        )
+        yield request
 
 
 async def assert_service_conformance(

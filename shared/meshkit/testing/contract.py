@@ -30,7 +30,7 @@ from meshkit.ids import (
     parse_iin,
 )
 from meshkit.problems import PROBLEM_JSON
-from meshkit.testing.apps import FakeGateway, assertion_path
+from meshkit.testing.apps import FakeGateway, assertion_path, assertion_query
 from meshkit.testing.services import SERVICES, build_app
 
 AGENCIES = tuple(s for s in SERVICES if s != "gateway")
@@ -528,7 +528,15 @@ def assertion_headers(
     client: str = "gateway-test",
     user: str | None = None,
 ) -> dict[str, str]:
-    """A valid X-Mesh-Assertion for exactly this request (method, decoded path, request id)."""
+    """A valid X-Mesh-Assertion for exactly this request (method, decoded path, raw query,
+    body, request id)."""
     return gateway.headers(
-        op_service, request.method, assertion_path(request), client=client, user=user, decoded=True
+        op_service,
+        request.method,
+        assertion_path(request),
+        client=client,
+        user=user,
+        decoded=True,
+        query=assertion_query(request),
+        body=request.read(),
     )

@@ -25,7 +25,7 @@ from meshkit.auth.assertion import sign_assertion
 from meshkit.auth.keys import KeyRing, SigningKey
 from meshkit.ids import EXAMPLE_IIN
 from meshkit.limits import MAX_JSON_DEPTH
-from meshkit.testing.apps import FakeGateway, assertion_path
+from meshkit.testing.apps import FakeGateway, assertion_path, assertion_query
 from meshkit.testing.contract import (
     AGENCIES,
     BODY_METHODS,
@@ -155,6 +155,9 @@ class Caller:
                     client=self.client,
                     user=self.user,
                     decoded=True,
+                    query=assertion_query(request),
+                    # a streamed body is signed unread: its calls must be refused anyway
+                    body=content if isinstance(content, bytes) else b"",
                 )
             )
         self.sent.append(f"{method} {path}")
@@ -217,6 +220,11 @@ def _path(op: Operation, overrides: dict[str, Any] | None = None) -> str:
 
 def _query(op: Operation, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     return example_params(op)["query"] | (overrides or {})
+
+
+def _raw_query(path: str, params: dict[str, Any]) -> str:
+    """The query string httpx sends for ``params`` (what an assertion's ``htq`` binds)."""
+    return httpx.URL("http://svc" + path, params=params).query.decode("latin-1")
 
 
 def _json(value: Any) -> bytes:
@@ -684,12 +692,20 @@ def check_identical_replay(caller: Caller, op: Operation) -> Findings:
     path = _path(op)
     decoded = httpx.URL("http://svc" + path).path
     rid = f"req-replay-{time.time_ns()}"
+    content = _body_bytes(op) if op.body_media_types else None
     headers = caller.gateway.headers(
-        caller.service, op.method, decoded, client="registry", user=EXAMPLE_IIN, request_id=rid
+        caller.service,
+        op.method,
+        decoded,
+        client="registry",
+        user=EXAMPLE_IIN,
+        request_id=rid,
+        query=_raw_query(path, _query(op)),
+        body=content or b"",
     )
     kwargs: dict[str, Any] = {
         "params": _query(op),
-        "content": _body_bytes(op) if op.body_media_types else None,
+        "content": content,
         "content_type": "application/json" if op.takes_json else None,
         "headers": headers,
         "sign": False,

@@ -31,16 +31,13 @@ def routed_exchange(agencies: Mapping[str, FastAPI], gateway: FakeGateway) -> Fa
             for k, v in request.headers.items()
             if k.lower() not in {"host", "content-length", "authorization"}
         }
-        headers.update(
-            gateway.headers(
-                agency,
-                request.method,
-                agency_path,
-                client=client,
-                user=request.headers.get("x-mesh-user"),
-                purpose=request.headers.get("x-mesh-purpose"),
-                request_id=request.headers.get("x-request-id"),
-            )
+        # signed from the request as actually sent: its path, raw query and body
+        signer = gateway.auth(
+            agency,
+            client=client,
+            user=request.headers.get("x-mesh-user"),
+            purpose=request.headers.get("x-mesh-purpose"),
+            request_id=request.headers.get("x-request-id"),
         )
         transport = httpx.ASGITransport(app=target)
         async with httpx.AsyncClient(transport=transport, base_url="http://agency") as c:
@@ -50,6 +47,7 @@ def routed_exchange(agencies: Mapping[str, FastAPI], gateway: FakeGateway) -> Fa
                 params=request.query_params,
                 content=await request.body(),
                 headers=headers,
+                auth=signer,
             )
         return Response(
             content=upstream.content,

@@ -1,6 +1,7 @@
-"""Forwarding a call to its agency: the circuit breaker, the body (buffered or streamed within
-the agency's limit), the upstream headers with a fresh assertion per delivery (:class:`.Sign`),
-timeouts, and retries of idempotent calls on 502/503/504 or an unreachable agency.
+"""Forwarding a call to its agency: the circuit breaker, the body (buffered, or spooled within
+the agency's limit then streamed: the assertion binds its digest), the upstream headers with a
+fresh assertion per delivery (:class:`.Sign`), timeouts, and retries of idempotent calls on
+502/503/504 or an unreachable agency.
 
 It answers the agency's response (whose body the pipeline streams and audits) or a
 :class:`.Refusal` (the breaker is open, the agency failed, the caller was too slow, too large
@@ -11,13 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import tempfile
 from collections.abc import AsyncIterator
+from typing import IO
 
 import httpx
 from starlette.requests import ClientDisconnect
 
 from egov_gateway.exchange.adapters.agency_transport import AgencyTransport, Origin
-from egov_gateway.exchange.domain.breaker import Breakers
+from egov_gateway.exchange.domain.breaker import Breakers, CircuitBreaker
 from egov_gateway.exchange.domain.headers import IDEMPOTENT, STRIP_REQUEST, connection_tokens
 from egov_gateway.exchange.service_layer.call import Call, CallerGone, RequestTooLarge
 from egov_gateway.exchange.service_layer.steps import Refusal, Sign, caller_gone, too_large
@@ -32,6 +35,33 @@ def agency_base(base_url: str) -> tuple[httpx.URL, bytes, Origin | None]:
     """An agency's base URL, its path (no trailing slash) and the lean transport's origin."""
     url = httpx.URL(base_url)
     return url, url.raw_path.split(b"?", 1)[0].rstrip(b"/"), Origin.of(url)
+
+
+_SPOOL_CHUNK = 64 * 1024
+
+
+class _Spooled:
+    """A spooled body forwarded in chunks; ``body_pending`` while it is being sent (an agency
+    breaking off then refused the body). Closed by :meth:`Forward.__call__` when done."""
+
+    def __init__(self, file: IO[bytes], call: Call) -> None:
+        self.file = file
+        self.call = call
+
+    def __aiter__(self) -> _Spooled:
+        return self
+
+    async def __anext__(self) -> bytes:
+        # plain reads: memory, or a temporary file the page cache still holds
+        chunk = self.file.read(_SPOOL_CHUNK)
+        if not chunk:
+            self.call.body_pending = False
+            raise StopAsyncIteration
+        self.call.body_pending = True
+        return chunk
+
+    def close(self) -> None:
+        self.file.close()
 
 
 class Forward:
@@ -92,30 +122,42 @@ class Forward:
             call.request_hash.update(body)
             return body
 
-        async def stream() -> AsyncIterator[bytes]:
-            seen = 0
-            call.body_pending = True
-            chunks = request.stream().__aiter__()
-            while True:
-                call.awaiting_caller = True  # a timeout now is the caller's slowness
-                try:
-                    chunk = await chunks.__anext__()
-                except StopAsyncIteration:
-                    break
-                except ClientDisconnect:
-                    call.caller_gone = True
-                    raise CallerGone from None
-                finally:
-                    call.awaiting_caller = False
-                seen += len(chunk)
-                if seen > limit:
-                    call.body_too_large = True
-                    raise RequestTooLarge
-                call.request_hash.update(chunk)
-                yield chunk
-            call.body_pending = False
-
-        return stream()
+        # a larger body is spooled whole before it is forwarded: the assertion binds its
+        # digest (bdh), which is known only once the last byte has arrived
+        assert call.op is not None
+        # closed on every failure below, else by __call__ once delivered (_Spooled.close)
+        spool = tempfile.SpooledTemporaryFile(max_size=self.settings.buffer_request_bytes)  # noqa: SIM115
+        seen = 0
+        chunks = request.stream().__aiter__()
+        try:
+            # the caller has the agency's own timeout to deliver its body
+            async with asyncio.timeout(call.op.timeout_s):
+                while True:
+                    call.awaiting_caller = True  # a timeout now is the caller's slowness
+                    try:
+                        chunk = await chunks.__anext__()
+                    except StopAsyncIteration:
+                        break
+                    except ClientDisconnect:
+                        call.caller_gone = True
+                        raise CallerGone from None
+                    finally:
+                        call.awaiting_caller = False
+                    seen += len(chunk)
+                    if seen > limit:
+                        call.body_too_large = True
+                        raise RequestTooLarge
+                    call.request_hash.update(chunk)
+                    spool.write(chunk)
+            if seen <= self.settings.buffer_request_bytes:
+                # small after all (chunked, no Content-Length): forwarded as bytes
+                spool.seek(0)
+                return spool.read()
+        except BaseException:
+            spool.close()
+            raise
+        spool.seek(0)
+        return _Spooled(spool, call)
 
     async def __call__(self, call: Call) -> Refusal | httpx.Response:
         declared = call.declared
@@ -135,12 +177,29 @@ class Forward:
             )
         try:
             body = await self._request_body(call, declared)
-        except (RequestTooLarge, CallerGone):
+        except (RequestTooLarge, CallerGone, TimeoutError) as exc:
             if probe:
                 breaker.release_probe()
+            if isinstance(exc, TimeoutError):
+                return _caller_too_slow()
             if call.caller_gone:
                 return caller_gone()
             return too_large(call)
+        try:
+            return await self._deliver(call, body, breaker, probe)
+        finally:
+            if isinstance(body, _Spooled):
+                body.close()
+
+    async def _deliver(
+        self,
+        call: Call,
+        body: bytes | AsyncIterator[bytes] | None,
+        breaker: CircuitBreaker,
+        probe: bool,
+    ) -> Refusal | httpx.Response:
+        op = call.op
+        assert op is not None
         headers = self._upstream_headers(call)
         retryable = call.method in IDEMPOTENT and not isinstance(body, AsyncIterator)
         attempts = 1 + (self.settings.upstream_retries if retryable else 0)
@@ -198,12 +257,7 @@ class Forward:
                         # the caller's body had not all arrived: its slowness, not the agency's
                         if probe:
                             breaker.release_probe()
-                        return Refusal(
-                            408,
-                            "request-timeout",
-                            "Request timeout",
-                            "the request body did not arrive in time",
-                        )
+                        return _caller_too_slow()
                     if not call.body_too_large and not call.caller_gone:
                         breaker.record(success=False, probe=probe)
                         failure = (504, "upstream-timeout", f"{op.agency} did not answer in time")
@@ -266,3 +320,9 @@ class Forward:
             title = "Gateway timeout" if status == 504 else "Bad gateway"
             return Refusal(status, code, title, detail, outcome="upstream-failed")
         return upstream
+
+
+def _caller_too_slow() -> Refusal:
+    return Refusal(
+        408, "request-timeout", "Request timeout", "the request body did not arrive in time"
+    )

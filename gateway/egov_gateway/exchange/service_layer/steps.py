@@ -286,13 +286,16 @@ class CheckSize:
 @dataclass(frozen=True)
 class Sign:
     """The X-Mesh-Assertion of one delivery: agencies refuse a replayed nonce, so a retry
-    carries a new one."""
+    carries a new one. Called once the whole body has been read (buffered or spooled), so
+    ``call.request_hash`` is the digest of exactly the body forwarded."""
 
     keyring: Callable[[], KeyRing]
 
     def __call__(self, call: Call) -> tuple[str, str]:
         op = call.op
         assert op is not None
+        # the query exactly as forwarded in raw_target (the agency compares its raw bytes)
+        _, _, query = call.raw_target.partition(b"?")
         return (
             ASSERTION_HEADER,
             sign_assertion(
@@ -306,5 +309,7 @@ class Sign:
                 purpose=call.purpose,
                 service_code=op.service_code,
                 actor=call.principal.actor if call.principal is not None else None,
+                query=query.decode("latin-1"),
+                body_sha256=call.request_hash.digest(),
             ),
         )
