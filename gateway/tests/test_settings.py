@@ -52,7 +52,9 @@ async def test_additional_public_keys_stay_in_the_jwks_during_a_rotation(tmp_pat
             user=None,
             request_id=rid,
         )
-        call = await verifier.verify(token, method="GET", path="/mesh/whoami", request_id=rid)
+        call = await verifier.verify(
+            token, method="GET", path="/mesh/whoami", request_id=rid, query="", body=b""
+        )
         assert call.client == "licensing"
 
 
