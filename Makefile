@@ -33,7 +33,7 @@ lint: bootstrap
 typecheck: bootstrap
 	@$(UV) run --frozen mypy shared/meshkit gateway/egov_gateway svc-identity/egov_identity \
 	  svc-registry/egov_registry svc-licensing/egov_licensing svc-payments/egov_payments \
-	  svc-notary/egov_notary
+	  svc-notary/egov_notary testing/meshkit_testing
 
 # Debian's Chromium for the portal's browser tests (Playwright drives it; no browser download)
 browsers:
@@ -52,10 +52,10 @@ bench: bootstrap
 	@$(UV) run --frozen python tests/bench/run.py
 
 kafka-start: bootstrap
-	@$(UV) run --frozen python -m meshkit.devinfra kafka start
+	@$(UV) run --frozen python -m meshkit_testing.devinfra kafka start
 
 stop kafka-stop:
-	@$(UV) run --frozen python -m meshkit.devinfra kafka stop || true
+	@$(UV) run --frozen python -m meshkit_testing.devinfra kafka stop || true
 
 clean: stop
 	rm -rf .data .run

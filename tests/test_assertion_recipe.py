@@ -26,7 +26,7 @@ import httpx
 import pytest
 
 from meshkit.devsecrets import dev_secret
-from meshkit.testing.processes import ServiceProcesses, free_ports
+from meshkit_testing.processes import ServiceProcesses, free_ports
 
 pytestmark = [pytest.mark.e2e]
 

@@ -21,9 +21,9 @@ from cryptography import x509
 
 from meshkit import calendar
 from meshkit.documents import DocumentSigner, load_pem_chain
-from meshkit.testing.ca import make_csr, sign_content
-from meshkit.testing.polling import eventually
-from meshkit.testing.processes import ProcessMesh, single_window_mesh
+from meshkit_testing.ca import make_csr, sign_content
+from meshkit_testing.polling import eventually
+from meshkit_testing.processes import ProcessMesh, single_window_mesh
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 

@@ -36,14 +36,14 @@ from egov_gateway.bootstrap import components_of
 from meshkit.auth.assertion import RoutedCall, routed_call
 from meshkit.ids import EXAMPLE_IIN
 from meshkit.problems import PROBLEM_RESPONSES
-from meshkit.testing.apps import FakeGateway, assertion_path, assertion_query
-from meshkit.testing.contract import (
+from meshkit_testing.apps import FakeGateway, assertion_path, assertion_query
+from meshkit_testing.contract import (
     AGENCIES,
     Operation,
     all_operations,
     gateway_routes_exchange,
 )
-from meshkit.testing.fuzzing import (
+from meshkit_testing.fuzzing import (
     MAX_EXAMPLES,
     ContractViolation,
     Target,
@@ -51,7 +51,7 @@ from meshkit.testing.fuzzing import (
     gateway_hook,
     schema_for,
 )
-from meshkit.testing.hostile import (
+from meshkit_testing.hostile import (
     Caller,
     check_date_extremes,
     check_deep_nesting,
@@ -60,8 +60,8 @@ from meshkit.testing.hostile import (
     integer_targets,
     unbounded_integers,
 )
-from meshkit.testing.live import LiveApp
-from meshkit.testing.services import SERVICES, build_app
+from meshkit_testing.live import LiveApp
+from meshkit_testing.services import SERVICES, build_app
 
 OPERATIONS = all_operations()
 CASES = [pytest.param(op.service, op.method, op.path, id=op.label) for op in OPERATIONS]
@@ -148,7 +148,7 @@ class Mesh:
 
     def _citizen_tokens_settings(self) -> dict[str, Any]:
         """The gateway trusts a test token issuer, so a citizen's calls reach validation."""
-        from egov_gateway.testkit import ISSUER, TestIdentity
+        from meshkit_testing.gateway import ISSUER, TestIdentity
 
         self._identity = TestIdentity(self.root)
         return {"identity_jwks_url": self._identity.jwks_url, "identity_issuer": ISSUER}
@@ -191,8 +191,8 @@ class Mesh:
         hook = gateway_hook()
         if hook is None:
             pytest.skip(
-                "the gateway routes /x/ but provides no egov_gateway.testkit."
-                "wire_routed_exchange hook (see meshkit.testing.fuzzing.GATEWAY_HOOK)"
+                "the gateway routes /x/ but provides no meshkit_testing.gateway."
+                "wire_routed_exchange hook (see meshkit_testing.fuzzing.GATEWAY_HOOK)"
             )
         if "gateway-mesh" not in self._live:
             agencies = {}
@@ -360,8 +360,8 @@ def flawed_app(tmp_path: Path, fake: FakeGateway, flaw: str) -> FastAPI:
 
 @pytest.mark.parametrize("flaw", ["crash", "schema"])
 def test_the_fuzzer_finds_a_flawed_operation(tmp_path: Path, flaw: str) -> None:
-    import meshkit.testing.contract as contract
-    import meshkit.testing.fuzzing as fuzzing
+    import meshkit_testing.contract as contract
+    import meshkit_testing.fuzzing as fuzzing
 
     fake = FakeGateway(tmp_path)
     app = flawed_app(tmp_path, fake, flaw)

@@ -205,6 +205,11 @@ def workspace_members() -> list[str]:
     return [str(m) for m in members]
 
 
+#: the dev-only workspace member with the test kit (meshkit_testing): never in an image
+TEST_KIT = "testing"
+TEST_KIT_DIST = "egov-mesh-testing"
+
+
 def dockerignore_patterns() -> list[str]:
     pats = []
     for line in DOCKERIGNORE.read_text().splitlines():
@@ -409,7 +414,7 @@ def test_postgres_creates_one_database_per_service(compose: dict[str, Any]) -> N
 
 # --- compose: the six services ---------------------------------------------------------------
 def test_compose_services_match_workspace(compose: dict[str, Any]) -> None:
-    members = set(workspace_members()) - {"shared"}
+    members = set(workspace_members()) - {"shared", TEST_KIT}
     assert {s.folder for s in SERVICES} == members
     assert {s.name for s in SERVICES} <= set(compose["services"])
 
@@ -545,6 +550,8 @@ def test_dockerfile_copies_what_uv_needs(svc: Svc) -> None:
         assert (ROOT / src).exists(), f"COPY source {src} missing"
     assert "pyproject.toml" in sources and "uv.lock" in sources
     for member in workspace_members():
+        if member == TEST_KIT:  # dev only: a --no-dev sync of one service does not need it
+            continue
         assert f"{member}/pyproject.toml" in sources, f"{member}/pyproject.toml not copied"
     copied = " ".join(sources)
     assert "shared/meshkit" in copied or "shared" in sources
@@ -553,6 +560,32 @@ def test_dockerfile_copies_what_uv_needs(svc: Svc) -> None:
     patterns = dockerignore_patterns()
     for src in sources:
         assert not dockerignored(src, patterns), f".dockerignore hides {src}"
+
+
+@by_name
+def test_image_contains_no_test_kit(svc: Svc) -> None:
+    """The test kit is a workspace member for development only: the image copies nothing of
+    it, the build context does not even hold it, and the one sync installs no dev group."""
+    assert TEST_KIT in workspace_members()
+    kit = tomllib.loads((ROOT / TEST_KIT / "pyproject.toml").read_text())
+    assert kit["project"]["name"] == TEST_KIT_DIST
+    ins = instructions(dockerfile(svc))
+    sources = [
+        src
+        for word, rest in ins
+        if word == "COPY" and "--from=" not in rest
+        for src in [p for p in shlex.split(rest) if not p.startswith("--")][:-1]
+    ]
+    assert sources, "no COPY found"
+    for src in sources:
+        assert Path(src).parts[0] != TEST_KIT, f"the image copies the test kit: COPY {src}"
+        assert src not in {".", "./"}, "the image copies the whole build context"
+    patterns = dockerignore_patterns()
+    for path in ("testing/pyproject.toml", "testing/meshkit_testing/plugin.py"):
+        assert dockerignored(path, patterns), f".dockerignore lets {path} into the context"
+    syncs = [rest for word, rest in ins if word == "RUN" and "uv sync" in rest]
+    assert syncs and all("--no-dev" in run for run in syncs), "every uv sync skips dev groups"
+    assert all(TEST_KIT_DIST not in run and "--all-packages" not in run for run in syncs)
 
 
 def test_one_dockerfile_for_every_service() -> None:

@@ -25,8 +25,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from meshkit import calendar
-from meshkit.testing.polling import eventually
-from meshkit.testing.processes import ProcessMesh, single_window_mesh
+from meshkit_testing.polling import eventually
+from meshkit_testing.processes import ProcessMesh, single_window_mesh
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 

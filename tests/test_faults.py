@@ -48,8 +48,8 @@ from sqlalchemy import text
 
 from meshkit import calendar
 from meshkit.db import create_engine
-from meshkit.testing.polling import eventually
-from meshkit.testing.processes import SERVICES, ProcessMesh, birth_form, single_window_mesh
+from meshkit_testing.polling import eventually
+from meshkit_testing.processes import SERVICES, ProcessMesh, birth_form, single_window_mesh
 
 pytestmark = [
     pytest.mark.e2e,

@@ -32,8 +32,8 @@ from pydantic import BaseModel
 from meshkit.auth.assertion import RoutedCall, routed_call
 from meshkit.ids import IIN
 from meshkit.problems import PROBLEM_RESPONSES
-from meshkit.testing.apps import FakeGateway
-from meshkit.testing.contract import (
+from meshkit_testing.apps import FakeGateway
+from meshkit_testing.contract import (
     AGENCIES,
     Operation,
     all_operations,
@@ -42,7 +42,7 @@ from meshkit.testing.contract import (
     operations,
     problem_violations,
 )
-from meshkit.testing.hostile import (
+from meshkit_testing.hostile import (
     ASSERTION_ATTACKS,
     Caller,
     Findings,
@@ -60,9 +60,9 @@ from meshkit.testing.hostile import (
     is_routed,
     routed_exchange_traversals,
 )
-from meshkit.testing.live import LiveApp
-from meshkit.testing.processes import ProcessMesh, process_mesh
-from meshkit.testing.services import SERVICES, build_app
+from meshkit_testing.live import LiveApp
+from meshkit_testing.processes import ProcessMesh, process_mesh
+from meshkit_testing.services import SERVICES, build_app
 
 OPERATIONS = all_operations()
 
@@ -291,7 +291,7 @@ def careless_app(tmp_path: Path, fake: FakeGateway) -> FastAPI:
 def careless(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[Caller, dict[str, Operation]]]:
-    import meshkit.testing.contract as contract
+    import meshkit_testing.contract as contract
 
     root = tmp_path_factory.mktemp("careless")
     fake = FakeGateway(root)

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from meshkit.devinfra import free_port
+from meshkit_testing.devinfra import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
 

@@ -29,11 +29,11 @@ from aiokafka.errors import (
 from pydantic import SecretStr
 
 from meshkit import kafka_acls
-from meshkit.devinfra import find_repo_root, free_port
-from meshkit.devinfra.kafka import LocalKafka
 from meshkit.messaging.handlers import HandlerRegistry
 from meshkit.messaging.kafka import dlq_topic, make_consumer, make_producer
 from meshkit.settings import KafkaSecuritySettings
+from meshkit_testing.devinfra import find_repo_root, free_port
+from meshkit_testing.devinfra.kafka import LocalKafka
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -346,8 +346,8 @@ async def test_the_outbox_relay_and_the_consumer_work_as_their_agencies(
     # svc-identity) applies the events and commits its offsets: the ACLs suffice for both
     from meshkit.db import create_engine, session_factory
     from meshkit.messaging import EventConsumer, OutboxRelay, UnitOfWork
-    from meshkit.testing.polling import eventually
-    from meshkit.testing.sample_domain import (
+    from meshkit_testing.polling import eventually
+    from meshkit_testing.sample_domain import (
         applied_counts,
         create_schema,
         handlers_recording,

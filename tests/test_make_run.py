@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from meshkit.devinfra import free_port
+from meshkit_testing.devinfra import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka]

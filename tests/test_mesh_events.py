@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from meshkit.testing.apps import running
-from meshkit.testing.polling import eventually
-from meshkit.testing.services import SERVICES, build_app
+from meshkit_testing.apps import running
+from meshkit_testing.polling import eventually
+from meshkit_testing.services import SERVICES, build_app
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka]
 

@@ -29,17 +29,17 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select, text
 
 from egov_gateway.exchange.adapters.audit_tables import audit_log
-from egov_gateway.testkit import ProcessMeshKit
 from meshkit.contracts.common import Share
 from meshkit.contracts.registry import Founder, LegalEntityRegistered
 from meshkit.db import create_engine
-from meshkit.devinfra import free_port
 from meshkit.events import CloudEvent, build_envelope
 from meshkit.ids import random_bin, random_iin
 from meshkit.messaging import inbox
-from meshkit.testing.polling import eventually
-from meshkit.testing.processes import ServiceProcesses, metric_total
-from meshkit.testing.topics import create_topic, read_topic
+from meshkit_testing.devinfra import free_port
+from meshkit_testing.gateway import ProcessMeshKit
+from meshkit_testing.polling import eventually
+from meshkit_testing.processes import ServiceProcesses, metric_total
+from meshkit_testing.topics import create_topic, read_topic
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.slow]
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from meshkit.testing.apps import FakeGateway, assert_service_conformance, running
-from meshkit.testing.services import SERVICES, build_app
+from meshkit_testing.apps import FakeGateway, assert_service_conformance, running
+from meshkit_testing.services import SERVICES, build_app
 
 
 @pytest.mark.parametrize("service", SERVICES)

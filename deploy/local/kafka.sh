@@ -4,4 +4,4 @@
 # See deploy/local/README.md.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-exec uv run --frozen python -m meshkit.devinfra kafka "$@"
+exec uv run --frozen python -m meshkit_testing.devinfra kafka "$@"

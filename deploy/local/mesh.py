@@ -57,7 +57,10 @@ def _ready(url: str) -> bool:
 
 def _kafka(command: str, env: dict[str, str]) -> None:
     subprocess.run(
-        [sys.executable, "-m", "meshkit.devinfra", "kafka", command], cwd=ROOT, env=env, check=True
+        [sys.executable, "-m", "meshkit_testing.devinfra", "kafka", command],
+        cwd=ROOT,
+        env=env,
+        check=True,
     )
 
 

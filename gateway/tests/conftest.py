@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from egov_gateway.singlewindow.offers.testkit import SingleWindowHarness, start_single_window
-from egov_gateway.testkit import Mesh, start_mesh
+from meshkit_testing.gateway import Mesh, start_mesh
+from meshkit_testing.gateway_offers import SingleWindowHarness, start_single_window
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import StreamingResponse
 
 from egov_gateway.exchange.adapters.agency_transport import AgencyTransport, Origin
-from meshkit.devinfra import free_port
-from meshkit.testing.polling import eventually
+from meshkit_testing.devinfra import free_port
+from meshkit_testing.polling import eventually
 
 
 def _app() -> FastAPI:

@@ -30,7 +30,6 @@ from egov_gateway.singlewindow.applications.service_layer.service import (
     on_agency_event,
     submit_application,
 )
-from egov_gateway.testkit import ISSUER, TestIdentity
 from meshkit.contracts.notary import ActRegistered
 from meshkit.contracts.payments import InvoicePaid, PayoutCompleted
 from meshkit.contracts.registry import (
@@ -40,9 +39,10 @@ from meshkit.contracts.registry import (
 )
 from meshkit.events import EventData, TypedEvent, build_envelope
 from meshkit.messaging.tables import outbox
-from meshkit.testing.apps import running
-from meshkit.testing.polling import eventually
-from meshkit.testing.services import build_app
+from meshkit_testing.apps import running
+from meshkit_testing.gateway import ISSUER, TestIdentity
+from meshkit_testing.polling import eventually
+from meshkit_testing.services import build_app
 
 MOTHER = "920308400210"
 FATHER = "900115300122"

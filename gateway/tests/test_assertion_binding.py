@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from egov_gateway.testkit import start_mesh
+from meshkit_testing.gateway import start_mesh
 
 PURPOSE = {"X-Mesh-Purpose": "issue 19: binding check"}
 

@@ -14,9 +14,9 @@ from egov_gateway.exchange.adapters.audit_tables import audit_log
 from egov_gateway.exchange.adapters.audit_writer import AuditWriter, SqliteSink, WalCheckpointer
 from egov_gateway.exchange.domain.audit import AuditEntry, ChainHead, ChainVerifier
 from egov_gateway.orm import metadata
-from egov_gateway.testkit import CITIZEN, Mesh
 from meshkit.db import create_engine
-from meshkit.testing.polling import eventually
+from meshkit_testing.gateway import CITIZEN, Mesh
+from meshkit_testing.polling import eventually
 
 PURPOSE = {"X-Mesh-Purpose": "audit test"}
 

@@ -19,11 +19,11 @@ import pytest
 from sqlalchemy import select
 
 from egov_gateway.exchange.adapters.audit_tables import audit_log
-from egov_gateway.testkit import ProcessMeshKit
 from meshkit.db import create_engine
-from meshkit.devinfra import free_port
-from meshkit.testing.polling import eventually
-from meshkit.testing.processes import ServiceProcesses
+from meshkit_testing.devinfra import free_port
+from meshkit_testing.gateway import ProcessMeshKit
+from meshkit_testing.polling import eventually
+from meshkit_testing.processes import ServiceProcesses
 
 pytestmark = pytest.mark.slow
 

@@ -39,10 +39,10 @@ from egov_gateway.register.domain.model import (
 from egov_gateway.register.seed import seed_services
 from egov_gateway.register.service_layer.register import UnifiedRegister
 from egov_gateway.singlewindow.applications.service_layer.service import validate_payload
-from egov_gateway.testkit import ISSUER, TestIdentity
 from meshkit.errors import RuleViolation
-from meshkit.testing.apps import running
-from meshkit.testing.services import build_app
+from meshkit_testing.apps import running
+from meshkit_testing.gateway import ISSUER, TestIdentity
+from meshkit_testing.services import build_app
 
 AGENCIES = ("identity", "registry", "licensing", "payments", "notary")
 TOKEN = "test-admin-token-contracts"

@@ -6,7 +6,7 @@ from typing import Any
 
 import jsonschema
 
-from egov_gateway.testkit import Mesh
+from meshkit_testing.gateway import Mesh
 
 
 def message_schema(doc: dict[str, Any], name: str) -> dict[str, Any]:

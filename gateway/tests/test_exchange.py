@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from egov_gateway.testkit import BINS, CITIZEN, ISSUER, OTHER_CITIZEN, Mesh, start_mesh
 from meshkit.auth.assertion import sign_assertion
 from meshkit.auth.keys import SigningKey
 from meshkit.problems import PROBLEM_JSON
-from meshkit.testing.polling import eventually
+from meshkit_testing.gateway import BINS, CITIZEN, ISSUER, OTHER_CITIZEN, Mesh, start_mesh
+from meshkit_testing.polling import eventually
 
 PURPOSE = {"X-Mesh-Purpose": "license application 42: founder check"}
 

@@ -21,11 +21,11 @@ from egov_gateway.exchange.service_layer.revocation_handlers import (
     SessionRevoked,
     SigningKeyRetired,
 )
-from egov_gateway.testkit import CITIZEN, OTHER_CITIZEN, Mesh, start_mesh
 from meshkit.events import EventData, TypedEvent, build_envelope
 from meshkit.messaging.handlers import dispatch
 from meshkit.problems import PROBLEM_JSON
-from meshkit.testing.polling import eventually
+from meshkit_testing.gateway import CITIZEN, OTHER_CITIZEN, Mesh, start_mesh
+from meshkit_testing.polling import eventually
 
 PURPOSE = {"X-Mesh-Purpose": "license application 42: founder check"}
 POLL_DEADLINE_S = 5.0  # the deny list is refreshed every second (GATEWAY_REVOCATION_POLL_S)

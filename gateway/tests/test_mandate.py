@@ -10,8 +10,8 @@ import jwt
 
 from egov_gateway.exchange.adapters.mandate import issue_mandate
 from egov_gateway.exchange.adapters.register_memory import OperationSpec
-from egov_gateway.testkit import CITIZEN, OTHER_CITIZEN, Mesh
 from meshkit.auth.keys import SigningKey
+from meshkit_testing.gateway import CITIZEN, OTHER_CITIZEN, Mesh
 
 APPLICATION = "5b0f3f6e-0000-4000-8000-000000000001"
 PURPOSE = {"X-Mesh-Purpose": f"application {APPLICATION}: identity-person, step applicant"}

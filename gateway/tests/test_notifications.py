@@ -11,13 +11,13 @@ from typing import Any
 import httpx
 
 from egov_gateway.singlewindow.notifications.adapters.sms import RoutedSmsSender, SmsResult
-from egov_gateway.singlewindow.offers.testkit import SingleWindowHarness, iin
 from meshkit.contracts.gateway import ApplicationOverdue, ApplicationStatusChanged
 from meshkit.contracts.licensing import ApplicationDecided
 from meshkit.contracts.payments import InvoiceIssued, InvoicePaid, PayoutCompleted
 from meshkit.contracts.registry import BirthRegistered
 from meshkit.gateway_client import GatewayClient
 from meshkit.problems import PROBLEM_JSON
+from meshkit_testing.gateway_offers import SingleWindowHarness, iin
 
 ME = iin(100, sex="female")
 OTHER = iin(200, born=date(1980, 8, 8), sex="male")

@@ -13,7 +13,6 @@ import httpx
 from egov_gateway.register.domain.proactive import validate_rules
 from egov_gateway.register.proactive_rules import seed_proactive_rules
 from egov_gateway.register.seed import seed_services
-from egov_gateway.singlewindow.offers.testkit import SingleWindowHarness, iin
 from meshkit.contracts.common import Share
 from meshkit.contracts.gateway import ApplicationSubmitted
 from meshkit.contracts.registry import (
@@ -24,7 +23,8 @@ from meshkit.contracts.registry import (
 )
 from meshkit.events import registry as event_registry
 from meshkit.problems import PROBLEM_JSON
-from meshkit.testing.polling import eventually
+from meshkit_testing.gateway_offers import SingleWindowHarness, iin
+from meshkit_testing.polling import eventually
 
 MOTHER = iin(10, sex="female")
 FATHER = iin(20, born=date(1988, 3, 2), sex="male")

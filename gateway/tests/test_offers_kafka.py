@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from egov_gateway.singlewindow.offers.testkit import SingleWindowHarness, iin, start_single_window
 from meshkit.contracts.registry import BirthRegistered
 from meshkit.events import build_envelope
-from meshkit.testing.polling import eventually
+from meshkit_testing.gateway_offers import SingleWindowHarness, iin, start_single_window
+from meshkit_testing.polling import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from egov_gateway.portal.router import ASSETS, CSP, SPA_ROUTES, STATIC_DIR, load_assets
-from meshkit.testing.apps import running
-from meshkit.testing.services import build_app
+from meshkit_testing.apps import running
+from meshkit_testing.services import build_app
 
 
 @pytest.fixture(scope="module")

@@ -22,9 +22,9 @@ from egov_gateway.register.service_layer.register import UnifiedRegister
 from meshkit.messaging.tables import outbox
 from meshkit.problems import PROBLEM_JSON
 from meshkit.reference import mrp_tiyn
-from meshkit.testing.apps import running
-from meshkit.testing.polling import eventually
-from meshkit.testing.services import build_app
+from meshkit_testing.apps import running
+from meshkit_testing.polling import eventually
+from meshkit_testing.services import build_app
 
 TOKEN = "test-admin-token-9f1c"
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}

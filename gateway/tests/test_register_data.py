@@ -37,8 +37,8 @@ from egov_gateway.register.seed_data import (
 )
 from egov_gateway.register.service_layer.register import UnifiedRegister
 from meshkit.messaging.tables import outbox
-from meshkit.testing.apps import running
-from meshkit.testing.services import build_app
+from meshkit_testing.apps import running
+from meshkit_testing.services import build_app
 
 DATA = Path(str(files("meshkit.reference").joinpath("register")))
 

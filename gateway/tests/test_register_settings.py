@@ -9,8 +9,8 @@ import pytest
 from egov_gateway.bootstrap import effective_agency_urls, overrides_of
 from egov_gateway.settings import GatewaySettings
 from meshkit.devsecrets import dev_secret
-from meshkit.testing.apps import running
-from meshkit.testing.services import build_app
+from meshkit_testing.apps import running
+from meshkit_testing.services import build_app
 
 
 def test_agency_urls_default_and_override_per_agency(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,8 +18,8 @@ async def test_additional_public_keys_stay_in_the_jwks_during_a_rotation(tmp_pat
     from meshkit.auth.assertion import AssertionVerifier, sign_assertion
     from meshkit.auth.jwks import JWKSClient
     from meshkit.auth.keys import SigningKey
-    from meshkit.testing.apps import running
-    from meshkit.testing.services import build_app
+    from meshkit_testing.apps import running
+    from meshkit_testing.services import build_app
 
     old, new, older = SigningKey.generate(), SigningKey.generate(), SigningKey.generate("ES256")
     old_public = (
@@ -60,7 +60,7 @@ async def test_additional_public_keys_stay_in_the_jwks_during_a_rotation(tmp_pat
 
 def test_a_previous_key_that_is_not_pem_stops_the_start(tmp_path: Path) -> None:
     from egov_gateway.bootstrap import load_keyring
-    from meshkit.testing.services import build_app
+    from meshkit_testing.services import build_app
 
     app = build_app(
         "gateway", tmp_path, kafka_enabled=False, additional_public_keys_pem="not a key"

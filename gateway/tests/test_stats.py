@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from egov_gateway.register.seed import seed_grants
-from egov_gateway.singlewindow.offers.testkit import SingleWindowHarness, iin
 from egov_gateway.singlewindow.stats.domain.model import ApplicationFact, figures, nearest_rank
 from meshkit.problems import PROBLEM_JSON
+from meshkit_testing.gateway_offers import SingleWindowHarness, iin
 
 PERIOD = {"from": "2026-10-01T00:00:00Z", "to": "2026-11-01T00:00:00Z"}
 APPLICANTS = [iin(500 + 10 * i, born=date(1985, 1, 1 + i)) for i in range(7)]

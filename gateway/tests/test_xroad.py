@@ -15,8 +15,8 @@ from egov_gateway.exchange.domain.headers import WHOLE_API, XRoadService
 from egov_gateway.exchange.domain.register_port import ResolvedOperation
 from egov_gateway.register.domain.catalogue import RegisterSnapshot
 from egov_gateway.register.seed import AGENCIES, seed_members, seed_services
-from egov_gateway.testkit import CITIZEN, Mesh
 from meshkit.problems import PROBLEM_JSON
+from meshkit_testing.gateway import CITIZEN, Mesh
 
 PURPOSE = {"X-Mesh-Purpose": "licence application 42: applicant check"}
 PERSON = "identity:GET /persons/{iin}"

@@ -11,7 +11,7 @@ Nothing else: the brokers run with ``allow.everyone.if.no.acl.found=false``, so 
 cannot read another agency's events (and the persons' IINs in them) unless the declaration
 grants it. Every binding is LITERAL: a prefix would also match other agencies' DLQ topics.
 
-Used by ``meshkit.devinfra.kafka`` (local SASL broker, tests), by the compose init job
+Used by ``meshkit_testing.devinfra.kafka`` (local SASL broker, tests), by the compose init job
 (``deploy/kafka/init-acls.sh``, rendered by ``python -m meshkit.kafka_acls script``) and
 by the Strimzi ``KafkaUser`` resources in ``deploy/k8s/kafka-users.yaml``
 (``python -m meshkit.kafka_acls strimzi``); tests keep both in step with this module.

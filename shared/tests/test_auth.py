@@ -323,7 +323,7 @@ async def test_routed_endpoints_verify_the_query_and_body_they_receive(tmp_path:
 
     from meshkit.auth.assertion import RoutedCall, routed_call
     from meshkit.problems import install_problem_handlers
-    from meshkit.testing.apps import FakeGateway
+    from meshkit_testing.apps import FakeGateway
 
     class Consent(BaseModel):
         iin: str

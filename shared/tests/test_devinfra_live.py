@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from meshkit.devinfra.kafka import kafka_ready
+from meshkit_testing.devinfra.kafka import kafka_ready
 
 pytestmark = [pytest.mark.integration]
 
@@ -76,10 +76,10 @@ async def test_kafka_produce_and_consume(kafka: Any, kafka_topic: str) -> None:
 
 @pytest.mark.kafka
 async def test_kafkas_own_tools_run_from_the_pinned_jars(kafka: Any, kafka_topic: str) -> None:
-    # what the runbook and the benchmark rely on: `python -m meshkit.devinfra kafka-tool …`
+    # what the runbook and the benchmark rely on: `python -m meshkit_testing.devinfra kafka-tool …`
     await produce(kafka.bootstrap_servers, kafka_topic, [b"listed"])
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "meshkit.devinfra", "kafka-tool", "kafka-topics.sh",
+        sys.executable, "-m", "meshkit_testing.devinfra", "kafka-tool", "kafka-topics.sh",
         "--bootstrap-server", kafka.bootstrap_servers, "--list",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from meshkit.devinfra import InfraError, find_repo_root, free_port, parse_host_port
-from meshkit.devinfra.kafka import kafka_ready
-from meshkit.devinfra.postgres import asyncpg_dsn, database_url
-from meshkit.testing import infra
-from meshkit.testing.infra import (
+from meshkit_testing import infra
+from meshkit_testing.devinfra import InfraError, find_repo_root, free_port, parse_host_port
+from meshkit_testing.devinfra.kafka import kafka_ready
+from meshkit_testing.devinfra.postgres import asyncpg_dsn, database_url
+from meshkit_testing.infra import (
     ENV_URL_VARS,
     FORCE_ENV,
     docker_engine_available,
@@ -245,7 +245,7 @@ def test_kafka_probe_is_false_for_closed_ports_and_non_kafka_servers() -> None:
 
 def _run_pytest(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "meshkit.testing.plugin", "-p", "no:cacheprovider",
+        [sys.executable, "-m", "pytest", "-p", "meshkit_testing.plugin", "-p", "no:cacheprovider",
          "-o", "asyncio_mode=auto", "-q", *args],
         cwd=directory,
         capture_output=True,
@@ -259,9 +259,9 @@ def test_plugin_import_is_cheap_and_starts_nothing() -> None:
     code = textwrap.dedent(
         """
         import sys
-        import meshkit.testing.plugin
-        heavy = [m for m in ("meshkit.devinfra.kafka", "meshkit.devinfra.postgres",
-                             "meshkit.testing.infra", "aiokafka", "asyncpg") if m in sys.modules]
+        import meshkit_testing.plugin
+        heavy = [m for m in ("meshkit_testing.devinfra.kafka", "meshkit_testing.devinfra.postgres",
+                             "meshkit_testing.infra", "aiokafka", "asyncpg") if m in sys.modules]
         print(heavy)
         """
     )
@@ -275,8 +275,8 @@ def test_not_supported_fault_injection_skips_the_test(tmp_path: Path) -> None:
     (tmp_path / "test_fault.py").write_text(
         textwrap.dedent(
             """
-            from meshkit.devinfra import NotSupported
-            from meshkit.testing.infra import ExternalKafka
+            from meshkit_testing.devinfra import NotSupported
+            from meshkit_testing.infra import ExternalKafka
 
             def test_sync():
                 ExternalKafka("127.0.0.1:1").kill()

@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 from cryptography import x509
 
 from meshkit.documents import DocumentSigner, verify_document
-from meshkit.testing.ca import TestCA
+from meshkit_testing.ca import TestCA
 
 
 async def test_signed_document_verifies_and_names_the_signer() -> None:

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from meshkit.db import create_engine, session_factory
 from meshkit.events import TypedEvent, build_envelope
 from meshkit.messaging import EventConsumer, HandlerRegistry, OutboxRelay, UnitOfWork, inbox
-from meshkit.testing.polling import eventually
-from meshkit.testing.sample_domain import (
+from meshkit_testing.polling import eventually
+from meshkit_testing.sample_domain import (
     ChangeMade,
     applied,
     create_schema,

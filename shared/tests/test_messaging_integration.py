@@ -16,15 +16,15 @@ from meshkit.db import create_engine, session_factory
 from meshkit.events import CloudEvent
 from meshkit.messaging import EventConsumer, OutboxRelay, UnitOfWork, inbox, outbox
 from meshkit.messaging.kafka import dlq_topic
-from meshkit.testing.polling import eventually
-from meshkit.testing.sample_domain import (
+from meshkit_testing.polling import eventually
+from meshkit_testing.sample_domain import (
     ChangeMade,
     applied_counts,
     create_schema,
     handlers_recording,
     write_changes,
 )
-from meshkit.testing.topics import read_topic
+from meshkit_testing.topics import read_topic
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka, pytest.mark.postgres]
 

@@ -29,8 +29,8 @@ from meshkit.contracts.common import Money, Tiyn
 from meshkit.limits import MAX_JSON_DEPTH, json_too_deep
 from meshkit.observability.logging import configure_logging
 from meshkit.service import runtime_of
-from meshkit.testing.live import LiveApp
-from meshkit.testing.services import build_app
+from meshkit_testing.live import LiveApp
+from meshkit_testing.services import build_app
 
 LOCAL_SECRET = "a-local-value-that-no-log-may-carry"
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from meshkit.db import create_engine, session_factory
 from meshkit.events import CloudEvent
 from meshkit.messaging import OutboxRelay, UnitOfWork, outbox
-from meshkit.testing.sample_domain import ChangeMade, changes, create_schema, write_changes
+from meshkit_testing.sample_domain import ChangeMade, changes, create_schema, write_changes
 
 
 class RecordingProducer:
@@ -142,7 +142,7 @@ async def test_a_redelivered_event_counts_as_duplicate_not_as_consumed(
     from meshkit.events import build_envelope
     from meshkit.messaging import EventConsumer
     from meshkit.observability import metrics
-    from meshkit.testing.sample_domain import applied, handlers_recording
+    from meshkit_testing.sample_domain import applied, handlers_recording
 
     consumer = EventConsumer(
         topics=["egov.testsvc"],

@@ -19,7 +19,7 @@ from egov_identity.settings import IdentitySettings
 from meshkit.clock import ShiftedClock
 from meshkit.devsecrets import dev_secret
 from meshkit.messaging.tables import outbox
-from meshkit.testing.apps import FakeGateway, running
+from meshkit_testing.apps import FakeGateway, running
 
 #: cheap argon2 parameters: the tests exercise the flows, not the hash's cost
 FAST_HASH = {"password_time_cost": 1, "password_memory_kib": 8192, "password_parallelism": 1}
@@ -117,7 +117,7 @@ def make_app(
     }
     if database_url:
         settings["database_url"] = database_url
-    # as meshkit.testing.services.build_app, with a clock the tests can move
+    # as meshkit_testing.services.build_app, with a clock the tests can move
     return create_app(
         IdentitySettings(data_dir=tmp_path, dev_mode=True, log_json=False, **settings),
         clock=ShiftedClock(),

@@ -17,9 +17,9 @@ from cryptography.x509.oid import NameOID
 
 from meshkit.documents import DocumentSigner, load_pem_chain, verify_document
 from meshkit.gateway_client import GatewayClient
-from meshkit.testing.ca import make_csr
-from meshkit.testing.mesh import transport_for
 from meshkit.trust import DocumentKeys, NationalTrust
+from meshkit_testing.ca import make_csr
+from meshkit_testing.mesh import transport_for
 
 ALIKHAN, GULNUR = "900115300122", "920308400210"
 

@@ -14,9 +14,9 @@ from egov_identity.handlers import handlers
 from meshkit.contracts.registry import BirthRegistered, DeathRegistered
 from meshkit.events import build_envelope, registry
 from meshkit.messaging.handlers import dispatch
-from meshkit.testing.apps import FakeGateway, running
-from meshkit.testing.polling import eventually
-from meshkit.testing.services import build_app
+from meshkit_testing.apps import FakeGateway, running
+from meshkit_testing.polling import eventually
+from meshkit_testing.services import build_app
 
 ALIKHAN, GULNUR, NURSULTAN, ERGALI = "900115300122", "920308400210", "190601500314", "851123300454"
 

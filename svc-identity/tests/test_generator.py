@@ -9,7 +9,7 @@ from sqlalchemy import text
 from egov_identity.generator import generate, load
 from meshkit.db import create_engine
 from meshkit.ids import parse_iin
-from meshkit.testing.apps import FakeGateway, running
+from meshkit_testing.apps import FakeGateway, running
 
 
 def test_generated_rows_are_valid_unique_and_linked() -> None:
@@ -49,7 +49,7 @@ async def test_load_then_allocation_continues_after_generated_serials(
             )
         ).one()
     await engine.dispose()
-    from meshkit.testing.services import build_app
+    from meshkit_testing.services import build_app
 
     gw = FakeGateway(tmp_path)
     app = build_app(

@@ -19,7 +19,7 @@ from egov_identity.settings import IdentitySettings
 from meshkit.auth import JWKSClient, KeyRing, Principal, SigningKey, TokenInvalid
 from meshkit.gateway_client import ClientCredentials, TokenProvider
 from meshkit.problems import PROBLEM_JSON
-from meshkit.testing.apps import FakeGateway, running
+from meshkit_testing.apps import FakeGateway, running
 
 ALIKHAN, GULNUR, ERGALI, OPERATOR = "900115300122", "920308400210", "851123300454", "880707300858"
 ALIKHAN_PHONE = "+77011234567"

@@ -31,10 +31,10 @@ from meshkit.events import EventData, TypedEvent, build_envelope
 from meshkit.gateway_client import GatewayClient
 from meshkit.ids import next_bin, next_iin
 from meshkit.messaging.tables import inbox, outbox
-from meshkit.testing.apps import FakeGateway, running
-from meshkit.testing.ca import TestCA
-from meshkit.testing.mesh import transport_for
 from meshkit.trust import NationalTrust
+from meshkit_testing.apps import FakeGateway, running
+from meshkit_testing.ca import TestCA
+from meshkit_testing.mesh import transport_for
 
 PROBLEM = "application/problem+json"
 

@@ -15,8 +15,8 @@ from egov_licensing.service_layer import services
 from meshkit.calendar import ALMATY, local_date
 from meshkit.contracts.registry import LegalEntityStatusChanged
 from meshkit.reference import kbk, mrp_tiyn
-from meshkit.testing.ca import TestCA
-from meshkit.testing.polling import eventually
+from meshkit_testing.ca import TestCA
+from meshkit_testing.polling import eventually
 
 FRIDAY = datetime(2026, 3, 20, 10, 0, tzinfo=ALMATY)  # before the Nauryz week of 2026
 PHARMACY = {"premises_address": "Алматы қ., Абай даңғылы, 10", "pharmacist_iin": "900115300122"}

@@ -18,7 +18,7 @@ from meshkit.contracts.payments import InvoicePaid
 from meshkit.contracts.registry import LegalEntityStatusChanged
 from meshkit.events import build_envelope
 from meshkit.messaging.kafka import CONTENT_TYPE, make_producer
-from meshkit.testing.polling import eventually
+from meshkit_testing.polling import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka]
 

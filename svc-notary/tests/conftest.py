@@ -32,10 +32,10 @@ from meshkit.events import EventData, TypedEvent, build_envelope
 from meshkit.gateway_client import GatewayClient
 from meshkit.ids import random_iin
 from meshkit.messaging.tables import outbox
-from meshkit.testing.apps import FakeGateway, running
-from meshkit.testing.ca import sign_content
-from meshkit.testing.mesh import transport_for
-from meshkit.testing.services import build_app
+from meshkit_testing.apps import FakeGateway, running
+from meshkit_testing.ca import sign_content
+from meshkit_testing.mesh import transport_for
+from meshkit_testing.services import build_app
 
 NOTARY_IIN, NOTARY_NAME, NOTARY_LICENSE, NOTARY_REGION = demo_notaries()[0]
 

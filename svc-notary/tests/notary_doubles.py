@@ -17,7 +17,7 @@ from meshkit.contracts.identity import PersonOut
 from meshkit.contracts.payments import InvoiceCancel, InvoiceCreate, InvoiceOut
 from meshkit.contracts.registry import PropertyOut
 from meshkit.documents import DocumentSigner, verify_document
-from meshkit.testing.ca import TestCA
+from meshkit_testing.ca import TestCA
 
 
 def _problem(status: int, detail: str) -> JSONResponse:

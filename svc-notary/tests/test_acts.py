@@ -28,7 +28,7 @@ from meshkit.contracts.notary import ActExecuted, ActRegistered, ActRejected, Ac
 from meshkit.contracts.registry import PropertyTransferred, PropertyTransferRejected
 from meshkit.problems import PROBLEM_JSON
 from meshkit.reference import mrp_tiyn
-from meshkit.testing.ca import TestCA
+from meshkit_testing.ca import TestCA
 
 REGISTERED = ActRegistered.event_type
 

@@ -35,7 +35,7 @@ from meshkit.contracts.common import Holder, Share
 from meshkit.contracts.notary import ActRevoked
 from meshkit.contracts.registry import PropertyTransferred
 from meshkit.problems import PROBLEM_JSON
-from meshkit.testing.apps import json_body
+from meshkit_testing.apps import json_body
 
 
 def sale_without_sellers(**extra: Any) -> dict[str, Any]:

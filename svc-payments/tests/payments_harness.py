@@ -33,8 +33,8 @@ from meshkit.gateway_client import GatewayClient
 from meshkit.ids import random_bin, random_iin
 from meshkit.messaging import outbox
 from meshkit.service import ServiceRuntime
-from meshkit.testing.apps import FakeGateway, running
-from meshkit.testing.mesh import transport_for
+from meshkit_testing.apps import FakeGateway, running
+from meshkit_testing.mesh import transport_for
 
 SECRET = "test-acquirer-secret"
 rng = random.Random(20261124)
@@ -59,7 +59,7 @@ def _problem(status: int, detail: str) -> JSONResponse:
 @dataclass
 class Owners:
     """Contract doubles of the two owners of the facts allowances depend on, reached by
-    svc-payments through an in-process routed exchange (``meshkit.testing.mesh``): identity's
+    svc-payments through an in-process routed exchange (``meshkit_testing.mesh``): identity's
     ``GET /persons/{iin}`` and registry's ``GET /deaths?iin=``; and what they were asked."""
 
     persons: dict[str, PersonOut] = field(default_factory=dict)
@@ -264,7 +264,7 @@ class Payments:
         return (await self.invoice(invoice_id, agency))["status"] == status
 
     async def wait_for(self, predicate: Any, what: str, within: float = 15) -> None:
-        from meshkit.testing.polling import eventually
+        from meshkit_testing.polling import eventually
 
         await eventually(predicate, within=within, what=what, interval=0.05)
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from egov_registry.app import create_app
-from egov_registry.testing import Registry, default_identity, registry_settings, wire
-from meshkit.testing.apps import FakeGateway, running
-from meshkit.testing.ca import TestCA
+from meshkit_testing.apps import FakeGateway, running
+from meshkit_testing.ca import TestCA
+from meshkit_testing.registry import Registry, default_identity, registry_settings, wire
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ from typing import Any
 
 import jwt
 
-from egov_registry.testing import FATHER, MOTHER, OTHER, UNKNOWN, Registry
 from meshkit.documents import cert_from_b64
-from meshkit.testing.ca import TestCA
 from meshkit.trust import DocumentKeys
+from meshkit_testing.ca import TestCA
+from meshkit_testing.registry import FATHER, MOTHER, OTHER, UNKNOWN, Registry
 
 FLAT = "21:318:010:123:4"
 

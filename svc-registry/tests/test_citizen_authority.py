@@ -17,9 +17,9 @@ from egov_registry.service_layer.civil_status import (
     NOT_A_PARENT,
 )
 from egov_registry.service_layer.legal_entities import CONSENT_MISSING
-from egov_registry.testing import FATHER, FOUNDER_B, MOTHER, OTHER, Registry
 from meshkit.ids import next_iin
 from meshkit.problems import PROBLEM_JSON
+from meshkit_testing.registry import FATHER, FOUNDER_B, MOTHER, OTHER, Registry
 
 GRANDMA = next_iin(date(1950, 2, 3), "female", 0)[0]  # MOTHER's mother
 CHILD = next_iin(date(2010, 6, 7), "male", 0)[0]  # FOUNDER_B's son

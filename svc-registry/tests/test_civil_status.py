@@ -6,9 +6,9 @@ import asyncio
 from datetime import date
 from typing import Any
 
-from egov_registry.testing import DECEASED, FATHER, MOTHER, OTHER, UNKNOWN, Registry
 from meshkit.ids import parse_iin
 from meshkit.problems import PROBLEM_JSON
+from meshkit_testing.registry import DECEASED, FATHER, MOTHER, OTHER, UNKNOWN, Registry
 
 
 def birth(**over: Any) -> dict[str, Any]:

@@ -10,15 +10,15 @@ from pathlib import Path
 from egov_registry.app import create_app
 from egov_registry.bootstrap import Components
 from egov_registry.seed import demo_bin, demo_iins, seed_demo_data
-from egov_registry.testing import Registry, RevocationDouble, default_identity, registry_settings
 from meshkit.gateway_client import GatewayClient
 from meshkit.ids import parse_iin
 from meshkit.service import ServiceRuntime
-from meshkit.testing.apps import FakeGateway, running
-from meshkit.testing.ca import TestCA
-from meshkit.testing.mesh import transport_for
-from meshkit.testing.polling import eventually
 from meshkit.trust import NationalTrust
+from meshkit_testing.apps import FakeGateway, running
+from meshkit_testing.ca import TestCA
+from meshkit_testing.mesh import transport_for
+from meshkit_testing.polling import eventually
+from meshkit_testing.registry import Registry, RevocationDouble, default_identity, registry_settings
 
 
 async def test_dev_mode_seeds_demo_data_and_obtains_a_signing_key(

@@ -14,7 +14,12 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from egov_registry.app import create_app
-from egov_registry.testing import (
+from meshkit.contracts.notary import ActRegistered
+from meshkit.events import CloudEvent, build_envelope
+from meshkit_testing.apps import FakeGateway, running
+from meshkit_testing.ca import TestCA
+from meshkit_testing.polling import eventually
+from meshkit_testing.registry import (
     FATHER,
     MOTHER,
     OTHER,
@@ -23,11 +28,6 @@ from egov_registry.testing import (
     registry_settings,
     wire,
 )
-from meshkit.contracts.notary import ActRegistered
-from meshkit.events import CloudEvent, build_envelope
-from meshkit.testing.apps import FakeGateway, running
-from meshkit.testing.ca import TestCA
-from meshkit.testing.polling import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka]
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from egov_registry.domain.common import kz_today
-from egov_registry.testing import DECEASED, FATHER, FOUNDER_B, MOTHER, OTHER, UNKNOWN, Registry
 from meshkit.ids import parse_bin
+from meshkit_testing.registry import DECEASED, FATHER, FOUNDER_B, MOTHER, OTHER, UNKNOWN, Registry
 
 
 def llp(**over: Any) -> dict[str, Any]:

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from egov_registry.handlers import handlers
-from egov_registry.testing import FATHER, FOUNDER_B, MOTHER, OTHER, Registry
 from meshkit.contracts.notary import ActRegistered
 from meshkit.events import build_envelope
 from meshkit.events import registry as event_types
+from meshkit_testing.registry import FATHER, FOUNDER_B, MOTHER, OTHER, Registry
 
 FLAT = "21:318:010:123:4"
 

@@ -39,7 +39,7 @@ from common import (
     scratch_dir,
 )
 
-from meshkit.testing.processes import birth_form, process_mesh
+from meshkit_testing.processes import birth_form, process_mesh
 
 MOTHER, MOTHER_PHONE = "920308400210", "+77021234568"
 FATHER = "900115300122"

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from meshkit.devinfra import find_repo_root
+from meshkit_testing.devinfra import find_repo_root
 
 ROOT = find_repo_root(Path(__file__).resolve().parent)
 RESULTS = ROOT / "bench-results"
@@ -39,7 +39,7 @@ def summary_ms(samples_s: Sequence[float]) -> dict[str, float]:
 @contextmanager
 def postgres_server() -> Iterator[Any]:
     """A throwaway PostgreSQL (or the one named by MESH_TEST_POSTGRES_URL)."""
-    from meshkit.testing.infra import provide_postgres
+    from meshkit_testing.infra import provide_postgres
 
     with provide_postgres(ROOT) as pg:
         yield pg
@@ -47,7 +47,7 @@ def postgres_server() -> Iterator[Any]:
 
 @contextmanager
 def kafka_broker() -> Iterator[Any]:
-    from meshkit.testing.infra import provide_kafka
+    from meshkit_testing.infra import provide_kafka
 
     with provide_kafka(ROOT) as kafka:
         yield kafka

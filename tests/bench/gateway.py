@@ -48,10 +48,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import httpx
 from common import print_table, save, scratch_dir
 
-from egov_gateway.testkit import BINS, ISSUER, TestIdentity
 from meshkit.auth.assertion import sign_assertion
 from meshkit.auth.keys import KeyRing, SigningKey
-from meshkit.devinfra import free_port
+from meshkit_testing.devinfra import free_port
+from meshkit_testing.gateway import BINS, ISSUER, TestIdentity
 
 TARGET_THROUGHPUT = 0.5  # gateway keeps ≥ 50 % of direct requests/s
 TARGET_ADDED_P50_MS = 2.0

@@ -62,8 +62,8 @@ def _per_call_us(fn: Any, rounds: int) -> float:
 
 
 async def _search_latency_ms() -> tuple[float, float]:
-    from meshkit.testing.apps import running
-    from meshkit.testing.services import build_app
+    from meshkit_testing.apps import running
+    from meshkit_testing.services import build_app
 
     with tempfile.TemporaryDirectory() as d:
         app = build_app(

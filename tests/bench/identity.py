@@ -79,8 +79,8 @@ async def run(ctx: dict[str, Any] | None = None) -> dict[str, Any]:
     from egov_identity.service_layer.persons import read_person
     from meshkit.auth.assertion import RoutedCall
     from meshkit.db import create_engine
-    from meshkit.testing.apps import FakeGateway, running
-    from meshkit.testing.services import build_app
+    from meshkit_testing.apps import FakeGateway, running
+    from meshkit_testing.services import build_app
 
     ctx = dict(ctx or {})
     count = int(ctx.get("count", 1_000_000))
@@ -220,7 +220,7 @@ def main() -> None:
     with ExitStack() as stack:
         url = args.database_url
         if url is None:
-            from meshkit.testing.infra import provide_postgres
+            from meshkit_testing.infra import provide_postgres
 
             pg = stack.enter_context(provide_postgres(ROOT))
             url = pg.create_database("identity_bench")

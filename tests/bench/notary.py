@@ -140,7 +140,7 @@ async def run(ctx: Any = None) -> dict[str, Any]:
             results["sqlite"] = await _bench_backend(notary, n_acts)
         pg = os.environ.get("MESH_TEST_POSTGRES_URL")
         if pg:
-            from meshkit.testing.infra import ExternalPostgres
+            from meshkit_testing.infra import ExternalPostgres
 
             server = ExternalPostgres(pg)
             name = f"bench_notary_{uuid.uuid4().hex[:8]}"

@@ -54,10 +54,10 @@ from common import (
 from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, func, insert, select
 
 from meshkit.db import create_engine, is_infrastructure_error, session_factory
-from meshkit.devinfra.kafka import LocalKafka
 from meshkit.events import TypedEvent
 from meshkit.messaging import EventConsumer, HandlerRegistry, OutboxRelay, UnitOfWork, outbox
-from meshkit.testing.sample_domain import ChangeMade, changes, create_schema, write_changes
+from meshkit_testing.devinfra.kafka import LocalKafka
+from meshkit_testing.sample_domain import ChangeMade, changes, create_schema, write_changes
 
 # what the consumer worker records per applied event (lost/doubled counted from it)
 bench_meta = MetaData()

@@ -31,10 +31,10 @@ from egov_payments.adapters.signing import signed_headers
 from egov_payments.app import create_app
 from egov_payments.sandbox_acquirer.settings import SandboxAcquirerSettings
 from egov_payments.settings import PaymentsSettings
-from meshkit.devinfra import find_repo_root
-from meshkit.devinfra.postgres import LocalPostgres, create_database_at
 from meshkit.ids import random_iin
-from meshkit.testing.apps import FakeGateway, running
+from meshkit_testing.apps import FakeGateway, running
+from meshkit_testing.devinfra import find_repo_root
+from meshkit_testing.devinfra.postgres import LocalPostgres, create_database_at
 
 SECRET = "bench-secret"
 

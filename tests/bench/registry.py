@@ -22,7 +22,12 @@ from typing import Any
 
 from egov_registry.app import create_app
 from egov_registry.handlers import handlers
-from egov_registry.testing import (
+from meshkit.contracts.notary import ActRegistered
+from meshkit.events import build_envelope
+from meshkit.events import registry as event_types
+from meshkit_testing.apps import FakeGateway, running
+from meshkit_testing.ca import TestCA
+from meshkit_testing.registry import (
     FATHER,
     FOUNDER_B,
     MOTHER,
@@ -32,11 +37,6 @@ from egov_registry.testing import (
     registry_settings,
     wire,
 )
-from meshkit.contracts.notary import ActRegistered
-from meshkit.events import build_envelope
-from meshkit.events import registry as event_types
-from meshkit.testing.apps import FakeGateway, running
-from meshkit.testing.ca import TestCA
 
 
 async def _measure(

@@ -18,9 +18,9 @@ from typing import Any
 import httpx
 import pytest
 
-from meshkit.devinfra import free_port
 from meshkit.devsecrets import dev_secret
-from meshkit.testing.polling import eventually
+from meshkit_testing.devinfra import free_port
+from meshkit_testing.polling import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("EGOV_CHROMIUM", "/usr/bin/chromium"))

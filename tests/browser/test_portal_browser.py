@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from meshkit.devsecrets import dev_secret
-from meshkit.testing.polling import eventually
+from meshkit_testing.polling import eventually
 
 from .conftest import DESKTOP, PHONE, SCREENSHOTS, LiveMesh, PageProblems, Shots, new_page
 

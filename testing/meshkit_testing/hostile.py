@@ -1,7 +1,7 @@
 """Hostile input, table-driven over the operations a service publishes.
 
 Each ``check_*`` sends one family of hostile requests to one operation of a running service
-(:class:`meshkit.testing.live.LiveApp`) and returns its findings — sentences naming what
+(:class:`meshkit_testing.live.LiveApp`) and returns its findings — sentences naming what
 went wrong, empty when the service held. Agency operations are called with a valid gateway
 assertion for exactly the request sent, so the hostile input reaches the handlers and
 validation behind ``routed_call`` rather than stopping at authentication.
@@ -25,8 +25,8 @@ from meshkit.auth.assertion import sign_assertion
 from meshkit.auth.keys import KeyRing, SigningKey
 from meshkit.ids import EXAMPLE_IIN
 from meshkit.limits import MAX_JSON_DEPTH
-from meshkit.testing.apps import FakeGateway, assertion_path, assertion_query
-from meshkit.testing.contract import (
+from meshkit_testing.apps import FakeGateway, assertion_path, assertion_query
+from meshkit_testing.contract import (
     AGENCIES,
     BODY_METHODS,
     FieldPath,
@@ -55,7 +55,7 @@ from meshkit.testing.contract import (
     set_at,
     string_fields,
 )
-from meshkit.testing.live import LiveApp
+from meshkit_testing.live import LiveApp
 
 #: strings a hostile client puts in every string field
 INJECTIONS: list[tuple[str, str]] = [

@@ -19,13 +19,13 @@ from egov_gateway.bootstrap import components_of, overrides_of
 from egov_gateway.singlewindow.applications.adapters.tables import applications
 from egov_gateway.singlewindow.applications.domain.ports import CallOutcome
 from egov_gateway.singlewindow.notifications.adapters.sms import SmsResult
-from egov_gateway.testkit import ISSUER, TestIdentity
 from meshkit.events import CloudEvent, EventData, TypedEvent, build_envelope
 from meshkit.ids import make_iin
 from meshkit.messaging.handlers import dispatch
 from meshkit.service import ServiceRuntime
-from meshkit.testing.apps import running
-from meshkit.testing.services import build_app
+from meshkit_testing.apps import running
+from meshkit_testing.gateway import ISSUER, TestIdentity
+from meshkit_testing.services import build_app
 
 AGENCY_HOSTS = {
     a: f"http://{a}.test:80" for a in ("identity", "registry", "licensing", "payments", "notary")

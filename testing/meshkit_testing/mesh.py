@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import httpx
 from fastapi import FastAPI, Request, Response
 
-from meshkit.testing.apps import FakeGateway
+from meshkit_testing.apps import FakeGateway
 
 
 def routed_exchange(agencies: Mapping[str, FastAPI], gateway: FakeGateway) -> FastAPI:

@@ -26,10 +26,10 @@ from meshkit.gateway_client import GatewayClient
 from meshkit.ids import next_iin
 from meshkit.messaging import outbox
 from meshkit.service import ServiceRuntime
-from meshkit.testing.apps import FakeGateway
-from meshkit.testing.ca import TestCA
-from meshkit.testing.mesh import transport_for
 from meshkit.trust import NationalTrust
+from meshkit_testing.apps import FakeGateway
+from meshkit_testing.ca import TestCA
+from meshkit_testing.mesh import transport_for
 
 MOTHER = "920520446747"  # female, 1992
 FATHER = "900115365296"  # male, 1990

@@ -1,5 +1,5 @@
-"""CLI: ``python -m meshkit.devinfra kafka|postgres start|stop|status|kill|restart``;
-``python -m meshkit.devinfra kafka-tool <script> [args…]`` runs one of Kafka's own tools
+"""CLI: ``python -m meshkit_testing.devinfra kafka|postgres start|stop|status|kill|restart``;
+``python -m meshkit_testing.devinfra kafka-tool <script> [args…]`` runs one of Kafka's own tools
 (``kafka-consumer-groups.sh``, ``kafka-topics.sh``, ``kafka-producer-perf-test.sh``,
 ``kafka-consumer-perf-test.sh``) from the pinned jars, against any broker.
 
@@ -30,8 +30,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from meshkit.devinfra import InfraError, find_repo_root
-from meshkit.devinfra.kafka import KAFKA_TOOLS, SASL_ENV
+from meshkit_testing.devinfra import InfraError, find_repo_root
+from meshkit_testing.devinfra.kafka import KAFKA_TOOLS, SASL_ENV
 
 KAFKA_ENV = "KAFKA_BOOTSTRAP_SERVERS"
 POSTGRES_ENV = "MESH_TEST_POSTGRES_URL"
@@ -45,7 +45,7 @@ def _err(message: str) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m meshkit.devinfra",
+        prog="python -m meshkit_testing.devinfra",
         description="Run the local Kafka / PostgreSQL used for development and tests.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
@@ -82,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _kafka(args: argparse.Namespace, repo: Path) -> int:
-    from meshkit.devinfra.kafka import LocalKafka, kafka_ready, wait_for_kafka
+    from meshkit_testing.devinfra.kafka import LocalKafka, kafka_ready, wait_for_kafka
 
     external = os.environ.get(KAFKA_ENV, "").strip()
     if external:
@@ -111,7 +111,7 @@ def _kafka(args: argparse.Namespace, repo: Path) -> int:
         import secrets
 
         from meshkit import kafka_acls
-        from meshkit.devinfra.kafka import ADMIN_USER
+        from meshkit_testing.devinfra.kafka import ADMIN_USER
 
         names = [ADMIN_USER, *kafka_acls.declaration().principals]
         kafka.sasl_users = {name: secrets.token_hex(16) for name in names}
@@ -159,7 +159,7 @@ def _kafka(args: argparse.Namespace, repo: Path) -> int:
 
 
 def _postgres(args: argparse.Namespace, repo: Path) -> int:
-    from meshkit.devinfra.postgres import (
+    from meshkit_testing.devinfra.postgres import (
         LocalPostgres,
         create_database_at,
         database_url,
@@ -232,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.kind == "kafka":
             return _kafka(args, repo)
         if args.kind == "kafka-tool":
-            from meshkit.devinfra.kafka import LocalKafka
+            from meshkit_testing.devinfra.kafka import LocalKafka
 
             cmd = LocalKafka(repo).tool_command(args.tool, *args.args)
             return subprocess.call(cmd, stdin=subprocess.DEVNULL)

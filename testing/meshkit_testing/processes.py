@@ -28,7 +28,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from meshkit.testing.polling import eventually
+from meshkit_testing.polling import eventually
 
 SERVICES = ("gateway", "identity", "registry", "licensing", "payments", "notary")
 PREFIX = {name: name.upper() for name in SERVICES}
@@ -36,7 +36,7 @@ PREFIX = {name: name.upper() for name in SERVICES}
 
 def free_ports(n: int) -> list[int]:
     """``n`` distinct free ports (outside the ephemeral range, see ``free_port``)."""
-    from meshkit.devinfra import free_port
+    from meshkit_testing.devinfra import free_port
 
     ports: list[int] = []
     while len(ports) < n:

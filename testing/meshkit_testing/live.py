@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from meshkit.messaging.tables import outbox
-from meshkit.testing.apps import running
+from meshkit_testing.apps import running
 
 T = TypeVar("T")
 

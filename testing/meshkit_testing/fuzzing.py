@@ -2,7 +2,7 @@
 
 Schemathesis generates the cases (hypothesis strategies from each operation's schema) and
 validates the answers (status documented, content type and body match the schema); the
-requests themselves go through :class:`meshkit.testing.live.LiveApp`, so the app's lifespan
+requests themselves go through :class:`meshkit_testing.live.LiveApp`, so the app's lifespan
 runs once and every call lands on the loop that owns its database engine. Agency operations
 get an ``X-Mesh-Assertion`` signed for exactly the generated request, so the fuzzer reaches
 the real handlers behind ``routed_call``.
@@ -29,8 +29,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from meshkit.ids import EXAMPLE_IIN
-from meshkit.testing.contract import AGENCIES, problem_violations, service_openapi
-from meshkit.testing.live import LiveApp
+from meshkit_testing.contract import AGENCIES, problem_violations, service_openapi
+from meshkit_testing.live import LiveApp
 
 #: examples per operation and mode; ``MESH_FUZZ_EXAMPLES`` raises it for a deeper run
 MAX_EXAMPLES = int(os.environ.get("MESH_FUZZ_EXAMPLES", "15"))
@@ -180,7 +180,7 @@ def fuzz_operation(
 # --- the gateway-routed variant ---------------------------------------------------------------
 #: The gateway's test hook, looked up when the gateway publishes ``/x/{agency}/{path}``:
 #:
-#:   ``egov_gateway.testkit.wire_routed_exchange(gateway: FastAPI,
+#:   ``meshkit_testing.gateway.wire_routed_exchange(gateway: FastAPI,
 #:        agencies: Mapping[str, FastAPI]) -> Callable[[str, str | None], dict[str, str]]``
 #:
 #: called on the running gateway (its lifespan and the agencies' already started on the same
@@ -191,7 +191,7 @@ def fuzz_operation(
 #: also makes their assertion verifiers trust this gateway's keys (e.g. a JWKS client over
 #: an ASGI transport to the gateway app: no URL reaches an in-process app). It may be sync
 #: or async.
-GATEWAY_HOOK = ("egov_gateway.testkit", "wire_routed_exchange")
+GATEWAY_HOOK = ("meshkit_testing.gateway", "wire_routed_exchange")
 
 CallerCredentials = Callable[[str, str | None], dict[str, str]]
 

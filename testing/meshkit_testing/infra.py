@@ -6,7 +6,7 @@ Selection, per kind (see :func:`select_infrastructure`):
                       ``MESH_TEST_POSTGRES_URL``): use it, never start or stop it;
 2. ``testcontainers`` a Docker engine answers (and the ``testcontainers`` package is
                       installed, else a warning and 3.);
-3. ``local``          local processes from :mod:`meshkit.devinfra` (no Docker needed).
+3. ``local``          local processes from :mod:`meshkit_testing.devinfra` (no Docker needed).
 
 ``MESH_TEST_INFRA=local`` (or ``testcontainers``) forces step 2's choice; ``auto`` is
 the default. URLs from the environment always win.
@@ -28,7 +28,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from meshkit.devinfra import InfraError, NotSupported, free_port
+from meshkit_testing.devinfra import InfraError, NotSupported, free_port
 
 __all__ = [
     "ENV_URL_VARS",
@@ -221,7 +221,7 @@ class ExternalKafka(_NoFaults):
         return self._bootstrap_servers
 
     def start(self, timeout: float = 90.0) -> None:
-        from meshkit.devinfra.kafka import wait_for_kafka
+        from meshkit_testing.devinfra.kafka import wait_for_kafka
 
         wait_for_kafka(self._bootstrap_servers, timeout=timeout)
 
@@ -229,7 +229,7 @@ class ExternalKafka(_NoFaults):
         pass
 
     def is_running(self) -> bool:
-        from meshkit.devinfra.kafka import kafka_ready
+        from meshkit_testing.devinfra.kafka import kafka_ready
 
         return kafka_ready(self._bootstrap_servers)
 
@@ -249,22 +249,22 @@ class ExternalPostgres(_NoFaults):
         self.description = f"the external PostgreSQL at {host} (MESH_TEST_POSTGRES_URL)"
 
     def url(self, dbname: str = "postgres") -> str:
-        from meshkit.devinfra.postgres import database_url
+        from meshkit_testing.devinfra.postgres import database_url
 
         return database_url(self.server_url, dbname)
 
     def create_database(self, name: str) -> str:
-        from meshkit.devinfra.postgres import create_database_at
+        from meshkit_testing.devinfra.postgres import create_database_at
 
         return create_database_at(self.server_url, name)
 
     def drop_database(self, name: str) -> None:
-        from meshkit.devinfra.postgres import drop_database_at
+        from meshkit_testing.devinfra.postgres import drop_database_at
 
         drop_database_at(self.server_url, name)
 
     def start(self, timeout: float = 60.0) -> None:
-        from meshkit.devinfra.postgres import wait_for_postgres
+        from meshkit_testing.devinfra.postgres import wait_for_postgres
 
         wait_for_postgres(self.server_url, timeout=timeout)
 
@@ -307,7 +307,7 @@ class ContainerPostgres(ExternalPostgres):
     def __init__(self, image: str) -> None:
         from testcontainers.postgres import PostgresContainer
 
-        from meshkit.devinfra.postgres import database_url
+        from meshkit_testing.devinfra.postgres import database_url
 
         container: Any = PostgresContainer(image)
         container.start()
@@ -360,7 +360,7 @@ def provide_kafka(repo_root: Path, env: Mapping[str, str] | None = None) -> Iter
             container.stop()
         return
 
-    from meshkit.devinfra.kafka import LocalKafka
+    from meshkit_testing.devinfra.kafka import LocalKafka
 
     workdir = _workdir("kafka")
     kafka = LocalKafka(
@@ -410,7 +410,7 @@ def provide_postgres(
             container.stop()
         return
 
-    from meshkit.devinfra.postgres import LocalPostgres
+    from meshkit_testing.devinfra.postgres import LocalPostgres
 
     workdir = _workdir("postgres")
     pg = LocalPostgres(

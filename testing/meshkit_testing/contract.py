@@ -30,8 +30,8 @@ from meshkit.ids import (
     parse_iin,
 )
 from meshkit.problems import PROBLEM_JSON
-from meshkit.testing.apps import FakeGateway, assertion_path, assertion_query
-from meshkit.testing.services import SERVICES, build_app
+from meshkit_testing.apps import FakeGateway, assertion_path, assertion_query
+from meshkit_testing.services import SERVICES, build_app
 
 AGENCIES = tuple(s for s in SERVICES if s != "gateway")
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")

@@ -33,9 +33,9 @@ from meshkit.auth.assertion import AssertionVerifier, RoutedCall, routed_call
 from meshkit.auth.jwks import JWKSClient
 from meshkit.auth.keys import KeyRing, SigningKey
 from meshkit.routed import name_data_subject
-from meshkit.testing.apps import running
-from meshkit.testing.contract import operations as contract_operations
-from meshkit.testing.services import build_app
+from meshkit_testing.apps import running
+from meshkit_testing.contract import operations as contract_operations
+from meshkit_testing.services import build_app
 
 ISSUER = "http://identity.test"
 AUDIENCE = "egov-mesh"
@@ -375,7 +375,7 @@ class ProcessMeshKit:
 def wire_routed_exchange(
     gateway: FastAPI, agencies: Mapping[str, FastAPI]
 ) -> Callable[[str, str | None], dict[str, str]]:
-    """The contract-fuzzing hook (``meshkit.testing.fuzzing.GATEWAY_HOOK``), on a running
+    """The contract-fuzzing hook (``meshkit_testing.fuzzing.GATEWAY_HOOK``), on a running
     gateway and running agency apps of one event loop: the routed exchange reaches the
     in-process agencies, every operation they document is in the register and granted to every
     agency caller (and citizen-facing), the agencies trust this gateway's assertions, and the

@@ -1,4 +1,4 @@
-"""pytest plugin of the egov-mesh workspace (loaded everywhere with ``-p meshkit.testing.plugin``).
+"""pytest plugin of the egov-mesh workspace (loaded everywhere with ``-p meshkit_testing.plugin``).
 
 Fixtures (nothing starts unless a test asks for it):
 
@@ -19,7 +19,7 @@ Fixtures (nothing starts unless a test asks for it):
 ``kafka_topic`` (function)
     A unique topic name (``test.<8 hex>``); topics are auto-created by the broker.
 
-Where Kafka/PostgreSQL come from is decided by :mod:`meshkit.testing.infra`
+Where Kafka/PostgreSQL come from is decided by :mod:`meshkit_testing.infra`
 (environment URL -> testcontainers when Docker answers -> local processes).
 If starting them fails, the fixture errors with the server's log tail (never a skip).
 A session server that a test left killed is started again before the next test that
@@ -37,14 +37,14 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from meshkit.testing.infra import KafkaService, PostgresService
+    from meshkit_testing.infra import KafkaService, PostgresService
 
 # Session services this plugin has handed out, by fixture name.
 _ACTIVE: dict[str, Any] = {}
 
 
 def _repo_root(config: pytest.Config) -> Path:
-    from meshkit.devinfra import InfraError, find_repo_root
+    from meshkit_testing.devinfra import InfraError, find_repo_root
 
     try:
         return find_repo_root(Path(config.rootpath))
@@ -58,7 +58,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
     try:
         return (yield)
     except Exception as exc:
-        from meshkit.devinfra import NotSupported
+        from meshkit_testing.devinfra import NotSupported
 
         if isinstance(exc, NotSupported):
             pytest.skip(f"needs locally run infrastructure: {exc}")
@@ -68,7 +68,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
 @pytest.fixture(scope="session")
 def kafka(request: pytest.FixtureRequest) -> Iterator[KafkaService]:
     """A running Kafka broker for the whole session (see the module docs)."""
-    from meshkit.testing.infra import provide_kafka
+    from meshkit_testing.infra import provide_kafka
 
     with provide_kafka(_repo_root(request.config)) as service:
         _ACTIVE["kafka"] = service
@@ -81,7 +81,7 @@ def kafka(request: pytest.FixtureRequest) -> Iterator[KafkaService]:
 @pytest.fixture(scope="session")
 def postgres(request: pytest.FixtureRequest) -> Iterator[PostgresService]:
     """A running PostgreSQL server for the whole session (see the module docs)."""
-    from meshkit.testing.infra import provide_postgres
+    from meshkit_testing.infra import provide_postgres
 
     with provide_postgres(_repo_root(request.config)) as service:
         _ACTIVE["postgres"] = service

@@ -2,8 +2,8 @@
 
 Both run as plain local processes (no Docker): Kafka from jars fetched with Maven
 (``deploy/local/pom.xml``), PostgreSQL from Debian's server binaries. The CLI is
-``python -m meshkit.devinfra kafka|postgres start|stop|status|kill|restart`` and the
-pytest fixtures in :mod:`meshkit.testing.plugin` build on the same classes.
+``python -m meshkit_testing.devinfra kafka|postgres start|stop|status|kill|restart`` and the
+pytest fixtures in :mod:`meshkit_testing.plugin` build on the same classes.
 
 This module holds the small process/port helpers shared by :mod:`.kafka` and
 :mod:`.postgres`. It imports only the standard library, so importing it is cheap;
@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from meshkit.devinfra.kafka import LocalKafka
-    from meshkit.devinfra.postgres import LocalPostgres
+    from meshkit_testing.devinfra.kafka import LocalKafka
+    from meshkit_testing.devinfra.postgres import LocalPostgres
 
 __all__ = [
     "InfraError",
@@ -60,13 +60,13 @@ class NotSupported(InfraError):
 
 
 def __getattr__(name: str) -> Any:
-    # Lazy re-exports, so that `import meshkit.devinfra` stays cheap.
+    # Lazy re-exports, so that `import meshkit_testing.devinfra` stays cheap.
     if name == "LocalKafka":
-        from meshkit.devinfra.kafka import LocalKafka
+        from meshkit_testing.devinfra.kafka import LocalKafka
 
         return LocalKafka
     if name == "LocalPostgres":
-        from meshkit.devinfra.postgres import LocalPostgres
+        from meshkit_testing.devinfra.postgres import LocalPostgres
 
         return LocalPostgres
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,1 +1,0 @@
-"""Test helpers for egov-mesh: fixtures (plugin), infrastructure selection, polling."""
