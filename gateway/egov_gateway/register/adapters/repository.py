@@ -95,6 +95,9 @@ def step_to_json(step: CompositeStep) -> dict[str, Any]:
         "completes_when": step.completes_when,
         "wait_for": step.wait_for,
         "fails_when": step.fails_when,
+        "title": (
+            {"kk": step.title.kk, "ru": step.title.ru, "en": step.title.en} if step.title else None
+        ),
     }
 
 
@@ -111,6 +114,7 @@ def step_from_json(data: Mapping[str, Any]) -> CompositeStep:
         completes_when=dict(data.get("completes_when") or {}),
         wait_for=list(data.get("wait_for") or []),
         fails_when=dict(data.get("fails_when") or {}),
+        title=Localized(**data["title"]) if data.get("title") else None,
     )
 
 

@@ -195,6 +195,8 @@ class CompositeStep:
     completes_when: dict[str, list[Any]] = field(default_factory=dict)
     wait_for: list[str] = field(default_factory=list)
     fails_when: dict[str, list[Any]] = field(default_factory=dict)
+    #: what the citizen reads for the step (kk/ru/en), never its technical name
+    title: Localized | None = None
 
 
 @dataclass
