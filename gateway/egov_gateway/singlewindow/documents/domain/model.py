@@ -15,12 +15,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
 import jwt
 
-LANGS = ("kk", "ru", "en")
+from egov_gateway.singlewindow.formatting import LANGS, format_date
+
+__all__ = ["LANGS", "Document", "Field", "decode", "documents_in", "format_date"]
 
 #: the agency that signs, as printed on its documents
 ISSUERS: dict[str, tuple[str, str, str]] = {
@@ -89,68 +90,11 @@ VALUES: dict[str, tuple[str, str, str]] = {
 #: the field shown prominently on each kind of document (the child's IIN after a birth)
 HIGHLIGHT: dict[str, str] = {"birth": "child_iin", "legal_entity_registration": "bin"}
 
-MONTHS: dict[str, tuple[str, ...]] = {
-    "kk": (
-        "қаңтар",
-        "ақпан",
-        "наурыз",
-        "сәуір",
-        "мамыр",
-        "маусым",
-        "шілде",
-        "тамыз",
-        "қыркүйек",
-        "қазан",
-        "қараша",
-        "желтоқсан",
-    ),
-    "ru": (
-        "января",
-        "февраля",
-        "марта",
-        "апреля",
-        "мая",
-        "июня",
-        "июля",
-        "августа",
-        "сентября",
-        "октября",
-        "ноября",
-        "декабря",
-    ),
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-}
-
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
 def lang_index(lang: str) -> int:
     return LANGS.index(lang) if lang in LANGS else 2
-
-
-def format_date(value: str | date, lang: str) -> str:
-    """``2026-12-04`` as a person writes it: 4 желтоқсан 2026 ж. / 4 декабря 2026 г. /
-    4 December 2026."""
-    d = value if isinstance(value, date) else datetime.fromisoformat(str(value)[:10]).date()
-    month = MONTHS[lang if lang in MONTHS else "en"][d.month - 1]
-    if lang == "kk":
-        return f"{d.day} {month} {d.year} ж."
-    if lang == "ru":
-        return f"{d.day} {month} {d.year} г."
-    return f"{d.day} {month} {d.year}"
 
 
 @dataclass(frozen=True)
