@@ -25,6 +25,16 @@ const STRINGS = {
     up: "жұмыс істейді", down: "істемейді", suspended: "тоқтатылған", outage_total: "Іркілістер барлығы", data_table: "Деректер кестесі",
     k_applications: "Өтініштер", k_rendered: "Көрсетілген қызметтер", k_share_electronic: "Электронды үлесі", k_violations: "Мерзім бұзушылықтар", k_satisfaction: "Қанағаттану (1–5)", k_ratings: "Бағалар саны", k_median: "Нәтижеге дейін, медиана", k_p90: "Нәтижеге дейін, p90", k_failures: "Техникалық іркілістер", k_integrations: "Ведомствоаралық интеграциялар (қолданылған / рұқсат)", c_by_status: "Мәртебе бойынша өтініштер", c_ratings: "Бағалардың бөлінуі", c_rendered_agency: "Ведомстволар бойынша көрсетілген қызметтер", c_violations_agency: "Ведомстволар бойынша мерзім бұзушылықтар", c_failures_agency: "Ведомстволар бойынша іркілістер, с", c_integrations: "Интеграциялар", c_satisfaction_service: "Қызметтер бойынша қанағаттану", used: "қолданылған", granted: "рұқсат етілген", all_agencies: "Барлық ведомстволар",
     loading: "Жүктелуде…", error: "Қате", not_found: "Бет табылмады", operator_only: "Бұл бет операторларға арналған.",
+    // sign-in and centre
+    dev_banner_title: "Әзірлеу режимі — тек әзірлеуге арналған көмек", dev_banner_text: "Бұл компьютерден SMS жіберілмейді. Код жіберілген нөмір", dev_banner_use: "Осы кодты енгізу",
+    sms_not_sent: "Кодты телефоныңызға жіберу мүмкін болмады. Бір минуттан кейін қайталап көріңіз.",
+    nav_centre: "ХҚКО", centre_title: "Халыққа қызмет көрсету орталығы: азаматтың атынан өтініш",
+    centre_intro: "Азаматтың ЖСН-ін енгізіңіз. Оның телефонына келісім коды жіберіледі; азамат кодты сізге айтса, оның атынан өтініш бере аласыз.",
+    centre_citizen_iin: "Азаматтың ЖСН-і", centre_send_code: "Азаматқа код жіберу", centre_code_sent: "Келісім коды азаматтың телефонына жіберілді:",
+    centre_code: "Азамат айтқан код", centre_confirm: "Келісімді растау", centre_consented: "Азамат келісім берді:",
+    centre_service: "Қызмет", centre_choose: "Қызметті таңдаңыз", centre_open_form: "Нысанды ашу",
+    centre_submitted: "Өтініш азаматтың атынан жіберілді. Азамат оны «Өтініштерім» бөлімінен көреді.", centre_next: "Келесі азамат",
+    centre_only_operators: "Бұл бет халыққа қызмет көрсету орталықтарының операторларына арналған.", origin_centre: "Халыққа қызмет көрсету орталығы арқылы",
   },
   ru: {
     brand: "Единое окно", skip: "Перейти к содержимому", language: "Язык", footer: "egov-mesh — шлюз электронного правительства",
@@ -51,6 +61,16 @@ const STRINGS = {
     up: "работает", down: "недоступно", suspended: "приостановлено", outage_total: "Всего сбоев", data_table: "Таблица данных",
     k_applications: "Заявления", k_rendered: "Оказано услуг", k_share_electronic: "Доля в электронном виде", k_violations: "Нарушения сроков", k_satisfaction: "Удовлетворённость (1–5)", k_ratings: "Оценок", k_median: "До результата, медиана", k_p90: "До результата, p90", k_failures: "Технические сбои", k_integrations: "Межведомственные интеграции (используются / разрешены)", c_by_status: "Заявления по статусам", c_ratings: "Распределение оценок", c_rendered_agency: "Оказано услуг по ведомствам", c_violations_agency: "Нарушения сроков по ведомствам", c_failures_agency: "Сбои по ведомствам, с", c_integrations: "Интеграции", c_satisfaction_service: "Удовлетворённость по услугам", used: "используются", granted: "разрешены", all_agencies: "Все ведомства",
     loading: "Загрузка…", error: "Ошибка", not_found: "Страница не найдена", operator_only: "Эта страница для операторов.",
+    // sign-in and centre
+    dev_banner_title: "Режим разработки — подсказка только для разработки", dev_banner_text: "С этого компьютера SMS не отправляются. Код, отправленный на номер", dev_banner_use: "Подставить этот код",
+    sms_not_sent: "Не удалось отправить код на ваш телефон. Повторите попытку через минуту.",
+    nav_centre: "ЦОН", centre_title: "Центр обслуживания населения: заявление от имени гражданина",
+    centre_intro: "Введите ИИН гражданина. На его телефон придёт код согласия; если гражданин назовёт вам код, вы сможете подать заявление от его имени.",
+    centre_citizen_iin: "ИИН гражданина", centre_send_code: "Отправить код гражданину", centre_code_sent: "Код согласия отправлен на телефон гражданина:",
+    centre_code: "Код, который назвал гражданин", centre_confirm: "Подтвердить согласие", centre_consented: "Гражданин дал согласие:",
+    centre_service: "Услуга", centre_choose: "Выберите услугу", centre_open_form: "Открыть форму",
+    centre_submitted: "Заявление подано от имени гражданина. Гражданин увидит его в разделе «Мои заявления».", centre_next: "Следующий гражданин",
+    centre_only_operators: "Эта страница — для операторов центров обслуживания населения.", origin_centre: "Через центр обслуживания населения",
   },
   en: {
     brand: "Single window", skip: "Skip to content", language: "Language", footer: "egov-mesh — the e-government gateway",
@@ -77,6 +97,16 @@ const STRINGS = {
     up: "up", down: "down", suspended: "suspended", outage_total: "Technical failures, total", data_table: "Data table",
     k_applications: "Applications", k_rendered: "Services rendered", k_share_electronic: "Share electronic", k_violations: "Term (SLA) violations", k_satisfaction: "Satisfaction (1–5)", k_ratings: "Ratings", k_median: "Time to result, median", k_p90: "Time to result, p90", k_failures: "Technical failures", k_integrations: "Integrations between agencies (used / granted)", c_by_status: "Applications by status", c_ratings: "Distribution of ratings", c_rendered_agency: "Services rendered by agency", c_violations_agency: "Term violations by agency", c_failures_agency: "Technical failures by agency, s", c_integrations: "Integrations", c_satisfaction_service: "Satisfaction by service", used: "used", granted: "granted", all_agencies: "All agencies",
     loading: "Loading…", error: "Error", not_found: "Page not found", operator_only: "This page is for operators.",
+    // sign-in and centre
+    dev_banner_title: "Development mode — a development aid only", dev_banner_text: "No SMS leaves this machine. The code sent to", dev_banner_use: "Use this code",
+    sms_not_sent: "The code could not be sent to your phone. Please try again in a minute.",
+    nav_centre: "Service centre", centre_title: "Public service centre: apply for a citizen",
+    centre_intro: "Enter the citizen's IIN. A consent code goes to their phone; when the citizen tells you the code, you can apply on their behalf.",
+    centre_citizen_iin: "Citizen's IIN", centre_send_code: "Send the code to the citizen", centre_code_sent: "The consent code was sent to the citizen's phone:",
+    centre_code: "Code the citizen told you", centre_confirm: "Confirm consent", centre_consented: "The citizen consented:",
+    centre_service: "Service", centre_choose: "Choose a service", centre_open_form: "Open the form",
+    centre_submitted: "The application was submitted on the citizen's behalf. The citizen sees it under “My applications”.", centre_next: "Next citizen",
+    centre_only_operators: "This page is for operators of public service centres.", origin_centre: "At a public service centre",
   },
 };
 
