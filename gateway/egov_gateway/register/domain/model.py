@@ -227,6 +227,8 @@ class PublicService:
         return found or {self.agency}
 
     def search_text(self) -> str:
+        """Code and names case-folded: what the register searched before its search index
+        (:mod:`.search`); kept in the seed ledger's digest (``repository.service_digest``)."""
         return " ".join([self.code, self.name.kk, self.name.ru, self.name.en]).casefold()
 
     def with_status(self, status: ServiceStatus) -> PublicService:
