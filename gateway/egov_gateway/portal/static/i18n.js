@@ -49,6 +49,10 @@ const STRINGS = {
     centre_service: "Қызмет", centre_choose: "Қызметті таңдаңыз", centre_open_form: "Нысанды ашу",
     centre_submitted: "Өтініш азаматтың атынан жіберілді. Азамат оны «Өтініштерім» бөлімінен көреді.", centre_next: "Келесі азамат",
     centre_only_operators: "Бұл бет халыққа қызмет көрсету орталықтарының операторларына арналған.", origin_centre: "Халыққа қызмет көрсету орталығы арқылы",
+    // operator page and search
+    u_hours: "сағ", u_minutes: "мин", u_seconds: "сек", c_failures_agency_hm: "Ведомстволар бойынша техникалық іркілістер (сағ, мин)",
+    failures_table: "Ведомстволардың техникалық іркілістері", failures_duration: "Жалпы ұзақтығы", failures_count: "Іркілістер саны", no_failures: "Кезеңде техникалық іркілістер болған жоқ.",
+    status_legend: "✓ — көрсетілді (жасыл), ✗ — көрсетілмеді (қызыл, штрихталған), … — орындалуда (сары, нүктелі), ○ — қабылданды.",
   },
   ru: {
     brand: "Единое окно", skip: "Перейти к содержимому", language: "Язык", footer: "egov-mesh — шлюз электронного правительства",
@@ -99,6 +103,10 @@ const STRINGS = {
     centre_service: "Услуга", centre_choose: "Выберите услугу", centre_open_form: "Открыть форму",
     centre_submitted: "Заявление подано от имени гражданина. Гражданин увидит его в разделе «Мои заявления».", centre_next: "Следующий гражданин",
     centre_only_operators: "Эта страница — для операторов центров обслуживания населения.", origin_centre: "Через центр обслуживания населения",
+    // operator page and search
+    u_hours: "ч", u_minutes: "мин", u_seconds: "с", c_failures_agency_hm: "Технические сбои по ведомствам (ч, мин)",
+    failures_table: "Технические сбои ведомств", failures_duration: "Общая продолжительность", failures_count: "Число сбоев", no_failures: "За период технических сбоев не было.",
+    status_legend: "✓ — оказана (зелёный), ✗ — не оказана (красный, штриховка), … — в работе (жёлтый, точки), ○ — принято.",
   },
   en: {
     brand: "Single window", skip: "Skip to content", language: "Language", footer: "egov-mesh — the e-government gateway",
@@ -149,6 +157,10 @@ const STRINGS = {
     centre_service: "Service", centre_choose: "Choose a service", centre_open_form: "Open the form",
     centre_submitted: "The application was submitted on the citizen's behalf. The citizen sees it under “My applications”.", centre_next: "Next citizen",
     centre_only_operators: "This page is for operators of public service centres.", origin_centre: "At a public service centre",
+    // operator page and search
+    u_hours: "h", u_minutes: "min", u_seconds: "s", c_failures_agency_hm: "Technical failures by agency (h, min)",
+    failures_table: "Technical failures of agencies", failures_duration: "Total duration", failures_count: "Failures", no_failures: "No technical failures in the period.",
+    status_legend: "✓ completed (green), ✗ failed (red, hatched), … in progress (amber, dotted), ○ submitted.",
   },
 };
 
