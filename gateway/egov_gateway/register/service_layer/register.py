@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 import meshkit.contracts  # noqa: F401  (registers every event type: composite steps name them)
-from egov_gateway.domain.register_port import ResolvedOperation
+from egov_gateway.exchange.domain.register_port import ResolvedOperation
 from egov_gateway.register.adapters.agencies import AgencyClient, FetchFailed
 from egov_gateway.register.adapters.repository import service_digest
 from egov_gateway.register.config import RegisterSettings
@@ -80,7 +80,7 @@ class FetchResult:
 
 
 class UnifiedRegister:
-    """Implements :class:`egov_gateway.domain.register_port.RegisterPort`."""
+    """Implements :class:`egov_gateway.exchange.domain.register_port.RegisterPort`."""
 
     def __init__(
         self,
