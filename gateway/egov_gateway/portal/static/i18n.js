@@ -106,7 +106,7 @@ const STRINGS = {
     // operator page and search
     u_hours: "ч", u_minutes: "мин", u_seconds: "с", c_failures_agency_hm: "Технические сбои по ведомствам (ч, мин)",
     failures_table: "Технические сбои ведомств", failures_duration: "Общая продолжительность", failures_count: "Число сбоев", no_failures: "За период технических сбоев не было.",
-    status_legend: "✓ — оказана (зелёный), ✗ — не оказана (красный, штриховка), … — в работе (жёлтый, точки), ○ — принято.",
+    status_legend: "✓ — услуга оказана (зелёный), ✗ — отказано (красный, штриховка), … — исполняется (жёлтый, точки), ○ — принято.",
   },
   en: {
     brand: "Single window", skip: "Skip to content", language: "Language", footer: "egov-mesh — the e-government gateway",
@@ -160,7 +160,7 @@ const STRINGS = {
     // operator page and search
     u_hours: "h", u_minutes: "min", u_seconds: "s", c_failures_agency_hm: "Technical failures by agency (h, min)",
     failures_table: "Technical failures of agencies", failures_duration: "Total duration", failures_count: "Failures", no_failures: "No technical failures in the period.",
-    status_legend: "✓ completed (green), ✗ failed (red, hatched), … in progress (amber, dotted), ○ submitted.",
+    status_legend: "✓ service rendered (green), ✗ refused (red, hatched), … in progress (amber, dotted), ○ received.",
   },
 };
 
