@@ -4,7 +4,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from egov_gateway.api import routers
+from egov_gateway.api import dev_routers, routers
 from egov_gateway.api.exchange import fast_routes
 from egov_gateway.bootstrap import (
     Overrides,
@@ -24,14 +24,16 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 def definition(
     settings: GatewaySettings | None = None, overrides: Overrides | None = None
 ) -> ServiceDefinition:
+    settings = settings or GatewaySettings()
     return ServiceDefinition(
         name="gateway",
         title="egov-mesh e-government gateway",
         description="Unified Register of public services, routed exchange between agencies, "
         "audit, and the citizens' single window.",
-        settings=settings or GatewaySettings(),
+        settings=settings,
         migrations_dir=MIGRATIONS,
-        routers=routers,
+        # dev routers before the portal's and the exchange's paths (none overlap)
+        routers=[*(dev_routers if settings.dev_mode else []), *routers],
         handlers=handlers,
         bootstrap=bootstrap(overrides or Overrides()),
         on_startup=[start_loops],

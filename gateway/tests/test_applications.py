@@ -232,6 +232,7 @@ async def test_birth_of_a_child_runs_three_agencies_as_the_mother(
     ex.answers["POST registry/births"] = lambda _: CallOutcome(
         True, 201, {"act_number": "B-2026-0000001", "child_iin": CHILD}
     )
+    ex.answers["POST registry/certificates"] = certificate("birth", CHILD)
     ex.answers["POST payments/allowances"] = lambda _: CallOutcome(
         True, 201, {"id": "po-1", "status": "completed"}
     )
@@ -285,6 +286,9 @@ async def test_birth_of_a_child_runs_three_agencies_as_the_mother(
     }
     assert payout["idempotency_key"] == f"{app_id}:birth_allowance"
     assert any(c["key"] == f"GET identity/persons/{CHILD}" for c in ex.calls)
+    # the registry issues the child's birth certificate to the mother
+    cert = next(c for c in ex.calls if c["key"] == "POST registry/certificates")
+    assert cert["body"] == {"kind": "birth", "subject": CHILD} and cert["user"] == MOTHER
     await sw.until_status(app_id, "waiting")
     # payments' event names the payout (its correlation id is not ours: matched by the id)
     await sw.deliver(

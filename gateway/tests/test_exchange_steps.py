@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from typing import Any
 
 import httpx
@@ -15,7 +16,15 @@ from egov_gateway.exchange.domain.ratelimit import Limit as BucketLimit
 from egov_gateway.exchange.domain.ratelimit import TokenBuckets
 from egov_gateway.exchange.domain.register_port import ResolvedOperation
 from egov_gateway.exchange.service_layer.call import Call
-from egov_gateway.exchange.service_layer.forward import Forward
+from egov_gateway.exchange.service_layer.exchange import _Relay
+from egov_gateway.exchange.service_layer.forward import (
+    AgencyFailed,
+    Forward,
+    ReadBody,
+    _Spooled,
+    attempt_failed,
+    upstream_headers,
+)
 from egov_gateway.exchange.service_layer.steps import (
     Authenticate,
     Authorize,
@@ -50,7 +59,25 @@ OP = ResolvedOperation(
 )
 
 
-def call(headers: dict[str, str] | None = None, *, method: str = "GET") -> Call:
+def call(
+    headers: dict[str, str] | None = None,
+    *,
+    method: str = "GET",
+    body: list[bytes] | None = None,
+    disconnect: bool = False,
+) -> Call:
+    """A call whose caller sends ``body`` in these chunks (then goes away if ``disconnect``)."""
+    messages: list[dict[str, Any]] = [
+        {"type": "http.request", "body": chunk, "more_body": i + 1 < len(body or [])}
+        for i, chunk in enumerate(body or [])
+    ]
+    if disconnect:
+        messages[-1]["more_body"] = True
+        messages.append({"type": "http.disconnect"})
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
     scope: dict[str, Any] = {
         "type": "http",
         "method": method,
@@ -62,7 +89,7 @@ def call(headers: dict[str, str] | None = None, *, method: str = "GET") -> Call:
         "state": {"request_id": "req-1"},
     }
     return Call(
-        request=Request(scope),
+        request=Request(scope, receive),
         request_id="req-1",
         agency="registry",
         agency_path="/persons/900101300001",
@@ -297,3 +324,182 @@ async def test_forward_refuses_at_once_while_the_breaker_is_open() -> None:
     assert isinstance(refusal, Refusal) and refusal.code == "circuit-open"
     assert refusal.headers is not None and "Retry-After" in refusal.headers
     assert calls == 1  # the open breaker kept the second call from the agency
+
+
+# -- the body, the headers and one delivery, each alone ---------------------------------------
+
+
+def body_call(chunks: list[bytes], *, declared: bool, disconnect: bool = False) -> Call:
+    size = sum(map(len, chunks))
+    headers = {"Content-Length": str(size)} if declared else {"Transfer-Encoding": "chunked"}
+    c = call(headers, method="POST", body=chunks, disconnect=disconnect)
+    c.op, c.body_limit, c.declared = OP, 1000, size if declared else None
+    return c
+
+
+READ = ReadBody(GatewaySettings(buffer_request_bytes=64))
+
+
+async def test_read_body_none_for_a_get_without_one() -> None:
+    c = call()
+    c.op = OP
+    assert await READ(c) is None
+
+
+async def test_read_body_buffers_a_small_body_and_hashes_exactly_it() -> None:
+    c = body_call([b'{"a":', b"1}"], declared=True)
+    assert await READ(c) == b'{"a":1}'
+    assert c.request_hash.hexdigest() == hashlib.sha256(b'{"a":1}').hexdigest()
+
+
+async def test_read_body_spools_a_larger_body_whole_before_it_is_forwarded() -> None:
+    chunks = [b"x" * 50, b"y" * 50, b"z" * 50]
+    c = body_call(chunks, declared=False)
+    body = await READ(c)
+    assert isinstance(body, _Spooled)
+    try:
+        sent = b"".join([chunk async for chunk in body])
+    finally:
+        body.close()
+    assert sent == b"".join(chunks)
+    # the digest the assertion binds is known before the first byte goes to the agency
+    assert c.request_hash.hexdigest() == hashlib.sha256(sent).hexdigest()
+
+
+async def test_read_body_refuses_a_chunked_body_over_the_agencys_limit() -> None:
+    c = body_call([b"x" * 600, b"x" * 600], declared=False)  # no Content-Length to refuse early
+    refusal = await READ(c)
+    assert isinstance(refusal, Refusal) and refusal.status == 413 and c.body_too_large
+
+
+async def test_read_body_a_caller_gone_mid_body_is_a_499() -> None:
+    c = body_call([b"x" * 100], declared=False, disconnect=True)
+    refusal = await READ(c)
+    assert isinstance(refusal, Refusal) and (refusal.status, refusal.outcome) == (
+        499,
+        "caller-disconnected",
+    )
+
+
+def test_upstream_headers_carry_the_gateways_own_identity_of_the_caller() -> None:
+    c = routed_call()
+    sent = dict(upstream_headers(c))
+    assert (sent["x-mesh-client"], sent["x-mesh-user"]) == ("licensing", "900101300001")
+    assert sent["x-request-id"] == "req-1" and sent["traceparent"].startswith("00-")
+
+
+def test_upstream_headers_never_pass_on_a_callers_claim_to_be_someone_else() -> None:
+    # the attacker's version: a caller naming another client, user or assertion itself
+    c = call(
+        {
+            "X-Mesh-Client": "identity",
+            "X-Mesh-User": "111111111111",
+            "X-Mesh-Assertion": "forged",
+            "X-Road-Client": "KZ/GOV/1/identity",
+            "Connection": "x-secret",
+            "X-Secret": "hop",
+        }
+    )
+    c.op, c.client, c.user = OP, "licensing", "900101300001"
+    sent = upstream_headers(c)
+    names = [k for k, _ in sent]
+    assert names.count("x-mesh-client") == 1 and dict(sent)["x-mesh-client"] == "licensing"
+    assert dict(sent)["x-mesh-user"] == "900101300001"
+    assert not {"x-mesh-assertion", "x-road-client", "x-secret"} & set(names)
+
+
+@pytest.mark.parametrize(
+    ("exc", "state", "expected", "agencys_failure"),
+    [
+        (httpx.ReadTimeout("slow"), {}, (504, "upstream-timeout"), True),
+        (TimeoutError(), {"awaiting_caller": True}, (408, "request-timeout"), False),
+        (httpx.ConnectError("down"), {}, (502, "upstream-unreachable"), True),
+        (httpx.ReadError("reset"), {"body_pending": True}, (502, "upstream-refused-body"), False),
+        (httpx.ReadError("reset"), {"caller_gone": True}, None, False),
+        (TimeoutError(), {"body_too_large": True}, None, False),
+    ],
+)
+def test_attempt_failed_tells_the_agencys_failure_from_the_callers(
+    exc: Exception,
+    state: dict[str, bool],
+    expected: tuple[int, str] | None,
+    agencys_failure: bool,
+) -> None:
+    c = routed_call()
+    for name, value in state.items():
+        setattr(c, name, value)
+    judged = attempt_failed(c, exc)
+    if expected is None:
+        assert judged is None  # the caller's doing: the pipeline says which
+    else:
+        assert judged is not None and (judged.status, judged.code) == expected
+    # only the agency's own failures count against its breaker and are tried again
+    assert isinstance(judged, AgencyFailed) is agencys_failure
+
+
+class _Answer(httpx.Response):
+    closed = False
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+async def test_attempt_an_answer_to_a_body_that_went_too_large_is_closed_not_forwarded() -> None:
+    forward, _ = forwarder(lambda request: httpx.Response(200))
+    c = routed_call()
+    answer = _Answer(200, content=b"partial")
+
+    async def send() -> httpx.Response:
+        c.body_too_large = True  # (an in-process agency answers a truncated body)
+        return answer
+
+    outcome = await forward.attempt(c, send)
+    assert isinstance(outcome, Refusal) and outcome.status == 413 and answer.closed
+
+
+async def test_forward_a_fresh_assertion_on_every_retry() -> None:
+    seen: list[str] = []
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers[ASSERTION_HEADER])
+        return httpx.Response(503 if len(seen) == 1 else 200)
+
+    forward, breakers = forwarder(flaky, retries=1)
+    answer = await forward(routed_call())
+    assert isinstance(answer, httpx.Response) and answer.status_code == 200
+    assert len(seen) == 2 and seen[0] != seen[1]  # agencies refuse a replayed nonce
+    assert breakers.states()["registry"] == "closed"
+
+
+# -- audit: the answer is released only once its record is durable -----------------------------
+
+
+async def test_relay_holds_a_small_answer_whole_until_finish() -> None:
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    relay = _Relay(send, 200, [])
+    await relay.feed(b"ab", limit=10)
+    await relay.feed(b"cd", limit=10)
+    assert sent == [] and not relay.started  # nothing leaves before the audit record
+    await relay.finish()
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+    assert sent[1]["body"] == b"abcd"
+    assert relay.hasher.hexdigest() == hashlib.sha256(b"abcd").hexdigest()
+
+
+async def test_relay_streams_a_large_answer_holding_back_its_last_chunk() -> None:
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    relay = _Relay(send, 200, [])
+    for chunk in (b"aaaa", b"bbbb", b"cccc", b"dddd"):
+        await relay.feed(chunk, limit=6)
+    bodies = [m["body"] for m in sent if m["type"] == "http.response.body"]
+    assert relay.started and b"".join(bodies) == b"aaaabbbbcccc"  # "dddd" waits for the record
+    await relay.finish()
+    assert sent[-1] == {"type": "http.response.body", "body": b"dddd"}

@@ -131,8 +131,9 @@ async def test_search_in_three_languages_with_kazakh_letters(gw: Gateway) -> Non
     # lower-case Kazakh query matches upper-case Kazakh letters in a name
     r = await c.get("/api/v1/services", params={"q": "әділет"})
     assert r.json()["total"] == 0  # member names are not service names
+    # a word of a description finds its services (Ұлттық куәландырушы орталық, Ұлттық тізілім)
     r = await c.get("/api/v1/services", params={"q": "ұлттық", "lang": "kk"})
-    assert r.json()["total"] == 0
+    assert {s["code"] for s in r.json()["items"]} == {"id-eds-issue", "rg-legal-entity-search"}
     r = await c.get("/api/v1/services", params={"q": "ЛИЦЕНЗИЯ", "kind": "simple", "lang": "kk"})
     assert r.json()["total"] >= 9
 
@@ -151,8 +152,16 @@ async def test_filters_pagination_and_404(gw: Gateway) -> None:
     assert [st["name"] for st in birth["steps"]] == [
         "register_birth",
         "confirm_child_record",
+        "birth_certificate",
         "birth_allowance",
     ]
+    # every step of a composite has a title a citizen reads, in the three languages
+    assert birth["steps"][2]["title"] == {
+        "kk": "Туу туралы куәлік",
+        "ru": "Свидетельство о рождении",
+        "en": "Birth certificate",
+    }
+    assert all(st["title"] and all(st["title"].values()) for st in birth["steps"])
     assert birth["steps"][0]["completes_on"] == "kz.egov.registry.birth.registered.v1"
 
     r = await c.get("/api/v1/services", params={"agency": "notary", "page_size": 100})

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -81,6 +83,18 @@ def unbind_causes(tokens: tuple[object, object]) -> None:
     corr_token, cause_token = tokens
     _correlation.reset(corr_token)  # type: ignore[arg-type]
     _causation.reset(cause_token)  # type: ignore[arg-type]
+
+
+@contextmanager
+def correlated(correlation_id: str | None) -> Iterator[None]:
+    """Work for a stored process outside its request (a retry, a sweep): what runs inside —
+    units of work, calls through the gateway — carries its correlation id; the cause stays the
+    one at hand."""
+    tokens = bind_causes(correlation_id or current_correlation_id(), current_causation_id())
+    try:
+        yield
+    finally:
+        unbind_causes(tokens)
 
 
 def current_trace() -> TraceContext | None:

@@ -70,8 +70,8 @@ class ServiceDefinition:
     # the gateway verifies its own callers; agencies verify the gateway's assertion
     verify_gateway_assertion: bool = True
     openapi_tags: list[dict[str, Any]] | None = None
-    # hot routes served in front of FastAPI's middleware stack (meshkit.fastlane); they must
-    # also be in a router, which serves them when tracing is on; they read, limit and stream
+    # hot routes served in front of FastAPI's middleware stack (meshkit.fastlane), tracing on
+    # or off; they are also in a router (OpenAPI, route names); they read, limit and stream
     # their request bodies themselves (no 1 MiB buffering by RequestLimitsMiddleware)
     fast_routes: Sequence[Route] = ()
 
@@ -103,9 +103,6 @@ class ServiceRuntime:
         self.assertion_verifier: AssertionVerifier | None = None
         #: what ``definition.bootstrap`` built (None until the service has started)
         self.components: object | None = None
-        #: deprecated, kept while the gateway still wires through it: agencies use
-        #: ``components``
-        self.extras: dict[str, Any] = {}
         self._customisations: list[Callable[[Any], Any]] = []
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -285,15 +282,15 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         app.include_router(routed_router)
     if s.dev_mode:
         app.include_router(echo_router(s.service_name))
-    if s.otel_enabled:
-        enable_tracing(app, s.service_name)
-    elif definition.fast_routes:  # (tracing wraps the full stack: no lanes around it)
+    if definition.fast_routes:
         install_fast_lanes(
             app,
             definition.fast_routes,
             service=s.service_name,
             max_body_bytes=getattr(s, "max_body_bytes", 1_048_576),
         )
+    if s.otel_enabled:  # around the lanes and the stack alike: one request path either way
+        enable_tracing(app, s.service_name)
     return app
 
 

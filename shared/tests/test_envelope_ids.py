@@ -90,3 +90,23 @@ async def test_the_middleware_takes_the_callers_correlation_id() -> None:
     # an unusable value is dropped (the request id stands in), never copied into events
     assert junk.json()["correlation"] is None
     assert context.current_correlation_id() is None  # unbound after the request
+
+
+async def test_work_for_a_stored_process_carries_its_correlation(uow: UnitOfWork) -> None:
+    # e.g. a retry loop asking for an application's invoice again, in no request
+    with context.correlated("app-9"):
+        assert context.current_correlation_id() == "app-9"
+        async with uow:
+            env = uow.emit(echo(), subject="e-1")
+    assert env.correlationid == "app-9"
+    assert context.current_correlation_id() is None  # unbound afterwards
+    # handling an event: the stored process replaces the event's, the event stays the cause
+    causes = context.bind_causes("app-1", "evt-42")
+    try:
+        with context.correlated("app-9"):
+            assert context.current_causation_id() == "evt-42"
+            assert context.current_correlation_id() == "app-9"
+        with context.correlated(None):  # nothing stored: the one at hand
+            assert context.current_correlation_id() == "app-1"
+    finally:
+        context.unbind_causes(causes)

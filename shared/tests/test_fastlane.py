@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from prometheus_client import REGISTRY
 from starlette.requests import Request
@@ -14,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from meshkit.fastlane import install_fast_lanes
 from meshkit.limits import RequestLimitsMiddleware
+from meshkit.observability.tracing import enable_tracing
 from meshkit.problems import install_problem_handlers
 
 SERVICE = "lane-test"
@@ -105,8 +107,8 @@ async def test_lanes_bypass_the_stack_and_keep_its_guarantees() -> None:
 
 
 async def test_the_full_stack_leaves_self_limited_routes_their_bodies() -> None:
-    """With tracing on there are no lanes: the same routes, served by the router, are still
-    exempt from the buffering limit, and ordinary endpoints are not."""
+    """Served by the router (an app without lanes), the same routes are still exempt from the
+    buffering limit, and ordinary endpoints are not."""
     app = FastAPI()
     install_problem_handlers(app)
     lanes = [Route("/x/{path:path}", hot, methods=["POST"])]
@@ -124,3 +126,27 @@ async def test_the_full_stack_leaves_self_limited_routes_their_bodies() -> None:
         assert r.status_code == 200 and r.text.endswith("|5000")
         r = await client.post("/form", content=b'{"a": "' + b"z" * 2000 + b'"}')
         assert r.status_code == 413
+
+
+async def test_tracing_on_keeps_the_one_request_path_and_names_spans_by_template() -> None:
+    sdk = pytest.importorskip("opentelemetry.sdk.trace")
+    pytest.importorskip("opentelemetry.instrumentation.asgi")
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = sdk.TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    Seen.paths = []
+    app = _app()
+    assert enable_tracing(app, SERVICE, provider=provider)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as client:
+        r = await client.get("/x/900101300001", headers={"X-Request-Id": "lane-req-3"})
+        assert r.status_code == 200 and r.text == "900101300001|lane-req-3|0"
+        r = await client.get("/x-normal")
+        assert r.status_code == 200
+    assert Seen.paths == ["/x-normal"]  # the lane still went past the stack, traced
+    names = {span.name for span in exporter.get_finished_spans() if span.parent is None}
+    assert names == {"GET /x/{path:path}", "GET /x-normal"}  # never the IIN in the path

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import structlog
 
 from egov_identity.adapters.passwords import Argon2Hasher
+from egov_identity.adapters.sms import sms_sender
 from egov_identity.domain.credentials import LoginPolicy
 from egov_identity.domain.persons import Person
 from egov_identity.domain.pki import CertificateAuthority
@@ -19,6 +20,7 @@ from egov_identity.service_layer.auth import AuthContext
 from egov_identity.service_layer.ca import load_authority
 from egov_identity.service_layer.issuer import TokenIssuer
 from egov_identity.service_layer.persons import DisclosureLog
+from egov_identity.service_layer.sms import deliver_queued
 from egov_identity.service_layer.unit_of_work import IdentityUnitOfWork
 from egov_identity.settings import IdentitySettings
 from egov_identity.views import PersonReadModel
@@ -73,6 +75,7 @@ def bootstrap(*, clock: Clock | None = None) -> Bootstrap:
 async def build_components(runtime: ServiceRuntime, clock: Clock) -> Components:
     settings = runtime.settings
     assert isinstance(settings, IdentitySettings)
+    sms = sms_sender(settings)  # outside dev mode without a provider: refuse to start
     uow = runtime.uow_factory
     issuer = TokenIssuer(settings, uow, clock)
     await issuer.start()
@@ -102,6 +105,7 @@ async def build_components(runtime: ServiceRuntime, clock: Clock) -> Components:
         ca=ca,
         uow=uow,
         dummy_hash=await asyncio.to_thread(hasher.hash, "not-a-password-0"),
+        sms=sms,
     )
     disclosures = DisclosureLog(uow)
     reads = PersonReadModel(runtime.engine, pool_size=settings.db_pool_size)
@@ -122,24 +126,24 @@ async def stop_identity(runtime: ServiceRuntime) -> None:
     if isinstance(identity := runtime.components, Components):
         await identity.disclosures.flush()
         await identity.reads.close()
+        if identity.auth.sms is not None:
+            await identity.auth.sms.aclose()
 
 
 async def _dispatch_sms(identity: Components, interval_s: float = 1.0) -> None:
-    """Hands queued texts to the SMS gateway. No operator contract exists yet, so the
-    sender logs the masked number; in dev mode GET /dev/sms reads the outbox."""
-    from egov_identity.domain.credentials import mask_phone
-
+    """Hands queued texts (notices, reset codes) to the SMS port; the codes a person waits
+    for are delivered by their own request (``service_layer/sms.py``)."""
+    sender = identity.auth.sms
+    if sender is None:
+        return
     while True:
         await asyncio.sleep(interval_s)  # polling the SMS outbox, not synchronisation
         try:
-            uow = identity.new_uow()
-            async with uow:
-                batch = await uow.sms.unsent()
-                if not batch:
-                    continue
-                for sms in batch:
-                    log.info("sms.sent", sms_id=sms["id"], phone=mask_phone(sms["phone"]))
-                await uow.sms.mark_sent([s["id"] for s in batch], identity.clock.now())
-                await uow.commit()
+            await deliver_queued(
+                identity.uow,
+                sender,
+                identity.clock,
+                max_attempts=identity.settings.sms_max_attempts_queued,
+            )
         except Exception:
             log.exception("sms.dispatch_failed")

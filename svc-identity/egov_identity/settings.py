@@ -1,7 +1,7 @@
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from meshkit.settings import ServiceSettings
@@ -65,6 +65,42 @@ class IdentitySettings(ServiceSettings):
         description="a lockout (repeated wrong passwords/codes) also revokes every session",
     )
 
+    # -- SMS delivery (one-time codes, notices) -------------------------------------------
+    sms_provider: Literal["auto", "outbox", "http"] = Field(
+        default="auto",
+        description="auto: the dev outbox in dev mode, else the HTTP SMS gateway (identity "
+        "refuses to start without SMS_GATEWAY_URL); outbox: texts stay in the sms_outbox table "
+        "for a relay of your own (never for citizens' phones without one)",
+    )
+    sms_gateway_url: str | None = Field(
+        default=None, description="the SMS provider's send endpoint (POST, JSON)"
+    )
+    sms_gateway_token: SecretStr | None = Field(
+        default=None, description="the provider's API token (sent as Authorization: Bearer)"
+    )
+    sms_gateway_token_file: Path | None = Field(
+        default=None, description="a file holding the token (a mounted secret)"
+    )
+    sms_sender: str = Field(default="egov", description="the sender name the provider shows")
+    sms_timeout_s: float = Field(default=5.0, gt=0, le=30)
+    sms_attempts: int = Field(default=3, ge=1, le=10, description="tries per text (tenacity)")
+    sms_retry_backoff_s: float = Field(default=0.5, ge=0, le=10)
+    sms_max_attempts_queued: int = Field(
+        default=10, ge=1, description="rounds a queued notice is retried before it is failed"
+    )
+
+    # -- public service centres (ЦОН) ----------------------------------------------------
+    centre_consent_ttl_s: int = Field(
+        default=600, ge=60, le=1800, description="life of a citizen's consent token"
+    )
+    operator_centres: dict[str, str] = Field(
+        default_factory=dict,
+        description="operator IIN → the code of the centre they work at (JSON)",
+    )
+    default_centre: str = Field(
+        default="con-astana-1", description="the centre of an operator not listed above"
+    )
+
     # -- agencies and administration -----------------------------------------------------
     admin_token: str | None = Field(
         default=None, description="bearer token of the admin endpoints (clients, key rotation)"
@@ -77,6 +113,17 @@ class IdentitySettings(ServiceSettings):
     @property
     def issuer(self) -> str:
         return (self.public_url or self.identity_url).rstrip("/")
+
+    @property
+    def effective_sms_token(self) -> str | None:
+        if self.sms_gateway_token is not None:
+            return self.sms_gateway_token.get_secret_value()
+        if self.sms_gateway_token_file is not None:
+            return self.sms_gateway_token_file.read_text().strip()
+        return None
+
+    def centre_of(self, operator_iin: str) -> str:
+        return self.operator_centres.get(operator_iin, self.default_centre)
 
     @property
     def effective_admin_token(self) -> str | None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -148,3 +149,19 @@ async def lock_keeps_sessions(tmp_path: Path, database_url: str | None) -> Async
     app = make_app(tmp_path, gw, database_url, lock_revokes_sessions=False)
     async with running(app) as client:
         yield Svc(app, client, gw, tmp_path)
+
+
+@pytest.fixture
+def svc_with(
+    tmp_path: Path, database_url: str | None
+) -> Callable[..., AbstractAsyncContextManager[Svc]]:
+    """Identity with settings of the test's choosing: ``async with svc_with(x=1) as svc``."""
+
+    @asynccontextmanager
+    async def start(**overrides: Any) -> AsyncIterator[Svc]:
+        gw = FakeGateway(tmp_path)
+        app = make_app(tmp_path, gw, database_url, **overrides)
+        async with running(app) as client:
+            yield Svc(app, client, gw, tmp_path)
+
+    return start

@@ -403,6 +403,7 @@ async def test_configured_key_and_production_mode(tmp_path: Path) -> None:
         signing_key_pem=key.private_pem().decode(),
         ca_key_pem=ca_key.private_pem().decode(),
         public_url="https://idp.egov.example",
+        sms_gateway_url="http://127.0.0.1:9/sms",  # a provider is required outside dev mode
     )
     async with running(create_app(settings)) as client:
         jwks = (await client.get("/.well-known/jwks.json")).json()
@@ -410,6 +411,7 @@ async def test_configured_key_and_production_mode(tmp_path: Path) -> None:
         doc = (await client.get("/.well-known/openid-configuration")).json()
         assert doc["issuer"] == "https://idp.egov.example"
         assert (await client.get("/dev/sms", params={"phone": ALIKHAN_PHONE})).status_code == 404
+        assert (await client.get("/dev/sms/challenges/any")).status_code == 404
         r = await client.post("/admin/keys/rotate", headers={"Authorization": "Bearer x"})
         assert r.status_code == 403
         r = await client.post("/auth/login", json={"iin": ALIKHAN, "password": "whatever-1"})

@@ -155,6 +155,7 @@ class Doubles:
                 "purpose": request.headers.get("x-mesh-purpose"),
                 "user": request.headers.get("x-mesh-user"),
                 "assertion": bool(request.headers.get("x-mesh-assertion")),
+                "correlation": request.headers.get("x-correlation-id"),
             }
         )
 

@@ -272,3 +272,59 @@ async def test_an_expired_certificate_is_invalid(registry: Registry) -> None:
     assert verdict["valid"] is False and "expired" in verdict["reason"]
     public = (await registry.client.get(f"/public/certificates/{cert['number']}")).json()
     assert public["status"] == "expired" and public["valid"] is False
+
+
+BIRTH = {
+    "surname": "Ахметова",
+    "given_name": "Айгерім",
+    "birth_date": "2026-01-05",
+    "sex": "female",
+    "place": "Астана қ., №1 перинаталдық орталық",
+    "mother_iin": MOTHER,
+    "father_iin": FATHER,
+}
+
+
+async def test_a_parent_gets_the_birth_certificate_and_anyone_verifies_it_by_number(
+    registry: Registry,
+) -> None:
+    act = (await registry.citizen("POST", "/births", MOTHER, json=BIRTH)).json()
+    child = act["child_iin"]
+    r = await registry.citizen(
+        "POST", "/certificates", FATHER, json={"kind": "birth", "subject": child}
+    )
+    assert r.status_code == 201, r.text
+    cert = r.json()
+    body = claims(cert["document"])
+    assert body["kind"] == "birth" and body["sub"] == child
+    assert body["title"]["en"] == "Birth certificate" and body["title"]["kk"] == "Туу туралы куәлік"
+    assert body["data"]["child_iin"] == child and body["data"]["given_name"] == "Айгерім"
+    assert body["data"]["act_number"] == act["act_number"]
+    assert body["data"]["mother_iin"] == MOTHER and body["data"]["father_iin"] == FATHER
+    # by the number printed on it (and in its QR code): the stored document is verified
+    public = (await registry.client.get(f"/public/certificates/{cert['number']}")).json()
+    assert public["valid"] is True and public["reason"] is None
+    assert public["title"]["ru"] == "Свидетельство о рождении"
+    # the attacker: a citizen who is not a parent on the act gets no certificate of the child
+    refused = await registry.citizen(
+        "POST", "/certificates", OTHER, json={"kind": "birth", "subject": child}
+    )
+    assert refused.status_code == 403, refused.text
+    # and a person with no birth act on record has none
+    missing = await registry.call("POST", "/certificates", json={"kind": "birth", "subject": OTHER})
+    assert missing.status_code == 404, missing.text
+
+
+async def test_the_public_check_by_number_fails_when_the_signing_key_is_revoked(
+    registry: Registry,
+) -> None:
+    act = (await registry.citizen("POST", "/births", MOTHER, json=BIRTH)).json()
+    cert = (
+        await registry.call(
+            "POST", "/certificates", json={"kind": "birth", "subject": act["child_iin"]}
+        )
+    ).json()
+    leaf = cert_from_b64(jwt.get_unverified_header(cert["document"])["x5c"][0])
+    registry.revocation.revoked[leaf.serial_number] = datetime.now(UTC) - timedelta(days=1)
+    public = (await registry.client.get(f"/public/certificates/{cert['number']}")).json()
+    assert public["valid"] is False and "revoked" in public["reason"]

@@ -5,7 +5,10 @@ from fastapi import APIRouter
 from egov_gateway.api.admin import router as register_admin_router
 from egov_gateway.api.applications import router as applications_router
 from egov_gateway.api.audit import router as audit_router
+from egov_gateway.api.centre import router as centre_router
+from egov_gateway.api.dev import router as dev_router
 from egov_gateway.api.directory import router as directory_router
+from egov_gateway.api.documents import router as documents_router
 from egov_gateway.api.events import router as events_router
 from egov_gateway.api.exchange import router as exchange_router
 from egov_gateway.api.notifications import router as notifications_router
@@ -24,6 +27,8 @@ routers: list[APIRouter] = [
     register_admin_router,
     audit_router,
     applications_router,
+    documents_router,
+    centre_router,
     offers_router,
     notifications_router,
     stats_router,
@@ -32,3 +37,6 @@ routers: list[APIRouter] = [
     # the portal's explicit paths (/, /services, /portal/*...) shadow none of the above
     portal_router,
 ]
+
+#: mounted in dev mode only (the portal's development banner)
+dev_routers: list[APIRouter] = [dev_router]

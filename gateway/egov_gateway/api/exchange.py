@@ -75,9 +75,8 @@ async def _fast_routed_xroad(request: Request) -> Response:
 
 
 # The hot path is a plain Starlette route (no dependency solving, one match for all methods),
-# served as a fast lane in front of FastAPI's stack (meshkit.fastlane) and, when tracing is on,
-# from this router; the FastAPI routes below it are never reached and only document the
-# exchange in OpenAPI.
+# served as a fast lane in front of FastAPI's stack (meshkit.fastlane), tracing on or off; the
+# FastAPI routes below it are never reached and only document the exchange in OpenAPI.
 fast_routes = [
     Route("/x/{agency}/{path:path}", _fast_routed, methods=METHODS, include_in_schema=False),
     Route(

@@ -39,8 +39,11 @@ LangQ = Annotated[Lang, Query(description="language of `name`/`description`: kk,
     "/services",
     response_model=ServicePage,
     summary="Search the Unified Register of public services",
-    description="`q` matches words of the names in all three languages (case-insensitive, "
-    "Kazakh letters included); pages are `page` (from 1) of `page_size` items.",
+    description="`q` is what a person types, in Kazakh, Russian or English: words of the names "
+    "and descriptions in any form (stemmed; case, ё/е and the Kazakh letters folded), the "
+    "register's synonyms and concepts (licence/лицензия, ИИН/ЖСН, паспорт → the identity "
+    "services), a typo or two forgiven. The services meeting most of its words come first, "
+    "best first; without `q`, by code. Pages are `page` (from 1) of `page_size` items.",
     responses=PROBLEM_RESPONSES,
 )
 async def search_services(

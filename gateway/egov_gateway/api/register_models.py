@@ -96,6 +96,9 @@ class Step(BaseModel):
         description="answer fields → values meaning the agency refused: the step fails",
         examples=[{"status": ["blocked"]}],
     )
+    title: LocalizedText | None = Field(
+        default=None, description="the step as a citizen reads it on their application"
+    )
 
     @classmethod
     def of(cls, st: CompositeStep) -> Step:
@@ -110,6 +113,7 @@ class Step(BaseModel):
             completes_when=st.completes_when,
             wait_for=st.wait_for,
             fails_when=st.fails_when,
+            title=LocalizedText.of(st.title) if st.title else None,
         )
 
     def domain(self) -> CompositeStep:
@@ -124,6 +128,7 @@ class Step(BaseModel):
             completes_when=self.completes_when,
             wait_for=self.wait_for,
             fails_when=self.fails_when,
+            title=self.title.domain() if self.title else None,
         )
 
 

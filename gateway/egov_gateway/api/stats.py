@@ -27,6 +27,11 @@ class FiguresOut(BaseModel):
     services_rendered: int = Field(description="applications completed")
     rendered_electronic: int
     share_electronic: float | None = Field(description="0..1; null when nothing rendered")
+    rendered_by_channel: dict[str, int] = Field(
+        default_factory=dict,
+        description="applications completed per channel: electronic (portal, api, offers "
+        "accepted online) and centre (made by a public service centre operator)",
+    )
     term_violations: int = Field(description="SLA (term) violations")
     term_violation_share: float | None
     satisfaction_avg: float | None = Field(description="mean rating 1..5")
@@ -43,6 +48,7 @@ class FiguresOut(BaseModel):
             services_rendered=f.rendered,
             rendered_electronic=f.rendered_electronic,
             share_electronic=f.share_electronic,
+            rendered_by_channel=f.rendered_by_channel or {},
             term_violations=f.term_violations,
             term_violation_share=f.term_violation_share,
             satisfaction_avg=f.satisfaction_avg,

@@ -165,6 +165,8 @@ class Step(_Strict):
     fails_when: dict[str, list[Any]] = {}
     compensation: str | None = None
     compensation_input: dict[Literal["path", "query", "body"], Any] = {}
+    #: the step as a citizen reads it on their application (kk/ru/en)
+    title: Texts | None = None
 
     def expressions(self) -> Iterator[tuple[str, str]]:
         """(field, expression) of every ``$.`` value the step reads."""
@@ -381,6 +383,7 @@ def _step(step: Step, operation: OperationKey) -> CompositeStep:
         completes_when=copy.deepcopy(step.completes_when),
         wait_for=list(step.wait_for),
         fails_when=copy.deepcopy(step.fails_when),
+        title=step.title.localized() if step.title else None,
     )
 
 

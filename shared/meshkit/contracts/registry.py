@@ -20,6 +20,7 @@ CertificateKind = Literal[
     "address",
     "legal_entity_registration",
     "property_ownership",
+    "birth",
 ]
 
 
@@ -222,7 +223,14 @@ class CertificateStatus(BaseModel):
     issued_at: datetime
     expires_at: datetime
     status: Literal["valid", "expired"]
-    valid: bool
+    valid: bool = Field(
+        description="in force, and the document on record still verifies (signature, chain to "
+        "the national CA, the signing certificate not revoked)"
+    )
+    reason: str | None = Field(default=None, description="why it is not valid")
+    title: dict[str, str] | None = Field(
+        default=None, description="the kind of document in kk/ru/en, e.g. Туу туралы куәлік"
+    )
 
 
 class CertificateVerification(BaseModel):

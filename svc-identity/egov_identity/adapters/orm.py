@@ -119,6 +119,7 @@ otp_challenges = Table(
     Column("max_attempts", Integer, nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("used_at", UTCDateTime, nullable=True),
+    Column("actor", String(12), nullable=True),  # the operator who asked (centre consent)
 )
 Index("ix_otp_challenges_iin_created", otp_challenges.c.iin, otp_challenges.c.created_at)
 
@@ -141,6 +142,9 @@ sms_outbox = Table(
     Column("purpose", String(20), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime, nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("failed_at", UTCDateTime, nullable=True),
+    Column("error", String(200), nullable=True),
 )
 Index("ix_sms_outbox_phone", sms_outbox.c.phone, sms_outbox.c.id)
 Index(

@@ -296,15 +296,22 @@ class CredentialRepository:
 
 
 class SmsOutbox:
-    """Texts to registered phones, written in the same transaction as the code they carry."""
+    """Texts to registered phones, written in the same transaction as the code they carry.
+
+    A text is *claimed* (``sent_at`` set) before it goes to the provider, so two senders
+    never send it twice; a failed delivery clears the claim and counts an attempt, and a
+    text given up on keeps ``failed_at`` and the error."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, phone: str, text: str, purpose: str, now: datetime) -> None:
-        await self.session.execute(
-            insert(orm.sms_outbox).values(phone=phone, text=text, purpose=purpose, created_at=now)
+    async def add(self, phone: str, text: str, purpose: str, now: datetime) -> int:
+        result = await self.session.execute(
+            insert(orm.sms_outbox)
+            .values(phone=phone, text=text, purpose=purpose, created_at=now, attempts=0)
+            .returning(orm.sms_outbox.c.id)
         )
+        return int(result.scalar_one())
 
     async def for_phone(self, phone: str, limit: int = 10) -> list[dict[str, Any]]:
         t = orm.sms_outbox
@@ -316,19 +323,70 @@ class SmsOutbox:
         )
         return [dict(r._mapping) for r in rows]
 
-    async def unsent(self, limit: int = 100) -> list[dict[str, Any]]:
+    async def first_since(self, phone: str, purpose: str, since: datetime) -> dict[str, Any] | None:
+        """The first text of a purpose to a phone written at or after ``since`` (the one a
+        challenge created at ``since`` sent, being written in the same transaction)."""
         t = orm.sms_outbox
-        rows = await self.session.execute(
-            select(t.c.id, t.c.phone, t.c.text)
-            .where(t.c.sent_at.is_(None))
-            .order_by(t.c.id)
-            .limit(limit)
+        row = (
+            await self.session.execute(
+                select(t.c.id, t.c.phone, t.c.text, t.c.purpose, t.c.created_at, t.c.sent_at)
+                .where(t.c.phone == phone, t.c.purpose == purpose, t.c.created_at >= since)
+                .order_by(t.c.id)
+                .limit(1)
+            )
+        ).first()
+        return dict(row._mapping) if row else None
+
+    async def get(self, sms_id: int) -> dict[str, Any] | None:
+        t = orm.sms_outbox
+        row = (
+            await self.session.execute(
+                select(t.c.id, t.c.phone, t.c.text, t.c.purpose, t.c.sent_at, t.c.attempts).where(
+                    t.c.id == sms_id
+                )
+            )
+        ).first()
+        return dict(row._mapping) if row else None
+
+    async def unsent(
+        self, limit: int = 100, *, except_purposes: tuple[str, ...] = ()
+    ) -> list[dict[str, Any]]:
+        t = orm.sms_outbox
+        query = select(t.c.id, t.c.phone, t.c.text, t.c.purpose, t.c.attempts).where(
+            t.c.sent_at.is_(None), t.c.failed_at.is_(None)
         )
+        if except_purposes:
+            query = query.where(t.c.purpose.not_in(except_purposes))
+        rows = await self.session.execute(query.order_by(t.c.id).limit(limit))
         return [dict(r._mapping) for r in rows]
+
+    async def claim(self, sms_id: int, now: datetime) -> bool:
+        """Take a text for sending; False when someone else took it (or it was given up)."""
+        t = orm.sms_outbox
+        result = await self.session.execute(
+            update(t)
+            .where(t.c.id == sms_id, t.c.sent_at.is_(None), t.c.failed_at.is_(None))
+            .values(sent_at=now)
+        )
+        return bool(getattr(result, "rowcount", 0))
 
     async def mark_sent(self, ids: list[int], now: datetime) -> None:
         t = orm.sms_outbox
         await self.session.execute(update(t).where(t.c.id.in_(ids)).values(sent_at=now))
+
+    async def failed(self, sms_id: int, error: str, now: datetime, *, give_up: bool) -> None:
+        """A delivery failed: release the claim, count the attempt, maybe give up."""
+        t = orm.sms_outbox
+        await self.session.execute(
+            update(t)
+            .where(t.c.id == sms_id)
+            .values(
+                sent_at=None,
+                attempts=t.c.attempts + 1,
+                error=error[:200],
+                failed_at=now if give_up else None,
+            )
+        )
 
 
 # -- tokens ----------------------------------------------------------------------------------

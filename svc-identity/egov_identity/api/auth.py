@@ -10,6 +10,10 @@ from fastapi import APIRouter, Header
 from egov_identity.api.deps import IdentityDep
 from egov_identity.api.oauth import bearer
 from egov_identity.api.schemas import (
+    CentreCitizenOut,
+    CentreConsentAnswerIn,
+    CentreConsentIn,
+    CentreConsentOut,
     ChallengeOut,
     LoginIn,
     LogoutIn,
@@ -33,6 +37,8 @@ router = APIRouter(
     responses={
         **PROBLEM_RESPONSES,
         429: PROBLEM_RESPONSES[422] | {"description": "Locked out / rate limited"},
+        503: PROBLEM_RESPONSES[422]
+        | {"description": "sms-not-sent: the SMS provider did not take the code; try again"},
     },
 )
 
@@ -51,7 +57,7 @@ def challenge_out(ch: OtpChallenge, idy_now_s: float) -> ChallengeOut:
     summary="Step 1: IIN + password; a one-time code goes to the registered phone",
 )
 async def login(body: LoginIn, idy: IdentityDep) -> ChallengeOut:
-    challenge = await uc.start_password_login(idy.auth, body.iin, body.password)
+    challenge = await uc.start_password_login(idy.auth, body.iin, body.password, body.lang)
     return challenge_out(challenge, idy.clock.now().timestamp())
 
 
@@ -69,7 +75,7 @@ async def otp(body: OtpIn, idy: IdentityDep) -> TokenOut:
     "not, locked or not): a challenge id and the code's lifetime, never the phone.",
 )
 async def password_request(body: PasswordSetupIn, idy: IdentityDep) -> ResetRequestedOut:
-    challenge = await uc.request_password_setup(idy.auth, body.iin)
+    challenge = await uc.request_password_setup(idy.auth, body.iin, body.lang)
     return ResetRequestedOut(
         challenge_id=challenge.id,
         expires_in=idy.auth.policy.otp_ttl_s,
@@ -134,3 +140,40 @@ async def logout(
         return
     claims = await idy.issuer.verify(bearer(authorization))
     await uc.revoke_session(idy.auth, str(claims["sid"]), "logout")
+
+
+@router.post(
+    "/centre/consent",
+    response_model=ChallengeOut,
+    summary="Public service centre, step 1: the operator asks for a citizen's consent",
+    description="The operator's access token is the `actor_token` (kind `operator`); a code "
+    "goes to the citizen's registered phone, saying who asks and why. 403 for anyone else.",
+)
+async def centre_consent(body: CentreConsentIn, idy: IdentityDep) -> ChallengeOut:
+    challenge = await uc.start_centre_consent(idy.auth, body.actor_token, body.iin, body.lang)
+    return challenge_out(challenge, idy.clock.now().timestamp())
+
+
+@router.post(
+    "/centre/consent/answer",
+    response_model=CentreConsentOut,
+    summary="Public service centre, step 2: the code the citizen told the operator",
+    description="→ a short-lived token of the citizen (`sub` = IIN) naming the operator as "
+    "actor (`act`: operator IIN and centre; RFC 8693), audience `egov-gateway/centre`: the "
+    "gateway's centre endpoints accept it, and only from the same operator.",
+)
+async def centre_consent_answer(body: CentreConsentAnswerIn, idy: IdentityDep) -> CentreConsentOut:
+    given = await uc.complete_centre_consent(
+        idy.auth, body.actor_token, body.challenge_id, body.code
+    )
+    p = given.person
+    return CentreConsentOut(
+        consent_token=given.consent_token,
+        expires_in=given.expires_in,
+        consent_id=given.consent_id,
+        operator=given.operator,
+        centre=given.centre,
+        citizen=CentreCitizenOut(
+            iin=p.iin, surname=p.surname, given_name=p.given_name, patronymic=p.patronymic
+        ),
+    )

@@ -115,9 +115,16 @@ class RevokeIn(BaseModel):
 
 
 # -- login ------------------------------------------------------------------------------------
+Lang = Literal["kk", "ru", "en"]
+LANG_FIELD = Field(
+    default=None, description="the language of the SMS (kk, ru, en); Kazakh and Russian if none"
+)
+
+
 class LoginIn(BaseModel):
     iin: IIN
     password: str = Field(min_length=1, max_length=200)
+    lang: Lang | None = LANG_FIELD
 
 
 class ChallengeOut(BaseModel):
@@ -154,6 +161,7 @@ class OtpIn(BaseModel):
 
 class PasswordSetupIn(BaseModel):
     iin: IIN
+    lang: Lang | None = LANG_FIELD
 
 
 class PasswordIn(BaseModel):
@@ -215,6 +223,52 @@ class SmsOut(BaseModel):
     created_at: datetime
     sent_at: datetime | None = None
     code: str | None = Field(default=None, description="the 6-digit code in the text")
+
+
+class ChallengeCodeOut(BaseModel):
+    """Dev mode: the code one challenge sent (what the portal's development banner shows)."""
+
+    challenge_id: str
+    sent_to: str = Field(description="the masked phone number")
+    purpose: str
+    code: str
+    created_at: datetime
+
+
+# -- public service centres -----------------------------------------------------------------
+class CentreConsentIn(BaseModel):
+    """An operator asks for a citizen's consent (RFC 8693 style: the operator's own access
+    token is the ``actor_token``; the gateway does not forward Authorization headers)."""
+
+    iin: IIN
+    actor_token: str = Field(min_length=10, max_length=4000, description="the operator's token")
+    lang: Lang | None = LANG_FIELD
+
+
+class CentreConsentAnswerIn(BaseModel):
+    challenge_id: str = Field(min_length=1, max_length=64)
+    code: str = Field(pattern=r"^[0-9]{6}$")
+    actor_token: str = Field(min_length=10, max_length=4000)
+
+
+class CentreCitizenOut(BaseModel):
+    iin: str
+    surname: str
+    given_name: str
+    patronymic: str | None = None
+
+
+class CentreConsentOut(BaseModel):
+    consent_token: str = Field(
+        description="the citizen's token naming the operator as actor (`act`); accepted only "
+        "by the gateway's /api/v1/centre endpoints"
+    )
+    token_type: str = "urn:ietf:params:oauth:token-type:jwt"
+    expires_in: int
+    consent_id: str
+    operator: str
+    centre: str
+    citizen: CentreCitizenOut
 
 
 # -- admin ------------------------------------------------------------------------------------

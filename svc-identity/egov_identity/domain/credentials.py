@@ -21,7 +21,7 @@ from egov_identity.domain.errors import (
 from meshkit.errors import RuleViolation
 
 Role = Literal["citizen", "operator"]
-OtpPurpose = Literal["login", "password_setup"]
+OtpPurpose = Literal["login", "password_setup", "centre_consent"]
 LoginMethod = Literal["password", "otp", "signature"]
 
 #: the one answer to a failed password login, whoever the IIN belongs to (or nobody), locked
@@ -158,6 +158,7 @@ class OtpChallenge:
     max_attempts: int
     attempts: int = 0
     used_at: datetime | None = None
+    actor: str | None = None  # centre consent: the operator who asked for the code
 
     @classmethod
     def issue(

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from meshkit.errors import Conflict, RuleViolation, TooManyRequests, Unauthenticated
+from meshkit.errors import (
+    Conflict,
+    RuleViolation,
+    TooManyRequests,
+    Unauthenticated,
+    UpstreamUnavailable,
+)
 
 
 class InvalidCredentials(Unauthenticated):
@@ -94,3 +100,14 @@ class AttemptsRateLimited(TooManyRequests):
 
     kind = "login_rate_limited"
     title = "Too many attempts for this IIN"
+
+
+class SmsNotSent(UpstreamUnavailable):
+    kind = "sms_not_sent"
+    title = "The code could not be sent"
+
+    def __init__(self, retry_after_s: int = 30) -> None:
+        super().__init__(
+            "the code could not be sent to your phone just now: try again in a minute",
+            retry_after_s=retry_after_s,
+        )

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote
 
 import jwt
@@ -51,12 +51,19 @@ from egov_identity.service_layer.revocation import (
     revoke_every_session,
     revoke_family,
 )
+from egov_identity.service_layer.sms import SmsSender, deliver_now
 from egov_identity.service_layer.unit_of_work import IdentityUnitOfWork
 from egov_identity.settings import IdentitySettings
 from meshkit.clock import Clock
 from meshkit.contracts.identity import SessionRevocationReason
 from meshkit.documents import cert_from_b64, subject_serial_number, verify_document
-from meshkit.errors import DomainError, NotFound, RuleViolation, Unauthenticated
+from meshkit.errors import (
+    DomainError,
+    NotFound,
+    PermissionDenied,
+    RuleViolation,
+    Unauthenticated,
+)
 from meshkit.messaging.uow import UnitOfWork
 
 CITIZEN_SCOPE = "openid profile citizen"
@@ -97,6 +104,8 @@ class AuthContext:
     uow: Callable[[], UnitOfWork]
     dummy_hash: str = ""
     limits: AttemptLimits | None = None
+    #: who delivers the codes a person waits for (None: they stay in the outbox)
+    sms: SmsSender | None = None
 
     def __post_init__(self) -> None:
         if self.limits is None:
@@ -124,12 +133,38 @@ class TokenSet:
     session_id: str | None = None
 
 
-def otp_text(code: str, purpose: str) -> str:
-    what = "login" if purpose == "login" else "password setup"
-    return (
-        f"egov-mesh: {code} — кіру коды / код входа ({what}). "
-        "Кодты ешкімге айтпаңыз. Никому не сообщайте код."
-    )
+Lang = Literal["kk", "ru", "en"]
+
+_OTP_TEXTS: dict[str, dict[str, str]] = {
+    "login": {
+        "kk": "egov-mesh: кіру коды {code}. Кодты ешкімге айтпаңыз.",
+        "ru": "egov-mesh: код для входа {code}. Никому не сообщайте код.",
+        "en": "egov-mesh: your sign-in code is {code}. Do not share it with anyone.",
+    },
+    "password_setup": {
+        "kk": "egov-mesh: құпиясөз орнату коды {code}. Кодты ешкімге айтпаңыз.",
+        "ru": "egov-mesh: код для установки пароля {code}. Никому не сообщайте код.",
+        "en": "egov-mesh: your password setup code is {code}. Do not share it with anyone.",
+    },
+    "centre_consent": {
+        "kk": "egov-mesh: ХҚКО операторы сіздің атыңыздан өтініш беруге келісім сұрайды. "
+        "Келіссеңіз, операторға кодты айтыңыз: {code}. Әйтпесе ешкімге айтпаңыз.",
+        "ru": "egov-mesh: оператор ЦОН просит согласия подать заявление от вашего имени. "
+        "Если согласны, назовите оператору код {code}. Иначе никому его не сообщайте.",
+        "en": "egov-mesh: a public service centre operator asks your consent to apply on "
+        "your behalf. If you agree, tell the operator the code {code}; otherwise share it "
+        "with no one.",
+    },
+}
+
+
+def otp_text(code: str, purpose: str, lang: str | None = None) -> str:
+    """The text of a code in the person's language (Kazakh and Russian when unknown)."""
+    texts = _OTP_TEXTS.get(purpose, _OTP_TEXTS["login"])
+    if lang in texts:
+        return texts[lang].format(code=code)
+    kk, ru = texts["kk"].format(code=code), texts["ru"].format(code=code)
+    return f"{kk} / {ru.removeprefix('egov-mesh: ')}"
 
 
 async def _record(
@@ -151,7 +186,10 @@ async def _send_code(
     person: Person,
     purpose: OtpPurpose,
     now: datetime,
-) -> OtpChallenge:
+    *,
+    lang: str | None = None,
+    actor: str | None = None,
+) -> tuple[OtpChallenge, int]:
     if not person.phone:
         raise RuleViolation(
             "no phone is registered for this person: update it at a public service centre",
@@ -171,9 +209,16 @@ async def _send_code(
         ctx.policy,
         now,
     )
+    challenge.actor = actor
     await uow.credentials.add_otp(challenge)
-    await uow.sms.add(person.phone, otp_text(code, purpose), purpose, now)
-    return challenge
+    sms_id = await uow.sms.add(person.phone, otp_text(code, purpose, lang), purpose, now)
+    return challenge, sms_id
+
+
+async def _deliver(ctx: AuthContext, sms_id: int) -> None:
+    """After the commit: the code the person waits for goes out now (SmsNotSent if not)."""
+    if ctx.sms is not None:
+        await deliver_now(ctx.uow, ctx.sms, sms_id, ctx.clock)
 
 
 # -- password + one-time code ------------------------------------------------------------------
@@ -188,7 +233,9 @@ async def _on_lock(ctx: AuthContext, uow: IdentityUnitOfWork, iin: str, now: dat
         await revoke_every_session(uow, iin, "account_locked", "account locked", now)
 
 
-async def start_password_login(ctx: AuthContext, iin: str, password: str) -> OtpChallenge:
+async def start_password_login(
+    ctx: AuthContext, iin: str, password: str, lang: str | None = None
+) -> OtpChallenge:
     """Every failure — unknown IIN, wrong password, locked account, deceased person —
     answers the same :data:`LOGIN_FAILED` 401 after the same argon2 work."""
     now = ctx.clock.now()
@@ -223,10 +270,11 @@ async def start_password_login(ctx: AuthContext, iin: str, password: str) -> Otp
             raise InvalidCredentials(LOGIN_FAILED)
         if new_hash is not None:
             credential.password_hash = new_hash
-        challenge = await _send_code(ctx, uow, person, "login", now)
+        challenge, sms_id = await _send_code(ctx, uow, person, "login", now, lang=lang)
         await uow.credentials.save(credential)
         await _record(uow, iin, "password", True, None, now)
         await uow.commit()
+    await _deliver(ctx, sms_id)
     return challenge
 
 
@@ -325,7 +373,7 @@ async def _mint(
         kind=family.kind,
         scope=family.scope,
         session_id=family.id,
-        extra={"amr": family.amr},
+        extra=extra,
     )
     return TokenSet(
         access_token=access,
@@ -342,7 +390,9 @@ async def _mint(
 RESET_REQUESTED = "if this IIN is registered with a phone, a code was sent to it"
 
 
-async def request_password_setup(ctx: AuthContext, iin: str) -> OtpChallenge:
+async def request_password_setup(
+    ctx: AuthContext, iin: str, lang: str | None = None
+) -> OtpChallenge:
     """Send a reset code to the registered phone — or, for an unknown or deceased person,
     a person without a phone, or when too many codes went to the IIN lately, store a decoy
     challenge no code answers. Either way the caller gets a challenge id and the same
@@ -355,7 +405,8 @@ async def request_password_setup(ctx: AuthContext, iin: str) -> OtpChallenge:
         challenge: OtpChallenge | None = None
         if person is not None and not person.is_deceased and person.phone:
             try:
-                challenge = await _send_code(ctx, uow, person, "password_setup", now)
+                # queued, not delivered here: the answer must not depend on the phone
+                challenge, _ = await _send_code(ctx, uow, person, "password_setup", now, lang=lang)
             except OtpRateLimited:
                 challenge = None
         if challenge is None:
@@ -425,6 +476,85 @@ async def change_password(
         await uow.credentials.save(credential)
         await revoke_every_session(uow, iin, "password_changed", "password changed", now)
         await uow.commit()
+
+
+# -- consent at a public service centre ---------------------------------------------------------
+#: the audience of a citizen's consent token: only the gateway's centre endpoints accept it
+CENTRE_AUDIENCE = "egov-gateway/centre"
+CENTRE_SCOPE = "centre:apply"
+
+
+@dataclass
+class CentreConsent:
+    """What an operator gets when the citizen told them the code."""
+
+    consent_token: str
+    expires_in: int
+    consent_id: str
+    iin: str
+    person: Person
+    operator: str
+    centre: str
+
+
+async def _operator_of(ctx: AuthContext, actor_token: str) -> str:
+    claims = await introspect(ctx, actor_token)
+    if not claims.get("active"):
+        raise Unauthenticated("sign in again: the operator's session has ended")
+    if claims.get("kind") != "operator":
+        raise PermissionDenied("only an operator of a public service centre may ask for this")
+    return str(claims["sub"])
+
+
+async def start_centre_consent(
+    ctx: AuthContext, actor_token: str, iin: str, lang: str | None = None
+) -> OtpChallenge:
+    """An operator asks for a citizen's consent: a code goes to the citizen's phone."""
+    operator = await _operator_of(ctx, actor_token)
+    now = ctx.clock.now()
+    ctx.attempt_limits.check(ctx.attempt_limits.recovery, iin, now)
+    uow = ctx.new_uow()
+    async with uow:
+        person = await uow.persons.get(iin)
+        if person is None or person.is_deceased:
+            raise NotFound("no living person with this IIN in the state database")
+        challenge, sms_id = await _send_code(
+            ctx, uow, person, "centre_consent", now, lang=lang, actor=operator
+        )
+        await uow.commit()
+    await _deliver(ctx, sms_id)
+    return challenge
+
+
+async def complete_centre_consent(
+    ctx: AuthContext, actor_token: str, challenge_id: str, code: str
+) -> CentreConsent:
+    """The code the citizen told the operator → a short-lived token of the citizen that names
+    the operator as the actor (RFC 8693 ``act``), for the gateway's centre endpoints only."""
+    operator = await _operator_of(ctx, actor_token)
+    await ctx.issuer.reload()
+    now = ctx.clock.now()
+    uow = ctx.new_uow()
+    async with uow:
+        found = await uow.credentials.get_otp(challenge_id)
+        if found is None or found.purpose != "centre_consent" or found.actor != operator:
+            raise ChallengeInvalid("unknown consent request: ask the citizen for a new code")
+        challenge, _ = await _answer_code(ctx, uow, challenge_id, code, "centre_consent", now)
+        person = await uow.persons.get(challenge.iin)
+        if person is None:
+            raise ChallengeInvalid("unknown consent request: ask the citizen for a new code")
+        await uow.commit()
+    centre = ctx.settings.centre_of(operator)
+    consent_id = str(uuid.uuid4())
+    token, ttl = await ctx.issuer.consent_token(
+        subject=challenge.iin,
+        actor={"sub": operator, "kind": "operator", "centre": centre},
+        audience=CENTRE_AUDIENCE,
+        scope=CENTRE_SCOPE,
+        consent_id=consent_id,
+        ttl_s=ctx.settings.centre_consent_ttl_s,
+    )
+    return CentreConsent(token, ttl, consent_id, challenge.iin, person, operator, centre)
 
 
 # -- login by digital signature ------------------------------------------------------------------

@@ -185,6 +185,34 @@ class TokenIssuer:
         }
         return self._current.sign(claims, headers={"typ": "at+jwt"}), ttl
 
+    async def consent_token(
+        self,
+        *,
+        subject: str,
+        actor: dict[str, str],
+        audience: str,
+        scope: str,
+        consent_id: str,
+        ttl_s: int,
+    ) -> tuple[str, int]:
+        """A citizen's consent to an actor (RFC 8693 ``act``), for one audience only."""
+        assert self._current is not None
+        issued = int(self.clock.now().timestamp())
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": audience,
+            "sub": subject,
+            "kind": "citizen",
+            "scope": scope,
+            "act": actor,
+            "amr": ["otp"],
+            "jti": consent_id,
+            "iat": issued,
+            "nbf": issued,
+            "exp": issued + ttl_s,
+        }
+        return self._current.sign(claims, headers={"typ": "at+jwt"}), ttl_s
+
     async def verify(self, token: str) -> dict[str, Any]:
         """Verify one of our own access tokens (userinfo, logout, introspection)."""
         try:

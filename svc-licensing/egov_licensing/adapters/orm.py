@@ -74,6 +74,8 @@ applications = Table(
     Column("overdue_at", TS, nullable=True),
     Column("license_number", String(40), nullable=True),
     Column("idempotency_key", String(200), nullable=True),
+    # the process it was filed in: the correlationid of all its events (older rows: own id)
+    Column("correlation_id", String(128), nullable=True),
     UniqueConstraint("submitted_by", "idempotency_key", name="uq_applications_idempotency"),
 )
 Index("ix_applications_holder", applications.c.holder)

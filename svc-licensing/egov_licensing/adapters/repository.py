@@ -165,6 +165,7 @@ def _application(row: RowMapping, steps: list[Step]) -> Application:
         overdue_at=utc(row["overdue_at"]),
         license_number=row["license_number"],
         idempotency_key=row["idempotency_key"],
+        correlation_id=row["correlation_id"],
         steps=steps,
     )
 
@@ -194,6 +195,7 @@ def _application_values(a: Application) -> dict[str, Any]:
         "overdue_at": a.overdue_at,
         "license_number": a.license_number,
         "idempotency_key": a.idempotency_key,
+        "correlation_id": a.correlation_id,
     }
 
 

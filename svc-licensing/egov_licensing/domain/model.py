@@ -271,6 +271,10 @@ class Application:
     overdue_at: datetime | None = None
     license_number: str | None = None
     idempotency_key: str | None = None
+    #: the process the application was filed in (a single-window application's id when filed
+    #: as one of its steps, else its own id): every event of the application carries it, also
+    #: those written later on a payment or an officer's decision (DESIGN §5)
+    correlation_id: str | None = None
     steps: list[Step] = field(default_factory=list)
     new_steps: list[Step] = field(default_factory=list, repr=False)
 
@@ -282,6 +286,11 @@ class Application:
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def process(self) -> str:
+        """The correlation id of the application's events."""
+        return self.correlation_id or self.id
 
     def _log(self, step: str, at: datetime, actor: str, reason: str | None = None) -> None:
         s = Step(step, at, actor, reason)
@@ -303,6 +312,7 @@ class Application:
         due_at: datetime,
         checks: list[CheckResult],
         idempotency_key: str | None = None,
+        correlation_id: str | None = None,
     ) -> Application:
         app = cls(
             id=id,
@@ -320,6 +330,7 @@ class Application:
             needs_officer=any(c.outcome == "officer" for c in checks),
             checks=list(checks),
             idempotency_key=idempotency_key,
+            correlation_id=correlation_id or id,
         )
         app._log("submitted", at, actor, f"application for {license_type.name_en}")
         for c in checks:

@@ -30,7 +30,7 @@ from egov_licensing.domain.model import (
 )
 from egov_licensing.service_layer.context import LicensingContext
 from egov_licensing.service_layer.unit_of_work import LicensingUnitOfWork
-from meshkit import calendar
+from meshkit import calendar, context
 from meshkit.contracts.identity import PersonOut
 from meshkit.contracts.licensing import (
     ApplicationDecided,
@@ -190,6 +190,8 @@ async def apply(ctx: LicensingContext, uows: UowFactory, cmd: Apply) -> Applicat
         due_at=calendar.due_at(now, lt.sla_working_days),
         checks=checks,
         idempotency_key=cmd.idempotency_key,
+        # filed as a step of a single-window application: its events are that application's
+        correlation_id=context.current_correlation_id(),
     )
     try:
         async with uows() as uow:
@@ -203,7 +205,7 @@ async def apply(ctx: LicensingContext, uows: UowFactory, cmd: Apply) -> Applicat
                     applicant_iin=app.applicant_iin,
                 ),
                 subject=app.id,
-                correlation_id=app.id,
+                correlation_id=app.process,
             )
             if app.status == ApplicationStatus.REJECTED:
                 _emit_decided(uow, app)
@@ -238,7 +240,7 @@ def _emit_decided(uow: LicensingUnitOfWork, app: Application) -> None:
             within_sla=app.decided_in_time,
         ),
         subject=app.id,
-        correlation_id=app.id,
+        correlation_id=app.process,
     )
 
 
@@ -265,14 +267,16 @@ async def request_invoice(
         payer_representative_iin=app.applicant_iin if app.applicant_bin else None,
     )
     try:
-        answer = await ctx.gateway().post(
-            "payments",
-            "/invoices",
-            json=body.model_dump(mode="json"),
-            idempotency_key=app.id,
-            purpose=f"licensing: state duty for license application {app.id}",
-            on_behalf_of=app.applicant_iin,
-        )
+        # also when retried later: the invoice (and its payment) is the application's process
+        with context.correlated(app.process):
+            answer = await ctx.gateway().post(
+                "payments",
+                "/invoices",
+                json=body.model_dump(mode="json"),
+                idempotency_key=app.id,
+                purpose=f"licensing: state duty for license application {app.id}",
+                on_behalf_of=app.applicant_iin,
+            )
         invoice = InvoiceOut.model_validate(answer)
     except (DomainError, ValidationError) as exc:
         detail = (
@@ -391,7 +395,7 @@ async def _issue(
             valid_from=lic.valid_from,
         ),
         subject=lic.number,
-        correlation_id=app.id,
+        correlation_id=app.process,
     )
     log.info(
         "license.issued", number=number, application_id=app.id, signed=lic.document is not None
@@ -601,7 +605,7 @@ async def detect_overdue(ctx: LicensingContext, uows: UowFactory) -> int:
                     status=app.status.value,
                 ),
                 subject=app.id,
-                correlation_id=app.id,
+                correlation_id=app.process,
             )
             marked += 1
         await uow.commit()

@@ -61,6 +61,8 @@ acts = Table(
     Column("executed_at", UTCDateTime, nullable=True),
     Column("rejected_at", UTCDateTime, nullable=True),
     Column("revoked_at", UTCDateTime, nullable=True),
+    # the process it was drafted in: the correlationid of its later events (NULL: older)
+    Column("correlation_id", String(128), nullable=True),
     Column("version", Integer, nullable=False),
 )
 

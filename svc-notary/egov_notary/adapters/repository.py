@@ -185,6 +185,7 @@ class ActRepository:
             property_address=row["property_address"],
             signatures=signatures,
             steps=steps,
+            correlation_id=row["correlation_id"],
             version=int(row["version"]),
         )
         self._loaded[act.id] = (len(signatures), len(steps))
@@ -213,6 +214,7 @@ class ActRepository:
             "executed_at": act.executed_at,
             "rejected_at": act.rejected_at,
             "revoked_at": act.revoked_at,
+            "correlation_id": act.correlation_id,
         }
 
     async def add(self, act: NotarialAct) -> None:

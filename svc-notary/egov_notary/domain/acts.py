@@ -188,6 +188,10 @@ class NotarialAct:
     property_address: str | None = None
     signatures: list[Signature] = field(default_factory=list)
     steps: list[ActStep] = field(default_factory=list)
+    #: the process the act was drafted in (a single-window application's id when drafted as
+    #: one of its steps, else the drafting request's): every later event of the act — on a
+    #: signature, a payment, the registry's transfer — carries it (DESIGN §5). None: older.
+    correlation_id: str | None = None
     version: int = 0
     events: list[DomainEvent] = field(default_factory=list, repr=False)
 
@@ -202,6 +206,7 @@ class NotarialAct:
         fee_tiyn: int,
         actor: str,
         now: datetime,
+        correlation_id: str | None = None,
     ) -> NotarialAct:
         notary.ensure_may_notarize()
         if notary.iin in {p.iin for p in terms.parties}:
@@ -217,6 +222,7 @@ class NotarialAct:
             fee_tiyn=fee_tiyn,
             created_at=now,
             created_by=actor,
+            correlation_id=correlation_id,
         )
         act._step("drafted", actor, now)
         return act

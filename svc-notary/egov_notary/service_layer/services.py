@@ -38,6 +38,7 @@ from egov_notary.domain.notaries import Notary, NotaryStatus
 from egov_notary.domain.terms import PropertySaleTerms, ShareHolding, Terms
 from egov_notary.service_layer.ports import Agencies
 from egov_notary.service_layer.unit_of_work import NotaryUnitOfWork
+from meshkit import context
 from meshkit.contracts.common import Holder, Share
 from meshkit.contracts.notary import ActExecuted, ActRegistered, ActRejected, ActRevoked
 from meshkit.contracts.payments import InvoiceCreate, InvoicePaid
@@ -205,6 +206,8 @@ async def draft_act(
             fee_tiyn=notarial_fee_tiyn(terms, fees.mrp_tiyn),
             actor=actor.label,
             now=utcnow(),
+            # the process at hand (the application a step names, or else this request)
+            correlation_id=uow.correlation_id,
         )
         await uow.acts.add(act)
         await uow.commit()
@@ -314,8 +317,10 @@ async def _issue_invoice(
         reference=act.id,
     )
     try:
-        # Idempotency-Key = act id: asking again after a lost answer yields the same invoice
-        invoice_id = await agencies.issue_invoice(invoice, idempotency_key=act.id)
+        # Idempotency-Key = act id: asking again after a lost answer yields the same invoice;
+        # issued for the act's process, also when the checks are run again later
+        with context.correlated(act.correlation_id):
+            invoice_id = await agencies.issue_invoice(invoice, idempotency_key=act.id)
     except UpstreamUnavailable as exc:
         log.warning("act.invoice_deferred", act_id=act.id, error=exc.detail)
         return act
@@ -641,7 +646,8 @@ def _ensure_notary_side(act: NotarialAct, actor: Actor) -> None:
 def _publish(uow: NotaryUnitOfWork, act: NotarialAct) -> None:
     for event in act.events:
         data = _contract_event(event)
-        uow.emit(data, subject=act.number or act.id)
+        # the act's process, whichever request or event moves it now (the uow's causation)
+        uow.emit(data, subject=act.number or act.id, correlation_id=act.correlation_id)
     act.events.clear()
 
 

@@ -45,6 +45,8 @@ invoices = Table(
     Column("created_at", _TS, nullable=False),
     Column("paid_at", _TS, nullable=True),
     Column("closed_at", _TS, nullable=True),
+    # the process it was issued for: the correlationid of its later events (NULL: older)
+    Column("correlation_id", String(128), nullable=True),
 )
 Index("ix_invoices_payer", invoices.c.payer)
 Index("ix_invoices_representative", invoices.c.payer_representative_iin)

@@ -44,6 +44,10 @@ class Invoice:
     refund_pending_tiyn: int = 0
     paid_at: datetime | None = None
     closed_at: datetime | None = None
+    #: the process the invoice was issued for (a single-window application's id, or the
+    #: issuing request's): every later event of the invoice — paid at the bank, refunded,
+    #: expired — belongs to it too (DESIGN §5). None: issued before it was kept.
+    correlation_id: str | None = None
 
     @classmethod
     def issue(
@@ -59,6 +63,7 @@ class Invoice:
         now: datetime,
         today: date,
         payer_representative_iin: str | None = None,
+        correlation_id: str | None = None,
     ) -> Invoice:
         if amount_tiyn <= 0:
             raise RuleViolation("amount must be positive", errors={"amount_tiyn": "must be > 0"})
@@ -77,6 +82,7 @@ class Invoice:
             reference=reference,
             created_at=now,
             payer_representative_iin=payer_representative_iin,
+            correlation_id=correlation_id,
         )
 
     # -- who may do what ---------------------------------------------------------------------

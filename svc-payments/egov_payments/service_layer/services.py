@@ -33,6 +33,7 @@ from meshkit.contracts.payments import (
     RefundCreate,
 )
 from meshkit.errors import Conflict, NotFound, PermissionDenied, RuleViolation
+from meshkit.events import EventData
 from meshkit.idempotency import Recorded
 from meshkit.ids import is_valid_iin
 
@@ -119,6 +120,13 @@ def _issued_event(inv: Invoice) -> InvoiceIssued:
     )
 
 
+def _emit(uow: PaymentsUnitOfWork, inv: Invoice, data: EventData) -> None:
+    """An event of the invoice: correlated with the process it was issued for, whatever
+    request or event causes it now (the unit of work's causation: a bank's callback, an
+    agency's call, a sweep); an invoice older than the column: the one at hand."""
+    uow.emit(data, subject=inv.id, correlation_id=inv.correlation_id)
+
+
 async def _load_invoice(uow: PaymentsUnitOfWork, invoice_id: str, *, lock: bool = False) -> Invoice:
     inv = await uow.invoices.get(invoice_id, for_update=lock)
     if inv is None:
@@ -148,9 +156,12 @@ async def add_invoice(
         now=clock.now(),
         today=clock.today(),
         payer_representative_iin=data.payer_representative_iin,
+        # the process at hand (the application a step or a handled event names, or else the
+        # request): the invoice's later events, in other requests, carry it on
+        correlation_id=uow.correlation_id,
     )
     await uow.invoices.add(inv)
-    uow.emit(_issued_event(inv), subject=inv.id)
+    _emit(uow, inv, _issued_event(inv))
     return inv
 
 
@@ -235,10 +246,7 @@ async def cancel_invoice(
         inv.require_beneficiary(agency)
         inv.cancel(clock.now())
         await uow.invoices.save(inv)
-        uow.emit(
-            InvoiceCancelled(invoice_id=inv.id, reference=inv.reference, reason=reason),
-            subject=inv.id,
-        )
+        _emit(uow, inv, InvoiceCancelled(invoice_id=inv.id, reference=inv.reference, reason=reason))
         await uow.commit()
     return inv
 
@@ -258,7 +266,7 @@ async def expire_overdue(
                 continue  # paid or cancelled meanwhile
             inv.expire(clock.now(), day)
             await uow.invoices.save(inv)
-            uow.emit(InvoiceExpired(invoice_id=inv.id, reference=inv.reference), subject=inv.id)
+            _emit(uow, inv, InvoiceExpired(invoice_id=inv.id, reference=inv.reference))
             await uow.commit()
             expired += 1
     return expired
@@ -367,7 +375,9 @@ async def apply_notification(
                     invoice_id=inv.id,
                 ),
             )
-            uow.emit(
+            _emit(
+                uow,
+                inv,
                 InvoicePaid(
                     invoice_id=inv.id,
                     payer=inv.payer,
@@ -376,7 +386,6 @@ async def apply_notification(
                     reference=inv.reference,
                     paid_at=n.occurred_at,
                 ),
-                subject=inv.id,
             )
         elif n.type == "payment.declined":
             if payment.status == "declined":
@@ -412,14 +421,15 @@ async def apply_notification(
                         invoice_id=inv.id,
                     ),
                 )
-                uow.emit(
+                _emit(
+                    uow,
+                    inv,
                     RefundCompleted(
                         refund_id=refund.id,
                         invoice_id=inv.id,
                         amount_tiyn=refund.amount_tiyn,
                         reference=inv.reference,
                     ),
-                    subject=inv.id,
                 )
             else:
                 if refund.status == "failed":

@@ -68,12 +68,15 @@ async def get_certificate(number: Number, uow: Uow, caller: Caller) -> Certifica
 # -- public: no gateway assertion — anyone holding a number or a document may verify it --------
 @public_router.get(
     "/{number}",
+    responses=UPSTREAM_DOWN,
     response_model=CertificateStatus,
     summary="Verify a certificate by its number (public)",
 )
-async def status_by_number(number: Number, uow: Uow) -> CertificateStatus:
-    cert = await certificates.certificate_status(uow, number)
-    return certificate_status_out(cert, datetime.now(UTC))
+async def status_by_number(number: Number, uow: Uow, components: Components) -> CertificateStatus:
+    cert, verdict = await certificates.check_by_number(
+        uow, components.trust, components.revocation, number
+    )
+    return certificate_status_out(cert, datetime.now(UTC), verdict)
 
 
 @public_router.post(

@@ -15,6 +15,7 @@ from meshkit.contracts.registry import (
     BirthActOut,
     CertificateOut,
     CertificateStatus,
+    CertificateVerification,
     DeathActOut,
     DeathNoticeOut,
     Encumbrance,
@@ -162,8 +163,11 @@ def certificate_out(c: cert_domain.Certificate) -> CertificateOut:
     )
 
 
-def certificate_status_out(c: cert_domain.Certificate, now: datetime) -> CertificateStatus:
+def certificate_status_out(
+    c: cert_domain.Certificate, now: datetime, verdict: CertificateVerification | None = None
+) -> CertificateStatus:
     status = c.status_at(now)
+    valid = status == "valid" and (verdict is None or verdict.valid)
     return CertificateStatus(
         number=c.number,
         kind=c.kind,
@@ -171,5 +175,7 @@ def certificate_status_out(c: cert_domain.Certificate, now: datetime) -> Certifi
         issued_at=c.issued_at,
         expires_at=c.expires_at,
         status=status,
-        valid=status == "valid",
+        valid=valid,
+        reason=None if valid else (verdict.reason if verdict is not None else "expired"),
+        title=cert_domain.TITLES.get(c.kind),
     )

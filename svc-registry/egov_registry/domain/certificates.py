@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from egov_registry.domain.civil_status import PersonRecord
+from egov_registry.domain.civil_status import BirthAct, PersonRecord
 from egov_registry.domain.legal_entities import LegalEntity
 from egov_registry.domain.real_estate import Property
 from meshkit.errors import RuleViolation
@@ -21,28 +21,39 @@ CertificateKind = Literal[
     "address",
     "legal_entity_registration",
     "property_ownership",
+    "birth",
 ]
 
 TITLES: dict[str, dict[str, str]] = {
     "real_estate_presence": {
         "kk": "Жылжымайтын мүліктің бар екендігі туралы анықтама",
         "ru": "Справка о наличии недвижимого имущества",
+        "en": "Certificate of real estate held",
     },
     "real_estate_absence": {
         "kk": "Жылжымайтын мүліктің жоқ екендігі туралы анықтама",
         "ru": "Справка об отсутствии недвижимого имущества",
+        "en": "Certificate of no real estate held",
     },
     "address": {
         "kk": "Мекенжай анықтамасы",
         "ru": "Адресная справка",
+        "en": "Address certificate",
     },
     "legal_entity_registration": {
         "kk": "Заңды тұлғаны мемлекеттік тіркеу туралы анықтама",
         "ru": "Справка о государственной регистрации юридического лица",
+        "en": "Certificate of state registration of a legal entity",
     },
     "property_ownership": {
         "kk": "Жылжымайтын мүлікке меншік құқығы туралы анықтама",
         "ru": "Справка о праве собственности на недвижимое имущество",
+        "en": "Certificate of ownership of real estate",
+    },
+    "birth": {
+        "kk": "Туу туралы куәлік",
+        "ru": "Свидетельство о рождении",
+        "en": "Birth certificate",
     },
 }
 
@@ -165,11 +176,34 @@ def registration_content(entity: LegalEntity) -> dict[str, Any]:
     }
 
 
+def birth_content(act: BirthAct) -> dict[str, Any]:
+    """The birth certificate: the child (with the IIN allocated at registration), the act of
+    civil status it certifies, and the parents."""
+    return {
+        "child_iin": act.child_iin,
+        "surname": act.surname,
+        "given_name": act.given_name,
+        "patronymic": act.patronymic,
+        "birth_date": act.birth_date.isoformat(),
+        "sex": act.sex,
+        "place": act.place,
+        "act_number": act.act_number,
+        "registered_at": act.registered_at.isoformat(),
+        "mother_iin": act.mother_iin,
+        "father_iin": act.father_iin,
+    }
+
+
 def require_subject_fits(kind: CertificateKind, subject: str) -> None:
     if kind == "legal_entity_registration" and not is_valid_bin(subject):
         raise RuleViolation(
             "a registration certificate is about a legal entity (BIN)",
             errors={"subject": "must be a BIN"},
+        )
+    if kind == "birth" and not is_valid_iin(subject):
+        raise RuleViolation(
+            "a birth certificate is about a person (the child's IIN)",
+            errors={"subject": "must be the child's IIN"},
         )
     if kind not in {"legal_entity_registration"} and not (
         is_valid_iin(subject) or is_valid_bin(subject)

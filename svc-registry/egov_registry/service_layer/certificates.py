@@ -14,6 +14,7 @@ from egov_registry.domain.certificates import (
     CertificateKind,
     address_of_entity,
     address_of_person,
+    birth_content,
     certificate_number,
     digest,
     ownership_content,
@@ -44,9 +45,11 @@ async def issue_certificate(
     cadastral_number: str | None = None,
 ) -> Certificate:
     require_subject_fits(kind, subject)
-    subject_is_entity = is_valid_bin(subject)
+    subject_is_entity = is_valid_bin(subject) and kind != "birth"
     person = None
-    if not subject_is_entity:
+    if kind == "birth":
+        pass  # the birth act names the child and the parents (below): no identity lookup
+    elif not subject_is_entity:
         if actor.is_citizen and actor.user != subject:
             raise PermissionDenied("a citizen may only request certificates about themselves")
         # a certificate names a person SDB Individuals knows (and shows their name)
@@ -61,7 +64,19 @@ async def issue_certificate(
     now = datetime.now(UTC)
     async with uow:
         entity = await uow.entities.get(subject) if subject_is_entity else None
-        if (
+        birth = await uow.births.by_child(subject) if kind == "birth" else None
+        if kind == "birth":
+            if birth is None:
+                raise NotFound(f"the registry has no birth act of {subject}")
+            if actor.is_citizen and actor.user not in {
+                subject,
+                birth.mother_iin,
+                birth.father_iin,
+            }:
+                raise PermissionDenied(
+                    "a birth certificate is issued to the person or to a parent on the act"
+                )
+        elif (
             actor.is_citizen
             and subject != actor.user
             and (entity is None or not entity.is_managed_by(actor))
@@ -73,7 +88,9 @@ async def issue_certificate(
         if subject_is_entity and entity is None:
             raise NotFound(f"there is no legal entity {subject}")
         content: dict[str, Any]
-        if kind in ("real_estate_presence", "real_estate_absence"):
+        if birth is not None:
+            content = birth_content(birth)
+        elif kind in ("real_estate_presence", "real_estate_absence"):
             content = real_estate_content(kind, subject, await uow.properties.held_by(subject), now)
             content["holder_name"] = (
                 entity.name_kk if entity is not None else person.full_name if person else None
@@ -148,6 +165,18 @@ async def certificate_status(uow: RegistryUnitOfWork, number: str) -> Certificat
     if cert is None:
         raise NotFound(f"the registry issued no certificate {number}")
     return cert
+
+
+async def check_by_number(
+    uow: RegistryUnitOfWork,
+    trust: Trust,
+    revocation: RevocationCheck | None,
+    number: str,
+) -> tuple[Certificate, CertificateVerification]:
+    """A certificate by its number (as printed, or read from its QR code) and the verdict on
+    the document the registry keeps of it: the same checks as a presented document."""
+    cert = await certificate_status(uow, number)
+    return cert, await verify(uow, trust, revocation, cert.document)
 
 
 def structural_flaw(document: str) -> str | None:

@@ -60,8 +60,6 @@ from meshkit.problems import PROBLEM_BASE, PROBLEM_JSON
 
 log = structlog.get_logger("egov_gateway.exchange")
 
-_RETRY_STATUSES = frozenset({502, 503, 504})
-
 
 # refusals before authorisation: they spend the source's failure budget (service_layer/source.py)
 _SOURCE_FAILURES = frozenset(
@@ -428,50 +426,17 @@ class AuditedUpstreamResponse(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         upstream = self.upstream
+        relay = _Relay(send, self.status_code, self.raw_headers)
         limit = self.exchange.settings.buffer_response_bytes
-        hasher = hashlib.sha256()
-        buffered: list[bytes] = []
-        size = 0
-        started = False
-        pending: bytes | None = None
         try:
-            chunks = _raw_chunks(upstream)
             try:
-                async for chunk in chunks:
-                    if not chunk:
-                        continue
-                    hasher.update(chunk)
-                    if not started:
-                        buffered.append(chunk)
-                        size += len(chunk)
-                        if size > limit:  # too big to hold: stream, holding back the last chunk
-                            started = True
-                            await send(
-                                {
-                                    "type": "http.response.start",
-                                    "status": self.status_code,
-                                    "headers": self.raw_headers,
-                                }
-                            )
-                            pending = b"".join(buffered)
-                            buffered = []
-                        continue
-                    if pending is not None:
-                        await send(
-                            {"type": "http.response.body", "body": pending, "more_body": True}
-                        )
-                    pending = chunk
+                async for chunk in _raw_chunks(upstream):
+                    if chunk:
+                        await relay.feed(chunk, limit)
             except httpx.HTTPError as exc:
                 # the agency broke off mid-answer: record it, and never complete the response
-                log.warning(
-                    "exchange.upstream_broke", agency=self.call.agency, error=type(exc).__name__
-                )
-                self.exchange.breakers.for_agency(self.call.agency).record(success=False)
-                if started:
-                    with contextlib.suppress(AuditUnavailable):
-                        await self.exchange.writer.write(
-                            self.call.entry(502, "upstream-broke", hasher.hexdigest())
-                        )
+                await self._broke(exc, relay)
+                if relay.started:
                     raise
                 refusal = await self.exchange.refuse(
                     self.call,
@@ -484,22 +449,62 @@ class AuditedUpstreamResponse(Response):
                 await refusal(scope, receive, send)
                 return
             try:
-                await self._audit(hasher.hexdigest())
+                await self._audit(relay.hasher.hexdigest())
             except AuditUnavailable as exc:
-                if not started:
-                    await audit_unavailable(self.call, str(exc))(scope, receive, send)
-                    return
-                raise
-            if not started:
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": self.status_code,
-                        "headers": self.raw_headers,
-                    }
-                )
-                await send({"type": "http.response.body", "body": b"".join(buffered)})
-            else:
-                await send({"type": "http.response.body", "body": pending or b""})
+                if relay.started:
+                    raise
+                await audit_unavailable(self.call, str(exc))(scope, receive, send)
+                return
+            await relay.finish()
         finally:
             await upstream.aclose()
+
+    async def _broke(self, exc: httpx.HTTPError, relay: _Relay) -> None:
+        log.warning("exchange.upstream_broke", agency=self.call.agency, error=type(exc).__name__)
+        self.exchange.breakers.for_agency(self.call.agency).record(success=False)
+        if relay.started:  # the client sees a truncated answer; the record says why
+            with contextlib.suppress(AuditUnavailable):
+                await self.exchange.writer.write(
+                    self.call.entry(502, "upstream-broke", relay.hasher.hexdigest())
+                )
+
+
+class _Relay:
+    """An answer on its way to the client: held whole while it fits ``limit``, then streamed
+    with the LAST chunk held back until :meth:`finish` (called once the record is durable)."""
+
+    def __init__(self, send: Send, status: int, headers: list[tuple[bytes, bytes]]) -> None:
+        self.send = send
+        self.status = status
+        self.headers = headers
+        self.hasher = hashlib.sha256()
+        self.held: list[bytes] = []
+        self.size = 0
+        self.started = False  # status and headers sent
+        self.pending: bytes | None = None  # the chunk held back while streaming
+
+    async def feed(self, chunk: bytes, limit: int) -> None:
+        self.hasher.update(chunk)
+        if not self.started:
+            self.held.append(chunk)
+            self.size += len(chunk)
+            if self.size > limit:  # too big to hold: stream, holding back the last chunk
+                await self._start()
+                self.pending, self.held = b"".join(self.held), []
+            return
+        if self.pending is not None:
+            await self.send({"type": "http.response.body", "body": self.pending, "more_body": True})
+        self.pending = chunk
+
+    async def finish(self) -> None:
+        if not self.started:
+            await self._start()
+            await self.send({"type": "http.response.body", "body": b"".join(self.held)})
+        else:
+            await self.send({"type": "http.response.body", "body": self.pending or b""})
+
+    async def _start(self) -> None:
+        self.started = True
+        await self.send(
+            {"type": "http.response.start", "status": self.status, "headers": self.headers}
+        )

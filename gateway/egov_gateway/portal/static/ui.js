@@ -1,4 +1,6 @@
 // DOM helpers: elements are built node by node (no HTML strings), so no data is ever markup.
+import { money as formatMoney, dateText } from "./format.js";
+
 const SVG_NS = "http://www.w3.org/2000/svg";
 
 function apply(el, attrs) {
@@ -89,22 +91,10 @@ export function showFieldErrors(form, errors) {
   return first !== null;
 }
 
-export function money(tiyn, lang) {
-  const kzt = Number(tiyn || 0) / 100;
-  return new Intl.NumberFormat(lang === "en" ? "en-GB" : lang === "ru" ? "ru-RU" : "kk-KZ",
-    { style: "currency", currency: "KZT", maximumFractionDigits: 2 }).format(kzt);
-}
+// amounts in tenge and dates per locale (format.js), never tiyn or an ISO string
+export function money(tiyn, lang) { return formatMoney(tiyn, lang); }
 
-export function when(value, lang) {
-  if (!value) return "—";
-  const locale = lang === "en" ? "en-GB" : lang === "ru" ? "ru-RU" : "kk-KZ";
-  // a calendar date (a due date) has no time of day: show none, and read it as that date
-  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(String(value));
-  const d = new Date(dateOnly ? `${value}T00:00:00` : value);
-  if (Number.isNaN(d.getTime())) return String(value);
-  return dateOnly ? d.toLocaleDateString(locale, { dateStyle: "medium" })
-    : d.toLocaleString(locale, { dateStyle: "medium", timeStyle: "short" });
-}
+export function when(value, lang) { return dateText(value, lang); }
 
 export function timeEl(value, lang) {
   return h("time", { datetime: value || "" }, when(value, lang));

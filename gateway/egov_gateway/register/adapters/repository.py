@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, delete, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from egov_gateway.register.adapters.tables import (
@@ -32,8 +32,16 @@ from egov_gateway.register.domain.model import (
     SlaTerm,
 )
 from egov_gateway.register.domain.outages import OutageInterval
+from egov_gateway.register.domain.search import (
+    MIN_PREFIX,
+    WEIGHTS,
+    Clause,
+    SearchQuery,
+    index_text,
+)
 
 VERSION_KEY = "register_version"
+INDEX_KEY = "search_index_version"  # the INDEX_VERSION the services' search_text was made by
 REGISTER_LOCK_KEY = 7243012  # pg_advisory lock id (migrations hold 7243011)
 
 
@@ -95,6 +103,9 @@ def step_to_json(step: CompositeStep) -> dict[str, Any]:
         "completes_when": step.completes_when,
         "wait_for": step.wait_for,
         "fails_when": step.fails_when,
+        "title": (
+            {"kk": step.title.kk, "ru": step.title.ru, "en": step.title.en} if step.title else None
+        ),
     }
 
 
@@ -111,6 +122,7 @@ def step_from_json(data: Mapping[str, Any]) -> CompositeStep:
         completes_when=dict(data.get("completes_when") or {}),
         wait_for=list(data.get("wait_for") or []),
         fails_when=dict(data.get("fails_when") or {}),
+        title=Localized(**data["title"]) if data.get("title") else None,
     )
 
 
@@ -137,13 +149,16 @@ def service_row(s: PublicService) -> dict[str, Any]:
         "recipients": list(s.recipients),
         "steps": [step_to_json(st) for st in s.steps],
         "status": s.status,
-        "search_text": s.search_text(),
+        "search_text": index_text(s),
     }
 
 
 def service_digest(s: PublicService) -> str:
-    """What a service is, as stored: equal digests, equal definitions."""
-    canonical = json.dumps(service_row(s), sort_keys=True, ensure_ascii=False, default=str)
+    """What a service is, as stored: equal digests, equal definitions. The search index is
+    derived, not part of it; the digest keeps the names as the register searched them before
+    (case-folded code and names), so the seed ledger's digests still compare."""
+    definition = {**service_row(s), "search_text": s.search_text()}
+    canonical = json.dumps(definition, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -170,6 +185,52 @@ def service_from(row: Mapping[Any, Any]) -> PublicService:
 
 def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _term(forms: frozenset[str], where: str, whole: bool) -> ColumnElement[bool]:
+    """One term of the index line found, by any of its forms: in the names (``where`` "n") or
+    anywhere (""); the form begins the term, or is the whole term (``whole``, or a form shorter
+    than MIN_PREFIX)."""
+    head = f"% {where}:" if where else "%:"
+    return or_(
+        *(
+            services.c.search_text.like(
+                f"{head}{_like_escape(form)}{' %' if whole or len(form) < MIN_PREFIX else '%'}",
+                escape="\\",
+            )
+            for form in sorted(forms)
+        )
+    )
+
+
+def _clause(clause: Clause, where: str, whole: bool = False) -> ColumnElement[bool]:
+    """A clause met: every term of one of its alternatives found, or one of its services."""
+    met = [and_(*(_term(f, where, whole) for f in alt.terms)) for alt in clause.alternatives]
+    if clause.services:
+        met.append(services.c.code.in_(sorted(clause.services)))
+    return or_(*met)
+
+
+def _relevance(query: SearchQuery) -> tuple[ColumnElement[int], ColumnElement[int]]:
+    """(how many clauses a service meets, its score) as SQL expressions."""
+    met: ColumnElement[int] = literal(0)
+    score: ColumnElement[int] = literal(0)
+    for clause in query.clauses:
+        anywhere = _clause(clause, "")
+        met = met + case((anywhere, 1), else_=0)
+        concept = (
+            [(services.c.code.in_(sorted(clause.services)), WEIGHTS["concept"])]
+            if clause.services
+            else []
+        )
+        score = score + case(
+            *concept,
+            (_clause(clause, "n", whole=True), WEIGHTS["name_word"]),
+            (_clause(clause, "n"), WEIGHTS["name_prefix"]),
+            (anywhere, WEIGHTS["description"]),
+            else_=0,
+        )
+    return met, score
 
 
 class RegisterRepository:
@@ -199,6 +260,29 @@ class RegisterRepository:
         if getattr(result, "rowcount", 0) == 0:
             await self.session.execute(insert(register_state).values(key=VERSION_KEY, value=1))
         return await self.version()
+
+    # -- the search index (derived from each service; rebuilt when the analyser changes) -------
+    async def search_index_version(self) -> int:
+        value = await self.session.scalar(
+            select(register_state.c.value).where(register_state.c.key == INDEX_KEY)
+        )
+        return int(value or 0)
+
+    async def reindex_services(self, version: int) -> int:
+        """Rewrite every service's search_text; record the analyser's version."""
+        rows = (await self.session.execute(select(services))).mappings().all()
+        for row in rows:
+            await self.session.execute(
+                update(services)
+                .where(services.c.code == row["code"])
+                .values(search_text=index_text(service_from(row)))
+            )
+        result = await self.session.execute(
+            update(register_state).where(register_state.c.key == INDEX_KEY).values(value=version)
+        )
+        if getattr(result, "rowcount", 0) == 0:
+            await self.session.execute(insert(register_state).values(key=INDEX_KEY, value=version))
+        return len(rows)
 
     # -- members ----------------------------------------------------------------------------
     async def members(self) -> list[Member]:
@@ -297,7 +381,7 @@ class RegisterRepository:
     async def search_services(
         self,
         *,
-        q: str | None,
+        query: SearchQuery | None,
         agency: str | None,
         kind: str | None,
         citizen_facing: bool | None,
@@ -305,12 +389,10 @@ class RegisterRepository:
         limit: int,
         offset: int,
     ) -> tuple[list[PublicService], int]:
-        conditions = []
-        if q:
-            for word in q.casefold().split():
-                conditions.append(
-                    services.c.search_text.like(f"%{_like_escape(word)}%", escape="\\")
-                )
+        """Services of the filters; with a query, those meeting the most of its clauses, best
+        first (:data:`WEIGHTS`), else by code. Plain ``LIKE`` over the index line: the same on
+        SQLite and PostgreSQL."""
+        conditions: list[ColumnElement[bool]] = []
         if agency:
             conditions.append(services.c.agency == agency)
         if kind:
@@ -320,10 +402,34 @@ class RegisterRepository:
         if not include_withdrawn:
             conditions.append(services.c.status == "active")
         where = and_(*conditions) if conditions else and_(True)
+        if not query:
+            total = await self.session.scalar(
+                select(func.count()).select_from(services).where(where)
+            )
+            rows = (
+                await self.session.execute(
+                    select(services)
+                    .where(where)
+                    .order_by(services.c.code)
+                    .limit(limit)
+                    .offset(offset)
+                )
+            ).mappings()
+            return [service_from(r) for r in rows], int(total or 0)
+        met, score = _relevance(query)
+        best = await self.session.scalar(select(func.max(met)).where(where))
+        if not best:
+            return [], 0
+        where = and_(where, met >= best)
         total = await self.session.scalar(select(func.count()).select_from(services).where(where))
         rows = (
             await self.session.execute(
-                select(services).where(where).order_by(services.c.code).limit(limit).offset(offset)
+                select(services)
+                .where(where)
+                # equal scores: the service with fewer words of its own is the closer one
+                .order_by(score.desc(), func.length(services.c.search_text), services.c.code)
+                .limit(limit)
+                .offset(offset)
             )
         ).mappings()
         return [service_from(r) for r in rows], int(total or 0)

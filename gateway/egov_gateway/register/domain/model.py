@@ -195,6 +195,8 @@ class CompositeStep:
     completes_when: dict[str, list[Any]] = field(default_factory=dict)
     wait_for: list[str] = field(default_factory=list)
     fails_when: dict[str, list[Any]] = field(default_factory=dict)
+    #: what the citizen reads for the step (kk/ru/en), never its technical name
+    title: Localized | None = None
 
 
 @dataclass
@@ -225,6 +227,8 @@ class PublicService:
         return found or {self.agency}
 
     def search_text(self) -> str:
+        """Code and names case-folded: what the register searched before its search index
+        (:mod:`.search`); kept in the seed ledger's digest (``repository.service_digest``)."""
         return " ".join([self.code, self.name.kk, self.name.ru, self.name.en]).casefold()
 
     def with_status(self, status: ServiceStatus) -> PublicService:

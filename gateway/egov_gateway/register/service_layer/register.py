@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 import meshkit.contracts  # noqa: F401  (registers every event type: composite steps name them)
-from egov_gateway.domain.register_port import ResolvedOperation
+from egov_gateway.exchange.domain.register_port import ResolvedOperation
 from egov_gateway.register.adapters.agencies import AgencyClient, FetchFailed
 from egov_gateway.register.adapters.repository import service_digest
 from egov_gateway.register.config import RegisterSettings
@@ -26,6 +26,8 @@ from egov_gateway.register.domain.contracts import service_contract_errors
 from egov_gateway.register.domain.model import CITIZEN, Member, OperationKey, PublicService
 from egov_gateway.register.domain.outages import OutageInterval, ProbeState, clipped_seconds
 from egov_gateway.register.domain.rules import validate_service
+from egov_gateway.register.domain.search import INDEX_VERSION, Catalogue, index_text, parse_query
+from egov_gateway.register.search_data import search_vocabulary
 from egov_gateway.register.seed import (
     seed_grants,
     seed_members,
@@ -78,7 +80,7 @@ class FetchResult:
 
 
 class UnifiedRegister:
-    """Implements :class:`egov_gateway.domain.register_port.RegisterPort`."""
+    """Implements :class:`egov_gateway.exchange.domain.register_port.RegisterPort`."""
 
     def __init__(
         self,
@@ -95,6 +97,8 @@ class UnifiedRegister:
         self._reload_lock = asyncio.Lock()
         self._probe_lock = asyncio.Lock()
         self._probes: dict[str, ProbeState] = {}
+        self.search_vocabulary = search_vocabulary()
+        self._catalogue: tuple[RegisterSnapshot, Catalogue] | None = None
 
     # -- RegisterPort: read the snapshot, never the database ----------------------------------
     async def resolve(
@@ -119,6 +123,7 @@ class UnifiedRegister:
     ) -> None:
         if self.config.seed:
             await self.seed(agency_urls, set(explicit_urls))
+        await self.ensure_search_index()
         await self.reload()
         async with self._uow() as uow:
             for agency, since in (await uow.register.open_agency_outages()).items():
@@ -127,6 +132,19 @@ class UnifiedRegister:
 
     async def aclose(self) -> None:
         await self.agencies.aclose()
+
+    async def ensure_search_index(self) -> None:
+        """Services indexed by an earlier analyser (or before there was one) are indexed anew,
+        once: replicas starting together take the register's lock."""
+        async with self._uow() as uow:
+            if await uow.register.search_index_version() == INDEX_VERSION:
+                return
+            await uow.register.lock_register()
+            if await uow.register.search_index_version() == INDEX_VERSION:
+                return
+            count = await uow.register.reindex_services(INDEX_VERSION)
+            await uow.commit()
+        log.info("register.search_reindexed", services=count, version=INDEX_VERSION)
 
     async def seed(self, agency_urls: Mapping[str, str], explicit_urls: set[str]) -> None:
         """Insert what is missing (idempotent). A URL given explicitly in the settings wins
@@ -504,6 +522,15 @@ class UnifiedRegister:
             raise NotFound(f"there is no public service {code!r} in the register")
         return found
 
+    def catalogue(self) -> Catalogue:
+        """The terms of the snapshot's services and the search data (typo correction lands on
+        them); built once per snapshot."""
+        snap = self.snapshot
+        if self._catalogue is None or self._catalogue[0] is not snap:
+            lines = (index_text(s) for s in snap.services.values() if s.status == "active")
+            self._catalogue = (snap, Catalogue(lines, self.search_vocabulary))
+        return self._catalogue[1]
+
     async def search(
         self,
         *,
@@ -514,9 +541,13 @@ class UnifiedRegister:
         limit: int,
         offset: int,
     ) -> tuple[list[PublicService], int]:
+        """Services by what people type (:mod:`egov_gateway.register.domain.search`)."""
+        query = parse_query(q, self.catalogue()) if q else None
+        if q and not query:
+            return [], 0  # nothing that is a word
         async with self._uow() as uow:
             return await uow.register.search_services(
-                q=q,
+                query=query,
                 agency=agency,
                 kind=kind,
                 citizen_facing=citizen_facing,

@@ -56,7 +56,8 @@ from meshkit.service import ServiceRuntime
 
 log = structlog.get_logger("egov_gateway.applications")
 
-ORIGINS = frozenset({"portal", "mobile", "offer", "public_service_center", "api"})
+# "centre": an operator of a public service centre applied with the citizen's consent
+ORIGINS = frozenset({"portal", "mobile", "offer", "public_service_center", "api", "centre"})
 
 
 @dataclass
@@ -199,6 +200,7 @@ async def submit(
     *,
     origin: str = "portal",
     answer_within_s: float = 0.0,
+    channel: dict[str, Any] | None = None,
 ) -> ApplicationView:
     """``answer_within_s``: wait that long for the agencies' first answers, and answer an
     agency's refusal of the matter (403/4xx) at submission rather than later."""
@@ -231,6 +233,8 @@ async def submit(
         now=now,
     )
     app.context["plan"] = plan_to_json(plan)
+    if channel:  # who applied where, and the consent they applied on (centre)
+        app.context["channel"] = channel
     async with ctx.new_uow() as uow:
         await uow.applications.add(app)
         publish(uow, app)

@@ -39,12 +39,25 @@ class StepView(BaseModel):
     event: dict[str, Any] | None = None
 
 
+class ChannelView(BaseModel):
+    """Where the application was made when not by the citizen online (a centre)."""
+
+    kind: str = Field(description="centre: at a public service centre, by an operator")
+    centre: str | None = Field(default=None, description="the centre's code")
+    operator: str | None = Field(default=None, description="the operator's IIN")
+    consent_id: str | None = Field(
+        default=None, description="the citizen's consent (by a one-time code to their phone)"
+    )
+    consented_at: datetime | None = None
+
+
 class ApplicationSummary(BaseModel):
     id: str
     service_code: str
     kind: str
     status: str
     origin: str
+    channel: ChannelView | None = None
     submitted_at: datetime
     due_at: datetime
     completed_at: datetime | None = None
@@ -75,6 +88,9 @@ def summary(app: Application) -> ApplicationSummary:
         kind=app.kind,
         status=app.status,
         origin=app.origin,
+        channel=ChannelView.model_validate(app.context["channel"])
+        if isinstance(app.context.get("channel"), dict)
+        else None,
         submitted_at=app.submitted_at,
         due_at=app.due_at,
         completed_at=app.completed_at,

@@ -7,9 +7,11 @@ SMS to the phone identity holds for the citizen.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from egov_gateway.singlewindow.formatting import format_date, format_tenge
 from meshkit.ids import is_valid_iin
 
 Text3 = dict[str, str]  # {"kk": ..., "ru": ..., "en": ...}
@@ -85,9 +87,40 @@ _STATUS_TEXT: dict[str, tuple[Text3, bool]] = {
 }
 
 
+#: a service the register does not name (any more)
+A_SERVICE = text3("Мемлекеттік қызмет", "Государственная услуга", "A public service")
+
+#: the bodies, per language: the service by name, what happened in words; never a code, an
+#: agency's technical reason or an id (the application page has the details)
+_STATUS_BODY: dict[str, Text3] = {
+    "completed": text3(
+        "«{service}»: нәтижесі өтініш бетінде.",
+        "«{service}»: результат — на странице заявления.",
+        "“{service}”: the result is on the application's page.",
+    ),
+    "failed": text3(
+        "«{service}»: себебі өтініш бетінде.",
+        "«{service}»: причина — на странице заявления.",
+        "“{service}”: the reason is on the application's page.",
+    ),
+    "overdue": text3(
+        "«{service}»: мерзімі {due} аяқталды.",
+        "«{service}»: срок истёк {due}.",
+        "“{service}”: the term ended on {due}.",
+    ),
+}
+_DEFAULT_BODY = text3("«{service}».", "«{service}».", "“{service}”.")
+
+
 def application_status(
-    iin: str, application_id: str, service_code: str, status: str, reason: str | None
+    iin: str,
+    application_id: str,
+    service: Text3,
+    status: str,
+    *,
+    due: datetime | None = None,
 ) -> NotificationDraft:
+    """``service``: the service's name in the three languages (the register's)."""
     title, important = _STATUS_TEXT.get(
         status,
         (
@@ -95,26 +128,27 @@ def application_status(
             False,
         ),
     )
-    why = f" — {reason}" if reason else ""
-    body = text3(
-        f"{service_code}: {status}{why}",
-        f"{service_code}: {status}{why}",
-        f"{service_code}: {status}{why}",
-    )
+    template = _STATUS_BODY.get(status, _DEFAULT_BODY)
+    body = {
+        lang: template[lang].format(
+            service=service.get(lang) or A_SERVICE[lang],
+            due=format_date(due, lang) if due else "",
+        )
+        for lang in ("kk", "ru", "en")
+    }
     kind = "sla_breach" if status == "overdue" else f"application_{status}"
     return NotificationDraft(iin, kind, title, body, "application", application_id, important)
 
 
 def offer_made(iin: str, offer_id: str, title: Text3, expires_at: datetime) -> NotificationDraft:
-    until = expires_at.date().isoformat()
     return NotificationDraft(
         iin,
         "offer_made",
         text3("Мемлекет сізге қызмет ұсынады", "Государство предлагает вам услугу", "An offer"),
         text3(
-            f"{title['kk']}. Ұсыныс {until} дейін жарамды.",
-            f"{title['ru']}. Предложение действует до {until}.",
-            f"{title['en']}. The offer stands until {until}.",
+            f"{title['kk']}. Ұсыныс {format_date(expires_at, 'kk')} дейін жарамды.",
+            f"{title['ru']}. Предложение действует до {format_date(expires_at, 'ru')}.",
+            f"{title['en']}. The offer stands until {format_date(expires_at, 'en')}.",
         ),
         "offer",
         offer_id,
@@ -122,21 +156,48 @@ def offer_made(iin: str, offer_id: str, title: Text3, expires_at: datetime) -> N
     )
 
 
-def _kzt(tiyn: int) -> str:
-    return f"{tiyn // 100}.{tiyn % 100:02d} KZT"
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+
+
+def _ref(reference: str) -> str:
+    """A reference a person can quote (an act or license number), never an internal id."""
+    return "" if not reference or _UUID.match(reference) else f" ({reference})"
+
+
+#: what payments pays, in words (its purposes are written for accountants, in one language)
+_PURPOSES: dict[str, Text3] = {
+    "childbirth": text3(
+        "бала туғанда берілетін біржолғы жәрдемақы",
+        "единовременное пособие при рождении ребёнка",
+        "one-off childbirth allowance",
+    ),
+    "birth": text3(
+        "бала туғанда берілетін біржолғы жәрдемақы",
+        "единовременное пособие при рождении ребёнка",
+        "one-off childbirth allowance",
+    ),
+    "funeral": text3("жерлеуге арналған жәрдемақы", "пособие на погребение", "funeral allowance"),
+}
+_A_PAYOUT = text3("мемлекеттік төлем", "государственная выплата", "a state payment")
+
+
+def _purpose(purpose: str) -> Text3:
+    low = purpose.casefold()
+    return next((t for key, t in _PURPOSES.items() if key in low), _A_PAYOUT)
 
 
 def invoice_issued(
     iin: str, invoice_id: str, amount_tiyn: int, due: str, reference: str
 ) -> NotificationDraft:
+    ref = _ref(reference)
     return NotificationDraft(
         iin,
         "invoice_issued",
         text3("Төлеуге шот", "Счёт к оплате", "Invoice to pay"),
         text3(
-            f"{_kzt(amount_tiyn)}, {due} дейін ({reference}).",
-            f"{_kzt(amount_tiyn)}, оплатить до {due} ({reference}).",
-            f"{_kzt(amount_tiyn)}, due {due} ({reference}).",
+            f"{format_tenge(amount_tiyn, 'kk')}, {format_date(due, 'kk')} дейін{ref}.",
+            f"{format_tenge(amount_tiyn, 'ru')}, оплатить до {format_date(due, 'ru')}{ref}.",
+            f"{format_tenge(amount_tiyn, 'en')}, due {format_date(due, 'en')}{ref}.",
         ),
         "invoice",
         invoice_id,
@@ -149,11 +210,10 @@ def invoice_paid(iin: str, invoice_id: str, amount_tiyn: int, reference: str) ->
         iin,
         "invoice_paid",
         text3("Төлем қабылданды", "Оплата получена", "Payment received"),
-        text3(
-            f"{_kzt(amount_tiyn)} ({reference}).",
-            f"{_kzt(amount_tiyn)} ({reference}).",
-            f"{_kzt(amount_tiyn)} ({reference}).",
-        ),
+        {
+            lang: f"{format_tenge(amount_tiyn, lang)}{_ref(reference)}."
+            for lang in ("kk", "ru", "en")
+        },
         "invoice",
         invoice_id,
         important=False,
@@ -165,11 +225,10 @@ def payout_completed(iin: str, payout_id: str, amount_tiyn: int, purpose: str) -
         iin,
         "payout_completed",
         text3("Төлем аударылды", "Выплата перечислена", "Payout made"),
-        text3(
-            f"{_kzt(amount_tiyn)}: {purpose}.",
-            f"{_kzt(amount_tiyn)}: {purpose}.",
-            f"{_kzt(amount_tiyn)}: {purpose}.",
-        ),
+        {
+            lang: f"{format_tenge(amount_tiyn, lang)}: {_purpose(purpose)[lang]}."
+            for lang in ("kk", "ru", "en")
+        },
         "payout",
         payout_id,
         important=True,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from egov_gateway.register.adapters.repository import RegisterRepository
 from egov_gateway.singlewindow.notifications.domain import model
 from egov_gateway.singlewindow.notifications.service_layer.service import notify
 from meshkit.contracts.gateway import ApplicationOverdue as TermBreached
@@ -16,24 +17,28 @@ from meshkit.messaging import HandlerRegistry, UnitOfWork
 notification_handlers = HandlerRegistry()
 
 
+async def _service_name(uow: UnitOfWork, code: str) -> model.Text3:
+    """The service's name in the three languages, as the register has it."""
+    found = await RegisterRepository(uow.session).service(code)
+    if found is None:
+        return model.A_SERVICE
+    return model.text3(found.name.kk, found.name.ru, found.name.en)
+
+
 @notification_handlers.on(ApplicationStatusChanged)
 async def on_application_status(event: TypedEvent[Any], uow: UnitOfWork) -> None:
     d: ApplicationStatusChanged = event.data
-    draft = model.application_status(
-        d.applicant_iin, d.application_id, d.service_code, d.status, d.reason
-    )
+    name = await _service_name(uow, d.service_code)
+    draft = model.application_status(d.applicant_iin, d.application_id, name, d.status)
     await notify(uow, draft, source_event_id=event.id)
 
 
 @notification_handlers.on(TermBreached)
 async def on_term_breached(event: TypedEvent[Any], uow: UnitOfWork) -> None:
     d: TermBreached = event.data
+    name = await _service_name(uow, d.service_code)
     draft = model.application_status(
-        d.applicant_iin,
-        d.application_id,
-        d.service_code,
-        "overdue",
-        f"the term ended at {d.due_at.isoformat(timespec='minutes')}",
+        d.applicant_iin, d.application_id, name, "overdue", due=d.due_at
     )
     await notify(uow, draft, source_event_id=event.id)
 

@@ -2,7 +2,9 @@
 
 Definitions (also in gateway/docs/offers-notifications-stats.md):
 - *rendered*: applications of the period that completed; *electronic*: those that came through
-  an electronic channel (portal, mobile, api, or a proactive offer accepted online);
+  an electronic channel (portal, mobile, api, or a proactive offer accepted online) — not those
+  an operator of a public service centre made for the citizen (``centre``);
+- *by channel*: rendered applications per channel (``electronic`` / ``centre`` / ``other``);
 - *term (SLA) violation*: an application marked overdue, completed after its due time, or
   still open past its due time;
 - *time to result*: completion minus submission of completed applications; median and p90 by
@@ -57,6 +59,7 @@ class Figures:
     ratings: dict[str, int]
     time_to_result_median_s: float | None
     time_to_result_p90_s: float | None
+    rendered_by_channel: dict[str, int] | None = None
 
 
 def nearest_rank(values: Sequence[float], p: float) -> float | None:
@@ -96,4 +99,15 @@ def figures(facts: Iterable[ApplicationFact], now: datetime) -> Figures:
         ratings={str(k): sum(1 for r in ratings if r == k) for k in range(1, 6)},
         time_to_result_median_s=nearest_rank(durations, 50),
         time_to_result_p90_s=nearest_rank(durations, 90),
+        rendered_by_channel=dict(sorted(Counter(channel_of(f.origin) for f in done).items())),
     )
+
+
+CENTRE_ORIGINS = frozenset({"centre", "public_service_center"})
+
+
+def channel_of(origin: str) -> str:
+    """``electronic`` (online), ``centre`` (an operator at a public service centre), ``other``."""
+    if origin in ELECTRONIC_ORIGINS:
+        return "electronic"
+    return "centre" if origin in CENTRE_ORIGINS else "other"

@@ -1,1 +1,0 @@
-"""The gateway domain: the service register, members, access rights, audit, applications."""

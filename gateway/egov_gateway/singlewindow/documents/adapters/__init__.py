@@ -1,0 +1,1 @@
+"""Renderers of a document: PDF (ReportLab), the verification QR code (segno)."""

@@ -1,0 +1,1 @@
+"""The document a person reads: its fields in their language, its verification link."""

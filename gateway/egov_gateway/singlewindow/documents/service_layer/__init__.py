@@ -1,0 +1,1 @@
+"""Use cases: a citizen's documents of their own application."""
