@@ -368,6 +368,13 @@ async def _mint(
     token, raw = family.mint(now)
     await uow.tokens.add_token(token)
     await uow.tokens.save_family(family)
+    extra: dict[str, Any] = {"amr": family.amr}
+    if family.kind == "operator":
+        # the roles the credential holds now (a refresh after a change carries the new ones;
+        # a change of roles also ends the operator's sessions: operators.set_roles)
+        credential = await uow.credentials.get(family.subject)
+        held = credential.roles if credential and credential.role == "operator" else ()
+        extra["roles"] = sorted(held)
     access, ttl = await ctx.issuer.access_token(
         subject=family.subject,
         kind=family.kind,
