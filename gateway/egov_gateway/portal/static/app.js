@@ -8,6 +8,7 @@ import * as applications from "./pages/applications.js";
 import * as inbox from "./pages/inbox.js";
 import * as invoices from "./pages/invoices.js";
 import * as operator from "./pages/operator.js";
+import * as documents from "./pages/documents.js";
 import * as centre from "./pages/centre.js";
 
 const ROUTES = [
@@ -18,6 +19,9 @@ const ROUTES = [
   { path: /^\/login$/, page: login.render, nav: "login" },
   { path: /^\/applications$/, page: applications.list, nav: "applications", auth: true },
   { path: /^\/applications\/([^/]+)$/, page: applications.detail, nav: "applications", auth: true },
+  { path: /^\/applications\/([^/]+)\/documents\/([^/]+)$/, page: documents.page, nav: "applications", auth: true },
+  { path: /^\/verify$/, page: documents.verify, nav: null },
+  { path: /^\/verify\/([^/]+)$/, page: documents.verify, nav: null },
   { path: /^\/offers$/, page: inbox.offers, nav: "offers", auth: true },
   { path: /^\/notifications$/, page: inbox.notifications, nav: "notifications", auth: true },
   { path: /^\/data-access$/, page: inbox.dataAccess, nav: "data", auth: true },
