@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -45,6 +46,13 @@ def test_mesh_comes_up_within_90_seconds(kafka: Any, tmp_path: Path) -> None:
     assert m, out[-4000:]
     assert float(m.group(1)) < 90
     assert "reached all six services" in out
+    # the demo accounts a newcomer signs in with, passwords from this machine's dev secrets
+    secrets = json.loads((tmp_path / "dev-secrets.json").read_text())
+    assert "Demo accounts" in out and f"{base}/login" in out
+    assert re.search(rf"900115300122  {re.escape(secrets['demo-citizen-password'])}  ", out)
+    operators = out.split("Operators (IIN / password):", 1)[1]
+    assert "880707300858" in operators and "/centre" in operators
+    assert f"client_id=registry  client_secret={secrets['client:registry']}" in out
     for name in ("gateway", "identity", "registry", "licensing", "payments", "notary"):
         assert (tmp_path / f"{name}.db").exists(), f"{name} did not use its embedded SQLite"
 

@@ -112,7 +112,7 @@ async def test_two_gateway_replicas_on_one_database_keep_every_audit_chain_verif
             assert all(recorded[rid] == 1 for rid in answered), "a call audited twice or never"
             assert {rid: inst for rid, inst in rows} == answered
 
-            op = kit.identity.bearer("operator", "op-1")
+            op = kit.identity.bearer("operator", "op-1", roles=["auditor"])
             for gw, url in urls.items():
                 r = await c.get(f"{url}/api/v1/audit/verify", headers=op)
                 report: dict[str, Any] = r.json()

@@ -141,6 +141,14 @@ def run(port_base: int, check: bool, data_dir: Path) -> int:
         from demo import load_demo
 
         load_demo({name: f"http://127.0.0.1:{port_base + off}" for name, _, off in SERVICES})
+        from accounts import demo_accounts, render
+
+        accounts = render(
+            demo_accounts(Path(env["MESH_DATA_DIR"])),
+            portal=f"http://127.0.0.1:{port_base}",
+            identity=f"http://127.0.0.1:{port_base + 1}",
+            data_dir=Path(env["MESH_DATA_DIR"]),
+        )
         print(
             "\n"
             f"egov-mesh is up ({took:.1f}s to ready).\n"
@@ -151,6 +159,7 @@ def run(port_base: int, check: bool, data_dir: Path) -> int:
                 for name, _, off in SERVICES[1:]
             )
             + f"  Kafka:                   {env['KAFKA_BOOTSTRAP_SERVERS']}\n"
+            + accounts
             + ("Check mode: stopping.\n" if check else "Press Ctrl-C to stop.\n")
         )
         if check:

@@ -88,7 +88,7 @@ async def test_sigkill_under_load_loses_no_answered_audit_record(
         gateway = procs.spawn("egov_gateway", gw_env)
         await procs.wait_live(gw_url, gateway)
         async with httpx.AsyncClient() as c:
-            op = identity.token("operator", "op-1")
+            op = identity.token("operator", "op-1", roles=["auditor"])
             r = await c.get(
                 f"{gw_url}/api/v1/audit/verify", headers={"Authorization": f"Bearer {op}"}
             )

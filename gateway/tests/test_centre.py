@@ -50,6 +50,11 @@ def consent(
     )
 
 
+def at_desk(sw: SingleWindowHarness, operator: str = OPERATOR) -> dict[str, str]:
+    """An operator of a public service centre (role centre-operator)."""
+    return sw.identity.bearer("operator", operator, roles=["centre-operator"])
+
+
 async def apply(
     sw: SingleWindowHarness,
     token: str,
@@ -61,7 +66,7 @@ async def apply(
     return await sw.client.post(
         "/api/v1/centre/applications",
         json={"consent_token": token, "iin": iin, "service_code": SERVICE, "payload": {"iin": iin}},
-        headers=headers if headers is not None else sw.identity.bearer("operator", operator),
+        headers=headers if headers is not None else at_desk(sw, operator),
     )
 
 
@@ -98,7 +103,7 @@ async def test_centre_attackers(single_window: SingleWindowHarness) -> None:
     r = await sw.client.post(
         "/api/v1/centre/applications",
         json={"iin": CITIZEN, "service_code": SERVICE, "payload": {}},
-        headers=sw.identity.bearer("operator", OPERATOR),
+        headers=at_desk(sw),
     )
     assert r.status_code == 422
     assert (await apply(sw, "not.a.token")).status_code == 401
@@ -112,6 +117,9 @@ async def test_centre_attackers(single_window: SingleWindowHarness) -> None:
     # consent given to another operator
     r = await apply(sw, given, operator=OTHER_OPERATOR)
     assert r.status_code == 403 and "another operator" in r.json()["detail"]
+    # an operator without the centre role (an auditor, an administrator)
+    r = await apply(sw, given, headers=sw.identity.bearer("operator", OPERATOR, roles=["auditor"]))
+    assert r.status_code == 403
     # a citizen (even the one who consented) cannot use the centre endpoints
     r = await apply(sw, given, headers=sw.citizen(CITIZEN))
     assert r.status_code == 403

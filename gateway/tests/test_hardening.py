@@ -419,7 +419,7 @@ async def test_failed_admin_tokens_spend_the_failure_budget(tmp_path: Path, db_u
                 ).status_code
                 for i in range(5)
             ]
-        assert codes == [403, 403, 403, 429, 429]
+        assert codes == [401, 401, 401, 429, 429]  # guesses are no operator's token either
 
 
 # -- 4. leaks and audit gaps -----------------------------------------------------------------------
@@ -497,6 +497,10 @@ async def test_refused_admin_calls_and_audit_reads_are_audited(mesh: Mesh) -> No
         "/api/v1/admin/members",
         headers={"Authorization": "Bearer wrong", "X-Request-Id": "req-adm-wrong"},
     )
+    assert r.status_code == 401  # neither break-glass nor an operator's token
+    r = await mesh.gateway.get(
+        "/api/v1/admin/members", headers={**mesh.citizen(), "X-Request-Id": "req-adm-citizen"}
+    )
     assert r.status_code == 403
     r = await mesh.gateway.get(
         "/api/v1/audit", headers={**mesh.citizen(), "X-Request-Id": "req-audit-citizen"}
@@ -518,7 +522,14 @@ async def test_refused_admin_calls_and_audit_reads_are_audited(mesh: Mesh) -> No
         "gateway",
     )
     [rec] = await mesh.audit(request_id="req-adm-wrong")
-    assert (rec["status"], rec["outcome"]) == (403, "admin-denied")
+    assert (rec["status"], rec["outcome"]) == (401, "admin-unauthenticated")
+    [rec] = await mesh.audit(request_id="req-adm-citizen")
+    assert (rec["client"], rec["user"], rec["status"], rec["outcome"]) == (
+        "citizen",
+        CITIZEN,
+        403,
+        "admin-denied",
+    )
     [rec] = await mesh.audit(request_id="req-audit-citizen")
     assert (rec["client"], rec["user"], rec["status"], rec["outcome"], rec["path"]) == (
         "citizen",

@@ -1,7 +1,8 @@
 """Dev-mode data: OAuth clients of the mesh's services, demo citizens and an operator.
 
-Idempotent and fast: rows are written only when missing, and the one password hash all
-demo accounts share is computed only when some account lacks it.
+Idempotent and fast: rows are written only when missing, and the password hashes (one the
+demo citizens share, one of the demo administrator) are computed only when some account
+lacks one.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from egov_identity.domain.persons import Person, PersonDetails
 from egov_identity.domain.tokens import OAuthClient, token_digest
 from egov_identity.service_layer.unit_of_work import IdentityUnitOfWork
 from egov_identity.settings import IdentitySettings
+from meshkit.auth.roles import AUDITOR, CENTRE_OPERATOR, IDENTITY_ADMIN, REGISTER_ADMIN
 from meshkit.devsecrets import dev_secret
 
 log = structlog.get_logger("identity.seed")
@@ -46,7 +48,17 @@ class DemoPerson:
     mother_iin: str | None = None
     father_iin: str | None = None
     role: str = "citizen"
+    #: an operator's roles (meshkit.auth.roles)
+    roles: frozenset[str] = frozenset()
+    #: the dev secret holding the password (every demo citizen shares one)
+    password_secret: str = "demo-citizen-password"
 
+
+#: the demo mesh administrator (roles register-admin, identity-admin, auditor); its password
+#: is ``dev_secret("demo-operator-password")`` in ``<data dir>/dev-secrets.json``
+DEMO_ADMIN_IIN = "820312308607"
+DEMO_ADMIN_PHONE = "+77011234574"
+DEMO_ADMIN_PASSWORD_SECRET = "demo-operator-password"
 
 _ALMATY = "Алматы қ., Абай даңғылы"
 _ASTANA = "Астана қ., Қабанбай батыр даңғылы"
@@ -123,7 +135,8 @@ DEMO_PERSONS: tuple[DemoPerson, ...] = (
         "+77751234572",
         "Ақтөбе қ., Әбілқайыр хан даңғылы, 9",
     ),
-    # an operator of the public service centre (kind "operator" tokens)
+    # an operator of the public service centre (kind "operator" tokens) who also reads the
+    # audit log (as every operator could before roles)
     DemoPerson(
         "880707300858",
         "Тұрсынов",
@@ -134,6 +147,22 @@ DEMO_PERSONS: tuple[DemoPerson, ...] = (
         "+77471234573",
         f"{_ASTANA}, 12, 5 п.",
         role="operator",
+        roles=frozenset({CENTRE_OPERATOR, AUDITOR}),
+    ),
+    # the mesh's administrator: the register, identity's admin API and the audit log with
+    # one sign-in (deploy/RUNBOOK.md, "Operator credentials"); its own dev password
+    DemoPerson(
+        DEMO_ADMIN_IIN,
+        "Әкімшіұлы",
+        "Ерлан",
+        "Серікұлы",
+        date(1982, 3, 12),
+        "male",
+        DEMO_ADMIN_PHONE,
+        f"{_ASTANA}, 1, 1 п.",
+        role="operator",
+        roles=frozenset({REGISTER_ADMIN, IDENTITY_ADMIN, AUDITOR}),
+        password_secret=DEMO_ADMIN_PASSWORD_SECRET,
     ),
 )
 
@@ -168,7 +197,7 @@ async def seed_people(
 ) -> int:
     now = _now()
     present = await uow.persons.get_many([p.iin for p in DEMO_PERSONS])
-    password_hash: str | None = None
+    password_hashes: dict[str, str] = {}  # dev secret → its hash, computed once
     written = 0
     for demo in DEMO_PERSONS:  # parents come before children in the list
         if demo.iin not in present:
@@ -189,15 +218,18 @@ async def seed_people(
             await uow.persons.add(person)
             written += 1
         if await uow.credentials.get(demo.iin) is None:
-            if password_hash is None:
-                password = dev_secret("demo-citizen-password", settings.data_dir)
-                password_hash = await asyncio.to_thread(hasher.hash, password)
+            if demo.password_secret not in password_hashes:
+                password = dev_secret(demo.password_secret, settings.data_dir)
+                password_hashes[demo.password_secret] = await asyncio.to_thread(
+                    hasher.hash, password
+                )
             await uow.credentials.add(
                 Credential(
                     iin=demo.iin,
                     role=demo.role,  # type: ignore[arg-type]
-                    password_hash=password_hash,
+                    password_hash=password_hashes[demo.password_secret],
                     password_changed_at=now,
+                    roles=demo.roles,
                 )
             )
             written += 1

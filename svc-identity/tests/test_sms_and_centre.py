@@ -22,6 +22,7 @@ from egov_identity.app import create_app
 from egov_identity.service_layer.sms import deliver_queued
 from egov_identity.settings import IdentitySettings
 from meshkit.auth import JWKSClient, KeyRing, SigningKey, TokenInvalid
+from meshkit.devsecrets import dev_secret
 from meshkit_testing.apps import FakeGateway, running
 from meshkit_testing.devinfra import free_port
 from meshkit_testing.polling import eventually
@@ -260,6 +261,12 @@ async def test_centre_consent_by_the_citizens_code(svc: Svc) -> None:
 async def test_centre_consent_attackers(svc: Svc) -> None:
     operator = (await svc.login(OPERATOR))["access_token"]
     citizen = (await svc.login(ERGALI))["access_token"]
+    # an operator without the centre role (the demo administrator) asks nothing
+    admin = await svc.login("820312308607", dev_secret("demo-operator-password", svc.data_dir))
+    r = await svc.client.post(
+        "/auth/centre/consent", json={"iin": ALIKHAN, "actor_token": admin["access_token"]}
+    )
+    assert r.status_code == 403
     # a citizen is no operator
     r = await svc.client.post("/auth/centre/consent", json={"iin": ALIKHAN, "actor_token": citizen})
     assert r.status_code == 403

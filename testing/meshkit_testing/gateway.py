@@ -32,6 +32,7 @@ from egov_gateway.exchange.domain.ratelimit import TokenBuckets
 from meshkit.auth.assertion import AssertionVerifier, RoutedCall, routed_call
 from meshkit.auth.jwks import JWKSClient
 from meshkit.auth.keys import KeyRing, SigningKey
+from meshkit.auth.roles import AUDITOR
 from meshkit.routed import name_data_subject
 from meshkit_testing.apps import running
 from meshkit_testing.contract import operations as contract_operations
@@ -40,6 +41,7 @@ from meshkit_testing.services import build_app
 ISSUER = "http://identity.test"
 AUDIENCE = "egov-mesh"
 CITIZEN = "900115300122"  # a citizen's IIN (checked elsewhere; the gateway treats it opaquely)
+OPERATOR = "880707300858"  # an operator's IIN
 OTHER_CITIZEN = "850302400133"
 BINS = {
     "identity": "010140000011",
@@ -77,19 +79,23 @@ class TestIdentity:
         ttl: int = 300,
         key: SigningKey | None = None,
         now: float | None = None,
+        roles: list[str] | None = None,
+        sid: str | None = None,
     ) -> str:
         issued = int(now if now is not None else time.time())
-        claims = {
+        claims: dict[str, Any] = {
             "iss": iss,
             "aud": aud,
             "sub": sub,
             "kind": kind,
             "scope": "",
-            "sid": uuid.uuid4().hex,
+            "sid": sid or uuid.uuid4().hex,
             "jti": uuid.uuid4().hex,
             "iat": issued,
             "exp": issued + ttl,
         }
+        if roles is not None:  # an operator's roles (meshkit.auth.roles)
+            claims["roles"] = roles
         return (key or self.ring.current).sign(claims)
 
     def bearer(self, kind: str, sub: str, **kw: Any) -> dict[str, str]:
@@ -256,8 +262,9 @@ class Mesh:
     def citizen(self, iin: str = CITIZEN, **kw: Any) -> dict[str, str]:
         return self.identity.bearer("citizen", iin, **kw)
 
-    def operator(self) -> dict[str, str]:
-        return self.identity.bearer("operator", "op-1")
+    def operator(self, *roles: str, **kw: Any) -> dict[str, str]:
+        """An operator's token; by default an auditor (reads the audit log)."""
+        return self.identity.bearer("operator", OPERATOR, roles=list(roles or [AUDITOR]), **kw)
 
     async def audit(self, **params: Any) -> list[dict[str, Any]]:
         r = await self.gateway.get("/api/v1/audit", params=params, headers=self.operator())
@@ -272,7 +279,11 @@ class Mesh:
         return out
 
 
-async def start_mesh(tmp_path: Path, db_url: str, **gateway_overrides: Any) -> AsyncIterator[Mesh]:
+async def start_mesh(
+    tmp_path: Path, db_url: str, *, admin_disabled: bool = False, **gateway_overrides: Any
+) -> AsyncIterator[Mesh]:
+    """``admin_disabled``: no static (break-glass) admin token, as outside dev mode without
+    GATEWAY_ADMIN_TOKEN."""
     identity = TestIdentity(tmp_path)
     gw_key = SigningKey.generate()
     gw_ring = KeyRing(gw_key)
@@ -305,6 +316,7 @@ async def start_mesh(tmp_path: Path, db_url: str, **gateway_overrides: Any) -> A
         overrides = overrides_of(app)
         overrides.routing_register = register
         overrides.upstream_transport = MultiASGI(apps)
+        overrides.admin_disabled = admin_disabled
         client = await stack.enter_async_context(running(app))
         direct = await stack.enter_async_context(
             httpx.AsyncClient(

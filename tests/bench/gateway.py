@@ -20,6 +20,12 @@ for ``--rounds`` rounds and each figure is the median of its rounds: on two shar
 leg alone can catch a noisy neighbour, and a ratio of two single legs then says little.
 
     uv run python tests/bench/gateway.py [--duration 10] [--connections 8] [--rounds 3]
+                                         [--compare]
+
+``--compare`` asks whether the gateway's own hot-path machinery still earns its keep: instead
+of gateway-fsync and nginx it runs, in the same rounds, the gateway four ways — its own HTTP/1.1
+agency transport or httpx's ``AsyncHTTPTransport``, each served through the fast lane
+(``meshkit.fastlane``) or through FastAPI's full middleware stack (:data:`VARIANT_LAUNCHER`).
 
 Prints a table and saves bench-results/gateway.json. Installs wrk and nginx from Debian's
 packages when they are missing (apt-get, as root).
@@ -55,6 +61,26 @@ from meshkit_testing.gateway import BINS, ISSUER, TestIdentity
 
 TARGET_THROUGHPUT = 0.5  # gateway keeps ≥ 50 % of direct requests/s
 TARGET_ADDED_P50_MS = 2.0
+
+# --compare: the gateway with its lean agency transport and/or fast lane switched off, for this
+# process only (the product has one configuration; this measures whether it is still needed)
+VARIANT_LAUNCHER = """
+import os, httpx
+import egov_gateway.bootstrap as bootstrap, meshkit.service as service
+variant = os.environ["BENCH_GATEWAY_VARIANT"]
+if "httpx" in variant:
+    bootstrap.AgencyTransport = lambda *, max_connections, fallback: fallback
+if "stack" in variant:
+    service.install_fast_lanes = lambda *a, **kw: None
+from egov_gateway.__main__ import create_app, definition, main
+main(definition, create_app, proxy_headers=False)
+"""
+COMPARED = {
+    "gateway": None,  # lean transport, fast lane: as shipped
+    "gw-httpx": "httpx",
+    "gw-stack": "stack",
+    "gw-httpx-stack": "httpx+stack",
+}
 
 
 def ensure_tools() -> None:
@@ -211,6 +237,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--latency-duration", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--compare", action="store_true", help="the gateway four ways")
     args = parser.parse_args()
     ensure_tools()
     tmp = scratch_dir()
@@ -220,6 +247,11 @@ def main() -> None:
     (tmp / "gw-jwks.json").write_text(json.dumps(KeyRing(gw_key).jwks()))
     agency_port, gw_port, nginx_port = free_port(), free_port(), free_port()
     gw_fsync_port = free_port()
+    gateways = (
+        [(free_port(), name, "NORMAL", variant) for name, variant in COMPARED.items()]
+        if args.compare
+        else [(gw_port, "gateway", "NORMAL", None), (gw_fsync_port, "gateway-fsync", "FULL", None)]
+    )
     (tmp / "register.json").write_text(
         json.dumps(
             {
@@ -250,14 +282,13 @@ def main() -> None:
                 log,
             )
         )
-        for port, name, sync in (
-            (gw_port, "gateway", "NORMAL"),
-            (gw_fsync_port, "gateway-fsync", "FULL"),
-        ):
+        for port, name, sync, variant in gateways:
+            launch = ["-c", VARIANT_LAUNCHER] if variant else ["-m", "egov_gateway"]
             procs.append(
                 spawn(
-                    [sys.executable, "-m", "egov_gateway"],
+                    [sys.executable, *launch],
                     {
+                        "BENCH_GATEWAY_VARIANT": variant or "",
                         **common,
                         "GATEWAY_PORT": str(port),
                         "GATEWAY_DATA_DIR": str(tmp / name),
@@ -272,29 +303,30 @@ def main() -> None:
                     log,
                 )
             )
-        nginx_dir = tmp / "nginx"
-        nginx_dir.mkdir()
-        conf = nginx_conf(nginx_dir, nginx_port, agency_port)
-        procs.append(
-            spawn(
-                [
-                    _which("nginx") or "nginx",
-                    "-c",
-                    str(conf),
-                    "-p",
-                    str(nginx_dir),
-                    "-g",
-                    "daemon off;",
-                ],
-                {},
-                log,
+        if not args.compare:
+            nginx_dir = tmp / "nginx"
+            nginx_dir.mkdir()
+            conf = nginx_conf(nginx_dir, nginx_port, agency_port)
+            procs.append(
+                spawn(
+                    [
+                        _which("nginx") or "nginx",
+                        "-c",
+                        str(conf),
+                        "-p",
+                        str(nginx_dir),
+                        "-g",
+                        "daemon off;",
+                    ],
+                    {},
+                    log,
+                )
             )
-        )
         agency_url = f"http://127.0.0.1:{agency_port}"
-        gw_url = f"http://127.0.0.1:{gw_port}"
-        gw_fsync_url = f"http://127.0.0.1:{gw_fsync_port}"
+        gw_urls = {name: f"http://127.0.0.1:{port}" for port, name, _, _ in gateways}
         nginx_url = f"http://127.0.0.1:{nginx_port}"
-        for url, proc in zip((agency_url, gw_url, gw_fsync_url, nginx_url), procs, strict=True):
+        urls = [agency_url, *gw_urls.values()] + ([] if args.compare else [nginx_url])
+        for url, proc in zip(urls, procs, strict=True):
             wait_live(url, proc, log)
 
         def signer(n: int) -> list[tuple[str, str]]:
@@ -327,10 +359,13 @@ def main() -> None:
         }
         paths: dict[str, tuple[str, dict[str, str], Signer | None]] = {
             "direct": (f"{agency_url}/mesh/whoami", {}, signer),
-            "gateway": (f"{gw_url}/x/registry/mesh/whoami", gw_headers, None),
-            "gateway-fsync": (f"{gw_fsync_url}/x/registry/mesh/whoami", gw_headers, None),
-            "nginx": (f"{nginx_url}/mesh/whoami", {}, signer),
+            **{
+                name: (f"{url}/x/registry/mesh/whoami", gw_headers, None)
+                for name, url in gw_urls.items()
+            },
         }
+        if not args.compare:
+            paths["nginx"] = (f"{nginx_url}/mesh/whoami", {}, signer)
         check(paths["direct"][0], direct_headers)
         for url, headers, sign in paths.values():
             if sign is None:
@@ -349,11 +384,11 @@ def main() -> None:
         results = {name: median_of(legs) for name, legs in rounds.items()}
         # every call through the gateway left a durable audit record
         audited = 0
-        for name in ("gateway", "gateway-fsync"):
+        for name in gw_urls:
             with sqlite3.connect(tmp / name / "gateway.db") as conn:
                 audited += conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
         figures = report(results, args, audited)
-        save("gateway", figures)
+        save("gateway-compare" if args.compare else "gateway", figures)
     finally:
         for p in procs:
             if p.poll() is None:
@@ -387,8 +422,10 @@ def report(results: dict[str, Any], args: argparse.Namespace, audited: int) -> d
         "load_average": os.getloadavg(),
         **results,
         "vs_direct": compared,
-        "gateway_vs_nginx_throughput": round(
-            results["gateway"]["rps"] / results["nginx"]["rps"], 3
+        "gateway_vs_nginx_throughput": (
+            round(results["gateway"]["rps"] / results["nginx"]["rps"], 3)
+            if "nginx" in results
+            else None
         ),
         "audit_records": audited,
         "targets": {

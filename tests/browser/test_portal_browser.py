@@ -129,7 +129,12 @@ async def test_birth_of_a_child_then_the_proactive_allowance_on_a_phone(
         await page.get_by_label("Sex").select_option("male")
         await page.get_by_label("Place").fill("Алматы қ., Қазақстан")
         await page.get_by_label("Mother's IIN").fill(MOTHER[0])
-        await page.get_by_label("Father's IIN").fill(FATHER[0])
+        # once-only: the father's own IIN comes from his record, read-only (issue 18)
+        father = page.get_by_label("Father's IIN")
+        assert (
+            await father.input_value() == FATHER[0]
+            and await father.get_attribute("readonly") is not None
+        )
         await shots.take(page, "apply-birth-registration")
         await page.get_by_role("button", name="Submit").click()
         await page.locator("#app-status").wait_for()

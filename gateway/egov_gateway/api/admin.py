@@ -1,18 +1,27 @@
 """The operators' admin API of the register: members, grants, services.
 
-Every endpoint needs ``Authorization: Bearer <GATEWAY_ADMIN_TOKEN>`` (compared in constant
-time): no or malformed credentials → 401, a wrong token → 403. Changes take effect at once.
+Every endpoint needs ``Authorization: Bearer <token>``: the access token of an operator with
+the role ``register-admin`` (issued by identity, verified against its JWKS like a citizen's:
+signature, issuer, audience, expiry, session not revoked) — or the static break-glass token
+(``GATEWAY_ADMIN_TOKEN``, compared in constant time; dev mode: generated), which names no one.
+No, malformed or invalid credentials → 401; a valid token without the role → 403. Every call
+that passes is written to the audit log with who made it (client ``operator`` and the
+operator's IIN, or client ``break-glass``); refusals are too. Changes take effect at once.
+deploy/RUNBOOK.md, "Operator credentials".
 """
 
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+import time
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from egov_gateway.api.dependencies import register_of
+from egov_gateway.api.dependencies import register_of, token_verifier
 from egov_gateway.api.register_models import (
     GrantIn,
     GrantList,
@@ -28,51 +37,125 @@ from egov_gateway.api.register_models import (
 )
 from egov_gateway.bootstrap import components_of
 from egov_gateway.exchange.adapters.audit_writer import AuditWriter
-from egov_gateway.exchange.domain.access import ANONYMOUS_CLIENT
-from egov_gateway.exchange.service_layer.security_audit import record_refusal
+from egov_gateway.exchange.domain.access import ANONYMOUS_CLIENT, client_of
+from egov_gateway.exchange.service_layer.security_audit import record_admin_call, record_refusal
 from egov_gateway.register.domain.model import CODE_PATTERN
 from egov_gateway.register.service_layer.register import UnifiedRegister
-from meshkit.errors import NotFound, RuleViolation
-from meshkit.problems import PROBLEM_RESPONSES, ProblemError
+from meshkit.auth.jwks import TokenInvalid
+from meshkit.auth.roles import BREAK_GLASS, REGISTER_ADMIN
+from meshkit.errors import DomainError, NotFound, RuleViolation
+from meshkit.problems import PROBLEM_RESPONSES, ProblemError, status_for
 
-_bearer = HTTPBearer(auto_error=False, description="the operators' admin token")
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="an operator's access token (role register-admin), or the break-glass token",
+)
 
 
 def _writer(request: Request) -> AuditWriter:
     return components_of(request.app).audit_writer
 
 
+async def _refuse(
+    request: Request, status: int, detail: str, *, client: str, user: str | None = None
+) -> ProblemError:
+    outcome = "admin-unauthenticated" if status == 401 else "admin-denied"
+    await record_refusal(_writer(request), request, status, outcome, client=client, user=user)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return ProblemError(status, detail, headers=headers)
+
+
 async def require_admin(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
-    """Every refusal is a security event in the audit log (client ``anonymous``: a wrong
-    admin token names no one); the per-source failure budget bounds how many a source makes
-    (exchange/service_layer/source.py)."""
+    """Every refusal is a security event in the audit log (client ``anonymous`` when the
+    token names no one); the per-source failure budget bounds how many a source makes
+    (exchange/service_layer/source.py). Who passed is kept on the request for the audit
+    record of the call (:class:`AuditedAdminRoute`)."""
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
-        await record_refusal(
-            _writer(request), request, 401, "admin-unauthenticated", client=ANONYMOUS_CLIENT
-        )
-        raise ProblemError(
+        raise await _refuse(
+            request,
             401,
-            "the admin API needs 'Authorization: Bearer <admin token>'",
-            headers={"WWW-Authenticate": "Bearer"},
+            "the admin API needs 'Authorization: Bearer <token>': an operator's access token "
+            "with the role register-admin",
+            client=ANONYMOUS_CLIENT,
         )
-    expected = components_of(request.app).admin_token
-    if expected is None:
-        await record_refusal(
-            _writer(request), request, 403, "admin-denied", client=ANONYMOUS_CLIENT
+    token = credentials.credentials
+    static = components_of(request.app).admin_token
+    if static is not None and hmac.compare_digest(token.encode(), static.encode()):
+        request.state.admin_caller = (BREAK_GLASS, None)
+        return
+    try:
+        principal = await token_verifier(request).principal(f"Bearer {token}")
+    except TokenInvalid as exc:
+        raise await _refuse(
+            request, 401, f"the token is not valid: {exc.reason}", client=ANONYMOUS_CLIENT
+        ) from None
+    if principal is None or not principal.has_role(REGISTER_ADMIN):
+        who = client_of(principal) if principal is not None else ANONYMOUS_CLIENT
+        user = principal.subject if principal is not None and principal.kind != "agency" else None
+        raise await _refuse(
+            request,
+            403,
+            "this needs an operator with the role 'register-admin'",
+            client=who,
+            user=user,
         )
-        raise ProblemError(403, "the admin API is disabled: no GATEWAY_ADMIN_TOKEN is configured")
-    if not hmac.compare_digest(credentials.credentials.encode(), expected.encode()):
-        await record_refusal(
-            _writer(request), request, 403, "admin-denied", client=ANONYMOUS_CLIENT
-        )
-        raise ProblemError(403, "this token does not grant access to the admin API")
+    request.state.admin_caller = ("operator", principal.subject)
+
+
+class AuditedAdminRoute(APIRoute):
+    """An admin endpoint whose every authorised call is written to the audit log once it is
+    answered: who (the operator's IIN or break-glass), which route, the status, the digest
+    of the body sent (what was changed)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def audited(request: Request) -> Response:
+            started = time.perf_counter()
+            try:
+                response = await handler(request)
+            except Exception as exc:
+                await _record(request, _status_of(exc), started)
+                raise
+            await _record(request, response.status_code, started)
+            return response
+
+        return audited
+
+
+def _status_of(exc: Exception) -> int:
+    if isinstance(exc, ProblemError):
+        return exc.status
+    if isinstance(exc, DomainError):
+        return status_for(exc)
+    status = getattr(exc, "status_code", None)
+    return status if isinstance(status, int) else 500
+
+
+async def _record(request: Request, status: int, started: float) -> None:
+    caller = getattr(request.state, "admin_caller", None)
+    if caller is None:  # refused before: recorded as a refusal
+        return
+    client, user = caller
+    await record_admin_call(
+        _writer(request),
+        request,
+        status,
+        client=client,
+        user=user,
+        body=await request.body(),
+        latency_us=int((time.perf_counter() - started) * 1_000_000),
+    )
 
 
 router = APIRouter(
-    prefix="/api/v1/admin", tags=["register admin"], dependencies=[Depends(require_admin)]
+    prefix="/api/v1/admin",
+    tags=["register admin"],
+    dependencies=[Depends(require_admin)],
+    route_class=AuditedAdminRoute,
 )
 Register = Annotated[UnifiedRegister, Depends(register_of)]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -17,6 +18,7 @@ from egov_gateway.exchange.domain.audit import AuditRecord
 from egov_gateway.exchange.service_layer import audit as service
 from egov_gateway.exchange.service_layer.security_audit import record_refusal
 from meshkit.auth.principal import Principal
+from meshkit.auth.roles import AUDITOR
 from meshkit.errors import PermissionDenied, Unauthenticated
 from meshkit.problems import PROBLEM_RESPONSES
 
@@ -124,7 +126,9 @@ def _us(t: datetime | None) -> int | None:
     return int(t.timestamp() * 1_000_000)
 
 
-async def _audited_caller(request: Request, kind: str, refusal: str) -> Principal:
+async def _audited_caller(
+    request: Request, allowed: Callable[[Principal], bool], refusal: str
+) -> Principal:
     """The caller of an audit endpoint; a refused one is itself recorded in the audit log."""
     try:
         principal = await authenticated(request)
@@ -133,28 +137,33 @@ async def _audited_caller(request: Request, kind: str, refusal: str) -> Principa
             _writer(request), request, 401, "unauthenticated", client=ANONYMOUS_CLIENT
         )
         raise
-    if principal.kind != kind:
+    if not allowed(principal):
         await record_refusal(
             _writer(request),
             request,
             403,
             "denied",
             client=client_of(principal),
-            user=principal.subject if principal.kind == "citizen" else None,
+            user=principal.subject if principal.kind != "agency" else None,
         )
         raise PermissionDenied(refusal)
     return principal
 
 
-async def require_operator(request: Request) -> Principal:
+async def require_auditor(request: Request) -> Principal:
+    """An operator with the role ``auditor`` (meshkit.auth.roles)."""
     return await _audited_caller(
-        request, "operator", "only operators of the gateway may read the audit log"
+        request,
+        lambda p: p.has_role(AUDITOR),
+        "only operators with the role 'auditor' may read the audit log",
     )
 
 
 async def require_citizen(request: Request) -> Principal:
     return await _audited_caller(
-        request, "citizen", "this is a citizen's own view: sign in as a citizen"
+        request,
+        lambda p: p.kind == "citizen",
+        "this is a citizen's own view: sign in as a citizen",
     )
 
 
@@ -162,10 +171,14 @@ def _writer(request: Request) -> AuditWriter:
     return components_of(request.app).audit_writer
 
 
-@router.get("/audit", response_model=AuditPage, summary="Search the audit log (operators)")
+@router.get(
+    "/audit",
+    response_model=AuditPage,
+    summary="Search the audit log (operators with the role auditor)",
+)
 async def search_audit(
     request: Request,
-    _: Annotated[Principal, Depends(require_operator)],
+    _: Annotated[Principal, Depends(require_auditor)],
     request_id: str | None = None,
     client: str | None = None,
     subject: str | None = None,
@@ -194,7 +207,7 @@ async def search_audit(
     summary="Prove the audit hash chains intact, or point at the first broken link",
 )
 async def verify_audit(
-    request: Request, _: Annotated[Principal, Depends(require_operator)]
+    request: Request, _: Annotated[Principal, Depends(require_auditor)]
 ) -> VerifyOut:
     writer = _writer(request)
     report = await service.verify(writer.engine, writer)

@@ -22,6 +22,7 @@ from egov_gateway.singlewindow.applications.service_layer import service
 from egov_gateway.singlewindow.applications.service_layer.views import ApplicationView
 from meshkit.auth.jwks import TokenInvalid
 from meshkit.auth.principal import Principal
+from meshkit.auth.roles import CENTRE_OPERATOR
 from meshkit.errors import PermissionDenied, Unauthenticated
 from meshkit.ids import IIN
 from meshkit.problems import PROBLEM_RESPONSES
@@ -77,6 +78,10 @@ async def citizen_consent(request: Request, token: str, operator: Principal) -> 
 async def apply_for_citizen(
     body: CentreApplicationIn, operator: Operator, request: Request
 ) -> ApplicationView:
+    if not operator.has_role(CENTRE_OPERATOR):
+        raise PermissionDenied(
+            "only an operator of a public service centre may apply for a citizen"
+        )
     consent = await citizen_consent(request, body.consent_token, operator)
     citizen = str(consent["sub"])
     if citizen != body.iin:

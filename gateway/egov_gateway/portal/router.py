@@ -68,11 +68,15 @@ SPA_ROUTES = (
     "/apply/{code}",
     "/applications",
     "/applications/{application_id}",
+    "/applications/{application_id}/documents/{number}",
     "/offers",
     "/notifications",
     "/data-access",
     "/invoices",
     "/operator",
+    "/verify",
+    "/verify/{number}",
+    "/centre",
 )
 
 

@@ -11,6 +11,8 @@ class Principal(BaseModel):
     kind: Literal["citizen", "agency", "operator"]
     subject: str = Field(description="IIN for citizens, agency code for agencies")
     scopes: frozenset[str] = frozenset()
+    #: an operator's roles (``meshkit.auth.roles``); empty for citizens and agencies
+    roles: frozenset[str] = frozenset()
     token_id: str | None = None
     session_id: str | None = None
     expires_at: int | None = None
@@ -31,15 +33,23 @@ class Principal(BaseModel):
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
 
+    def has_role(self, role: str) -> bool:
+        """An operator holding ``role``; never a citizen or an agency, whatever they claim."""
+        return self.kind == "operator" and role in self.roles
+
     @classmethod
     def from_claims(cls, claims: dict[str, Any]) -> Principal:
         kind = claims.get("typ_principal") or claims.get("kind") or "citizen"
         scope = claims.get("scope", "")
         scopes = frozenset(scope.split()) if isinstance(scope, str) else frozenset(scope or [])
+        roles = claims.get("roles")
         return cls(
             kind=kind,
             subject=str(claims["sub"]),
             scopes=scopes,
+            roles=frozenset(r for r in roles if isinstance(r, str))
+            if isinstance(roles, list)
+            else frozenset(),
             token_id=claims.get("jti"),
             session_id=claims.get("sid"),
             expires_at=claims.get("exp"),

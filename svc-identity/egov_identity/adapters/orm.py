@@ -92,6 +92,8 @@ credentials = Table(
     Column("failed_attempts", Integer, nullable=False),
     Column("locked_until", UTCDateTime, nullable=True),
     Column("password_changed_at", UTCDateTime, nullable=True),
+    # an operator's roles, space-separated (meshkit.auth.roles); '' for citizens
+    Column("roles", String(200), nullable=False, server_default=""),
 )
 
 login_attempts = Table(

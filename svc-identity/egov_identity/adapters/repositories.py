@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
@@ -221,6 +221,18 @@ class PersonRepository:
 
 
 # -- login -----------------------------------------------------------------------------------
+def _credential_of(row: Mapping[Any, Any]) -> Credential:
+    values = dict(row)
+    values["roles"] = frozenset((values.get("roles") or "").split())
+    return Credential(**values)
+
+
+def _credential_row(credential: Credential) -> dict[str, Any]:
+    values = dict(credential.__dict__)
+    values["roles"] = " ".join(sorted(credential.roles))
+    return values
+
+
 class CredentialRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -230,17 +242,23 @@ class CredentialRepository:
         if for_update:
             query = query.with_for_update()
         row = (await self.session.execute(query)).first()
-        return Credential(**row._mapping) if row else None
+        return _credential_of(row._mapping) if row else None
 
     async def add(self, credential: Credential) -> None:
-        await self.session.execute(insert(orm.credentials).values(**credential.__dict__))
+        await self.session.execute(insert(orm.credentials).values(**_credential_row(credential)))
 
     async def save(self, credential: Credential) -> None:
-        values = dict(credential.__dict__)
+        values = _credential_row(credential)
         values.pop("iin")
         await self.session.execute(
             update(orm.credentials).where(orm.credentials.c.iin == credential.iin).values(**values)
         )
+
+    async def operators(self) -> list[Credential]:
+        """Every person who signs in as an operator, by IIN."""
+        t = orm.credentials
+        rows = await self.session.execute(select(t).where(t.c.role == "operator").order_by(t.c.iin))
+        return [_credential_of(r._mapping) for r in rows]
 
     async def record_attempt(self, attempt: LoginAttempt) -> None:
         await self.session.execute(insert(orm.login_attempts).values(**attempt.__dict__))

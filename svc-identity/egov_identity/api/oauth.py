@@ -86,6 +86,7 @@ async def discovery(idy: IdentityDep) -> dict[str, Any]:
             "iat",
             "exp",
             "amr",
+            "roles",
             "agency",
             "client_id",
         ],
@@ -190,6 +191,8 @@ async def userinfo(
 ) -> dict[str, Any]:
     claims = await idy.issuer.verify(bearer(authorization))
     info: dict[str, Any] = {"sub": claims["sub"], "kind": claims.get("kind")}
+    if claims.get("kind") == "operator":
+        info["roles"] = claims.get("roles", [])
     if claims.get("kind") in ("citizen", "operator"):
         uow = idy.new_uow()
         async with uow:

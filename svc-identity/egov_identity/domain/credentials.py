@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
@@ -18,6 +19,7 @@ from egov_identity.domain.errors import (
     OtpExpired,
     OtpInvalid,
 )
+from meshkit.auth.roles import OPERATOR_ROLES
 from meshkit.errors import RuleViolation
 
 Role = Literal["citizen", "operator"]
@@ -59,6 +61,23 @@ class Credential:
     failed_attempts: int = 0
     locked_until: datetime | None = None
     password_changed_at: datetime | None = None
+    #: an operator's roles (``meshkit.auth.roles``): what its operator tokens allow
+    roles: frozenset[str] = frozenset()
+
+    def set_roles(self, roles: Iterable[str]) -> bool:
+        """Make the person an operator with exactly these roles (none: a citizen again);
+        True when something changed. Unknown roles are refused."""
+        wanted = frozenset(roles)
+        unknown = sorted(wanted - OPERATOR_ROLES.keys())
+        if unknown:
+            raise RuleViolation(
+                f"unknown role {unknown[0]!r}",
+                errors={"roles": "one of " + ", ".join(sorted(OPERATOR_ROLES))},
+            )
+        role: Role = "operator" if wanted else "citizen"
+        changed = wanted != self.roles or role != self.role
+        self.roles, self.role = wanted, role
+        return changed
 
     def ensure_not_locked(self, now: datetime) -> None:
         if self.locked_until is not None and now < self.locked_until:

@@ -54,6 +54,7 @@ from egov_identity.service_layer.revocation import (
 from egov_identity.service_layer.sms import SmsSender, deliver_now
 from egov_identity.service_layer.unit_of_work import IdentityUnitOfWork
 from egov_identity.settings import IdentitySettings
+from meshkit.auth.roles import CENTRE_OPERATOR
 from meshkit.clock import Clock
 from meshkit.contracts.identity import SessionRevocationReason
 from meshkit.documents import cert_from_b64, subject_serial_number, verify_document
@@ -368,6 +369,13 @@ async def _mint(
     token, raw = family.mint(now)
     await uow.tokens.add_token(token)
     await uow.tokens.save_family(family)
+    extra: dict[str, Any] = {"amr": family.amr}
+    if family.kind == "operator":
+        # the roles the credential holds now (a refresh after a change carries the new ones;
+        # a change of roles also ends the operator's sessions: operators.set_roles)
+        credential = await uow.credentials.get(family.subject)
+        held = credential.roles if credential and credential.role == "operator" else ()
+        extra["roles"] = sorted(held)
     access, ttl = await ctx.issuer.access_token(
         subject=family.subject,
         kind=family.kind,
@@ -501,8 +509,13 @@ async def _operator_of(ctx: AuthContext, actor_token: str) -> str:
     claims = await introspect(ctx, actor_token)
     if not claims.get("active"):
         raise Unauthenticated("sign in again: the operator's session has ended")
-    if claims.get("kind") != "operator":
-        raise PermissionDenied("only an operator of a public service centre may ask for this")
+    roles = claims.get("roles")
+    if claims.get("kind") != "operator" or not (
+        isinstance(roles, list) and CENTRE_OPERATOR in roles
+    ):
+        raise PermissionDenied(
+            "only an operator of a public service centre (role centre-operator) may ask for this"
+        )
     return str(claims["sub"])
 
 

@@ -74,19 +74,29 @@ class TokenVerifier:
         if scheme.lower() != "bearer" or not token:
             raise TokenInvalid("use Authorization: Bearer <token>")
         now = time.time()
-        hit = self._cache.get(token)
-        deny = self.deny
-        if hit is not None:
-            principal, valid_until, iat = hit
-            if now < valid_until:
-                if deny and deny.refuses(principal.subject, principal.session_id, iat):
-                    raise SessionEnded
-                return principal
-            self._cache.pop(token, None)
+        cached = self._cached(token, now)
+        if cached is not None:
+            return cached
         if is_mandate(token):  # never cached: one mandate per step call
             if mandates is None:
                 raise TokenInvalid("token is not meant for this audience")
             return await mandates.principal(token)
+        return await self._verified(token, now)
+
+    def _cached(self, token: str, now: float) -> Principal | None:
+        """A token verified before and still valid — unless its session has ended since."""
+        hit = self._cache.get(token)
+        if hit is None:
+            return None
+        principal, valid_until, iat = hit
+        if now >= valid_until:
+            self._cache.pop(token, None)
+            return None
+        if self.deny and self.deny.refuses(principal.subject, principal.session_id, iat):
+            raise SessionEnded
+        return principal
+
+    async def _verified(self, token: str, now: float) -> Principal:
         claims = await self.jwks.verify(
             token, audience=self.audience, issuer=self.issuer, required=REQUIRED_CLAIMS
         )
@@ -95,7 +105,7 @@ class TokenVerifier:
             raise TokenInvalid("token does not say what kind of principal it is")
         principal = Principal.from_claims(claims)
         iat = _number(claims.get("iat"))
-        if deny and deny.refuses(principal.subject, principal.session_id, iat):
+        if self.deny and self.deny.refuses(principal.subject, principal.session_id, iat):
             raise SessionEnded
         if self._ttl > 0:
             self._cache[token] = (principal, min(float(claims["exp"]), now + self._ttl), iat)

@@ -52,21 +52,7 @@ def decide(
             False, f"{op.agency} is suspended from the exchange", "member-suspended"
         )
     if principal is not None and principal.kind == "citizen":
-        if requested_user and requested_user != principal.subject:
-            return AccessDecision(
-                False, "a citizen may act only on their own behalf (X-Mesh-User)", "forbidden"
-            )
-        if not (op.citizen_facing or op.public):
-            return AccessDecision(False, f"{op.operation_id} is not open to citizens", "forbidden")
-        if principal.actor is not None and not mandate_covers:
-            # the single window acts for the citizen only within the service applied for
-            return AccessDecision(
-                False,
-                f"the citizen's application for {principal.mandate_service} does not run "
-                f"{op.operation_id}",
-                "forbidden",
-            )
-        return AccessDecision(True, user=principal.subject)
+        return _citizen_decision(principal, op, requested_user, mandate_covers)
     if op.public:
         return AccessDecision(True, user=requested_user)
     if principal is None:  # the caller authenticates first; kept for completeness
@@ -87,3 +73,24 @@ def decide(
             "purpose-required",
         )
     return AccessDecision(True, user=requested_user)
+
+
+def _citizen_decision(
+    principal: Principal, op: ResolvedOperation, requested_user: str | None, mandate_covers: bool
+) -> AccessDecision:
+    """A citizen acts on their own behalf, on an operation open to citizens — and through the
+    single window only within the service applied for."""
+    if requested_user and requested_user != principal.subject:
+        return AccessDecision(
+            False, "a citizen may act only on their own behalf (X-Mesh-User)", "forbidden"
+        )
+    if not (op.citizen_facing or op.public):
+        return AccessDecision(False, f"{op.operation_id} is not open to citizens", "forbidden")
+    if principal.actor is not None and not mandate_covers:
+        return AccessDecision(
+            False,
+            f"the citizen's application for {principal.mandate_service} does not run "
+            f"{op.operation_id}",
+            "forbidden",
+        )
+    return AccessDecision(True, user=principal.subject)

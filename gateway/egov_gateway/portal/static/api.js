@@ -89,6 +89,27 @@ export const notifications = (query) => call("GET", "/api/v1/me/notifications", 
 export const markRead = (ids) => call("POST", "/api/v1/me/notifications/read", { body: { ids } });
 export const dataAccess = (query) => call("GET", "/api/v1/me/data-access", { query });
 
+// -- once-only: the citizen's own record, read with the citizen's own token through the gateway
+// (identity refuses anyone else's; the gateway adds no rights of its own)
+export const myRecord = () => {
+  const s = session();
+  return call("GET", `/x/identity/persons/${encodeURIComponent(s.sub)}`);
+};
+
+// -- documents a completed application issued (never the signed token itself) --------------
+export const documents = (id, lang) => call("GET", `/api/v1/applications/${encodeURIComponent(id)}/documents`, { query: { lang } });
+export const document = (id, number, lang) => call("GET", `/api/v1/applications/${encodeURIComponent(id)}/documents/${encodeURIComponent(number)}`, { query: { lang } });
+// the PDF as a Blob (an <a href> would not carry the citizen's token)
+export async function documentPdf(path, retry = true) {
+  const s = session();
+  const r = await fetch(new URL(path, location.origin), { headers: { Accept: "application/pdf", Authorization: `Bearer ${s.access}` }, credentials: "omit" });
+  if (r.status === 401 && retry && (await refresh())) return documentPdf(path, false);
+  if (!r.ok) { let p = null; try { p = await r.json(); } catch { /* not JSON */ } throw new ApiError(r.status, p); }
+  return r.blob();
+}
+// public: anyone checks a document by the number printed on it (the registry's check)
+export const verifyDocument = (number) => call("GET", `/x/registry/public/certificates/${encodeURIComponent(number)}`, { auth: false });
+
 // -- payments (routed to svc-payments; the citizen pays at the sandbox bank's own page) ------
 export const invoices = (payer) => call("GET", "/x/payments/invoices", { query: { payer } });
 export const invoice = (id) => call("GET", `/x/payments/invoices/${encodeURIComponent(id)}`);
@@ -101,6 +122,18 @@ export async function serviceNames(codes, lang) {
     try { names.set(`${lang}:${c}`, (await service(c, lang)).name); } catch { names.set(`${lang}:${c}`, c); }
   }));
   return (code) => names.get(`${lang}:${code}`) || code;
+}
+
+// agencies by name in the current language (a code is never shown to a citizen)
+const agencyNames = new Map();
+export async function agencyName(lang) {
+  if (!agencyNames.has(lang)) {
+    const m = new Map();
+    try { for (const a of items(await agencies(lang))) m.set(a.code, a.name); } catch { /* names only */ }
+    agencyNames.set(lang, m);
+  }
+  const m = agencyNames.get(lang);
+  return (code) => m.get(code) || "";
 }
 
 // lists come as {items: [...]} or as a bare array

@@ -8,6 +8,8 @@ import * as applications from "./pages/applications.js";
 import * as inbox from "./pages/inbox.js";
 import * as invoices from "./pages/invoices.js";
 import * as operator from "./pages/operator.js";
+import * as documents from "./pages/documents.js";
+import * as centre from "./pages/centre.js";
 
 const ROUTES = [
   { path: /^\/$/, page: catalogue.list, nav: "services" },
@@ -17,11 +19,15 @@ const ROUTES = [
   { path: /^\/login$/, page: login.render, nav: "login" },
   { path: /^\/applications$/, page: applications.list, nav: "applications", auth: true },
   { path: /^\/applications\/([^/]+)$/, page: applications.detail, nav: "applications", auth: true },
+  { path: /^\/applications\/([^/]+)\/documents\/([^/]+)$/, page: documents.page, nav: "applications", auth: true },
+  { path: /^\/verify$/, page: documents.verify, nav: null },
+  { path: /^\/verify\/([^/]+)$/, page: documents.verify, nav: null },
   { path: /^\/offers$/, page: inbox.offers, nav: "offers", auth: true },
   { path: /^\/notifications$/, page: inbox.notifications, nav: "notifications", auth: true },
   { path: /^\/data-access$/, page: inbox.dataAccess, nav: "data", auth: true },
   { path: /^\/invoices$/, page: invoices.render, nav: "invoices", auth: true },
   { path: /^\/operator$/, page: operator.render, nav: "operator", auth: true },
+  { path: /^\/centre$/, page: centre.render, nav: "centre", auth: true },
 ];
 
 const NAV = [
@@ -32,6 +38,7 @@ const NAV = [
   { key: "invoices", href: "/invoices", label: "nav_invoices", auth: true },
   { key: "data", href: "/data-access", label: "nav_data", auth: true },
   { key: "operator", href: "/operator", label: "nav_operator", operator: true },
+  { key: "centre", href: "/centre", label: "nav_centre", operator: true },
   { key: "login", href: "/login", label: "nav_login", anonymous: true },
 ];
 

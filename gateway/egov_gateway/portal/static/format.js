@@ -7,9 +7,15 @@ const KK_MONTHS = ["қаңтар", "ақпан", "наурыз", "сәуір", "
 
 export function locale(lang) { return LOCALES[lang] || LOCALES.en; }
 
+// without Kazakh data Chromium writes "164,350.00": Kazakhstan groups and marks decimals as
+// Russian does (164 350,00), so those rules are borrowed then
+const KK_NUMBERS = (() => {
+  try { return /,50/.test(new Intl.NumberFormat("kk-KZ", { minimumFractionDigits: 2 }).format(1234.5)); } catch { return false; }
+})();
+
 export function money(tiyn, lang) {
   const kzt = Number(tiyn || 0) / 100;
-  const fmt = new Intl.NumberFormat(locale(lang), { style: "currency", currency: "KZT", currencyDisplay: "narrowSymbol", minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  const fmt = new Intl.NumberFormat(lang === "kk" && !KK_NUMBERS ? "ru-RU" : locale(lang), { style: "currency", currency: "KZT", currencyDisplay: "narrowSymbol", minimumFractionDigits: 2, maximumFractionDigits: 2 });
   let out = fmt.format(kzt);
   // without Kazakh data the symbol may come out as the code
   out = out.replace(/KZT\s?/, "₸");

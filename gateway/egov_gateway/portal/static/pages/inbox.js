@@ -2,11 +2,12 @@
 import * as api from "../api.js";
 import { h, add, announce, timeEl, tableOf, field } from "../ui.js";
 import { t, lang, fieldLabel } from "../i18n.js";
-import { statusClass, text } from "./applications.js";
+import { statusBadge, text } from "./applications.js";
 
 export async function offers(root, _params, ctx) {
   const data = await api.offers({ status: "all", limit: 100 });
   const rows = api.items(data);
+  const nameOf = await api.serviceNames(rows.map((o) => o.service_code), lang());
   add(root, h("h1", {}, t("offers_title")));
   if (!rows.length) { add(root, h("p", {}, t("none"))); return; }
   add(root, h("ul", { class: "cards", id: "offers" }, rows.map((o) => {
@@ -32,12 +33,12 @@ export async function offers(root, _params, ctx) {
         }
       } catch (err) { alert.className = "alert"; alert.textContent = err.message; button.disabled = false; }
     };
-    const title = text(o.title) || o.service_code;
+    const title = text(o.title) || nameOf(o.service_code);
     const card = h("li", { class: "card", "data-offer": o.id, "data-service": o.service_code },
       h("h2", {}, title),
       h("p", { class: "meta" },
-        h("span", { class: statusClass(o.status === "accepted" ? "completed" : o.status), "data-status": o.status }, o.status),
-        h("span", {}, `${t("service")}: ${o.service_code}`),
+        statusBadge(o.status),
+        h("span", {}, `${t("service")}: ${nameOf(o.service_code)}`),
         o.expires_at ? h("span", {}, `${t("expires")}: `, timeEl(o.expires_at, lang())) : null),
       open ? inputs : null,
       alert,
@@ -67,8 +68,9 @@ export async function notifications(root, _params, ctx) {
 }
 
 // a citizen's own call (the single window runs each step of an application as the applicant)
-// reads as "you"; another citizen (a parent reading a minor child's record) as "a citizen"
-function whoAccessed(r) {
+// reads as "you"; another citizen (a parent reading a minor child's record) as "a citizen"; an
+// agency by its name
+function whoAccessed(r, agencyOf) {
   const me = (api.session() || {}).sub;
   if (r.who === "citizen") {
     if (r.on_behalf_of && r.on_behalf_of === me) {
@@ -76,21 +78,28 @@ function whoAccessed(r) {
     }
     return t("who_citizen");
   }
-  return r.who + (r.on_behalf_of && r.on_behalf_of !== r.who ? ` (${r.on_behalf_of})` : "");
+  return agencyOf(r.who) || t("agency");
+}
+
+// a purpose as people wrote it, without the internal ids some carry ("application <uuid>")
+const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;
+function purposeText(r, nameOf) {
+  const p = String(r.purpose || "");
+  if (!p || p.startsWith("application ")) return r.service_code ? nameOf(r.service_code) : "—";
+  return p.replace(UUID, "").replace(/\s{2,}/g, " ").trim() || "—";
 }
 
 export async function dataAccess(root) {
   const data = await api.dataAccess({ limit: 200 });
   const rows = api.items(data);
+  const [agencyOf, nameOf] = await Promise.all([api.agencyName(lang()), api.serviceNames(rows.map((r) => r.service_code).filter(Boolean), lang())]);
   add(root, h("h1", {}, t("data_title")));
   if (!rows.length) { add(root, h("p", {}, t("none"))); return; }
   add(root, tableOf(t("data_title"), [
     { label: t("when"), value: (r) => timeEl(r.time, lang()) },
-    { label: t("who"), value: whoAccessed },
-    { label: t("agency"), value: (r) => r.agency },
-    { label: t("operation"), value: (r) => r.operation || "" },
-    { label: t("service"), value: (r) => r.service_code || "" },
-    { label: t("purpose"), value: (r) => r.purpose || "—" },
-    { label: t("status"), value: (r) => String(r.status ?? "") },
+    { label: t("who"), value: (r) => whoAccessed(r, agencyOf) },
+    { label: t("agency"), value: (r) => agencyOf(r.agency) || "—" },
+    { label: t("service"), value: (r) => (r.service_code ? nameOf(r.service_code) : "—") },
+    { label: t("purpose"), value: (r) => purposeText(r, nameOf) },
   ], rows));
 }

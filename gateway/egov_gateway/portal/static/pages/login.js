@@ -1,7 +1,30 @@
 // Login through the gateway: IIN + password, then the one-time code sent by SMS.
 import * as api from "../api.js";
 import { h, add, field, announce, showFieldErrors } from "../ui.js";
-import { t } from "../i18n.js";
+import { t, lang } from "../i18n.js";
+
+// The message of a refusal, in the reader's language where the portal knows the case.
+export function problemText(err) {
+  const type = (err && err.problem && err.problem.type) || "";
+  if (type.endsWith("/sms-not-sent")) return t("sms_not_sent");
+  return err.message;
+}
+
+// DEV MODE ONLY: the code a challenge just "sent" (no SMS leaves a dev machine). The gateway
+// answers 404 outside dev mode, or for a challenge that sent no code: then nothing is shown.
+// ``input``: the code field the "use this code" button fills.
+export async function devBanner(challengeId, input) {
+  let found = null;
+  try {
+    found = await api.call("GET", `/api/v1/dev/codes/${encodeURIComponent(challengeId)}`, { auth: false });
+  } catch { return null; }
+  if (!found || !found.code) return null;
+  const value = h("output", { id: "dev-code-value", class: "dev-code" }, found.code);
+  return h("aside", { class: "dev-banner", id: "dev-banner", role: "note", "aria-labelledby": "dev-banner-title" },
+    h("strong", { id: "dev-banner-title" }, t("dev_banner_title")),
+    h("p", {}, `${t("dev_banner_text")} ${found.sent_to}: `, value),
+    input ? h("button", { type: "button", class: "secondary", id: "dev-code-use", onclick: () => { input.value = found.code; input.focus(); } }, t("dev_banner_use")) : null);
+}
 
 function after() {
   const next = sessionStorage.getItem("egov.after_login");
@@ -32,14 +55,15 @@ export async function render(root, _params, ctx) {
     const button = step1.querySelector("button");
     button.disabled = true;
     try {
-      const challenge = await api.login(iin.value.trim(), password.value);
-      showOtp(challenge);
+      // the code is texted in the language the person reads the portal in
+      const challenge = await api.call("POST", "/x/identity/auth/login", { body: { iin: iin.value.trim(), password: password.value, lang: lang() }, auth: false });
+      await showOtp(challenge);
     } catch (err) {
-      if (!showFieldErrors(step1, err.problem && err.problem.errors)) { alert.className = "alert"; alert.textContent = err.message; }
+      if (!showFieldErrors(step1, err.problem && err.problem.errors)) { alert.className = "alert"; alert.textContent = problemText(err); }
     } finally { button.disabled = false; }
   });
 
-  function showOtp(challenge) {
+  async function showOtp(challenge) {
     const code = h("input", { name: "code", type: "text", inputmode: "numeric", autocomplete: "one-time-code", pattern: "[0-9]{6}", maxlength: "6" });
     const form = h("form", { class: "stack", id: "otp-form", novalidate: true },
       h("h2", { tabindex: "-1", id: "otp-heading" }, t("otp_title")),
@@ -49,6 +73,8 @@ export async function render(root, _params, ctx) {
     area.replaceChildren(form);
     announce(`${t("otp_sent")} ${challenge.sent_to || ""}`);
     code.focus();
+    const banner = await devBanner(challenge.challenge_id, code);
+    if (banner) form.before(banner);
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
       alert.textContent = "";
