@@ -140,9 +140,12 @@ async def test_birth_of_a_child_ends_with_the_allowance_paid(
         app_id = await apply(gw, tokens[MOTHER], "cx-birth-of-child", birth_payload())
         done = await until(gw, tokens[MOTHER], app_id, "completed")
         steps = {s["name"]: s for s in done["steps"]}
-        assert [s["status"] for s in done["steps"]] == ["done"] * 4
+        assert [s["status"] for s in done["steps"]] == ["done"] * 5
         child = steps["register_birth"]["event"]["child_iin"]
         assert steps["confirm_child_record"]["result"]["iin"] == child
+        # the birth certificate is issued for that child, in the applicant's name
+        certificate = steps["birth_certificate"]["result"]
+        assert certificate["kind"] == "birth" and certificate["subject"] == child, certificate
         assert done["result"]["type"] == "kz.egov.payments.payout.completed.v1"
         assert done["result"]["recipient_iin"] == MOTHER and done["result"]["amount_tiyn"] > 0
         assert steps["applicant_record"]["result"]["iin"] == MOTHER  # once-only

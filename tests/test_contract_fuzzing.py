@@ -130,6 +130,8 @@ class Mesh:
             extra: dict[str, Any] = {}
             if service == "gateway":
                 extra = {
+                    # the gateway reaches identity over HTTP (the dev code banner, …)
+                    "identity_url": self.live("identity").listen(),
                     "admin_token": ADMIN_TOKEN,
                     **self._citizen_tokens_settings(),
                     **NO_RATE_LIMITS,

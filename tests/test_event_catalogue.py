@@ -61,15 +61,12 @@ def scan() -> tuple[dict[str, tuple[Path, bool]], list[tuple[Path, int, str]]]:
     emits = []
     for f, tree in trees:
         for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.Call)
-                and _name(node.func) == "emit"
-                and node.args
-                and isinstance(node.args[0], ast.Call)
-                and (called := _name(node.args[0].func)) is not None
-                and called[:1].isupper()
-            ):
-                emits.append((f, node.lineno, called))
+            # uow.emit(Cls(...)) and a service's own helper, e.g. payments' _emit(uow, inv, Cls(...))
+            if not isinstance(node, ast.Call) or not (_name(node.func) or "").endswith("emit"):
+                continue
+            for arg in node.args:
+                if isinstance(arg, ast.Call) and (called := _name(arg.func)) in classes:
+                    emits.append((f, node.lineno, called))
     return classes, emits
 
 
@@ -88,7 +85,16 @@ def test_every_payload_class_is_registered() -> None:
 
 def test_every_emitted_class_is_in_the_catalogue() -> None:
     _, emits = scan()
+    # the scan sees emit sites across the mesh (not a vacuous pass); notary's act raises domain
+    # events that _contract_event maps to payload classes (covered by the registration test)
     assert len(emits) > 20
+    assert {f.relative_to(ROOT).parts[0] for f, _, _ in emits} >= {
+        "gateway",
+        "svc-identity",
+        "svc-licensing",
+        "svc-payments",
+        "svc-registry",
+    }
     doc = catalogue()
     in_catalogue = {m["name"] for m in doc["components"]["messages"].values()}
     by_class = {t.__name__: t.event_type for t in registry.types()}

@@ -30,6 +30,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from meshkit.auth.assertion import RoutedCall, routed_call
+from meshkit.auth.roles import CENTRE_OPERATOR
 from meshkit.ids import IIN
 from meshkit.problems import PROBLEM_RESPONSES
 from meshkit_testing.apps import FakeGateway
@@ -42,6 +43,7 @@ from meshkit_testing.contract import (
     operations,
     problem_violations,
 )
+from meshkit_testing.gateway import ISSUER, OPERATOR, TestIdentity
 from meshkit_testing.hostile import (
     ASSERTION_ATTACKS,
     Caller,
@@ -96,6 +98,7 @@ class Services:
     def __init__(self, root: Path, database_url: Callable[[str], str] | None = None) -> None:
         self.root = root
         self.fake = FakeGateway(root)
+        self.identity = TestIdentity(root)
         self.database_url = database_url
         self._live: dict[str, LiveApp] = {}
 
@@ -108,12 +111,21 @@ class Services:
                 extra["database_url"] = self.database_url(service)
             if service in ADMIN_SERVICES:
                 extra["admin_token"] = ADMIN_TOKEN
+            if service == "gateway":  # operators' tokens from a test issuer the gateway trusts
+                extra["identity_jwks_url"] = self.identity.jwks_url
+                extra["identity_issuer"] = ISSUER
             app = build_app(
                 service, data_dir, kafka_enabled=False, gateway_jwks_url=self.fake.jwks_url, **extra
             )
             self._live[service] = LiveApp(app, name=service).start()
         admin = ADMIN_TOKEN if service in ADMIN_SERVICES else None
-        return Caller(service, self._live[service], self.fake, admin_token=admin)
+        identity = self.identity
+        # a centre application is sent by a public service centre operator (401 otherwise)
+        centre = {
+            "/api/v1/centre": lambda: identity.token("operator", OPERATOR, roles=[CENTRE_OPERATOR])
+        }
+        bearers = centre if service == "gateway" else {}
+        return Caller(service, self._live[service], self.fake, admin_token=admin, bearers=bearers)
 
     def close(self) -> None:
         for live in self._live.values():

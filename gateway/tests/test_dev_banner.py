@@ -17,7 +17,8 @@ from meshkit_testing.devinfra import free_port
 from meshkit_testing.gateway_offers import start_single_window
 from meshkit_testing.polling import eventually
 
-CODES = {"challenge-a": ("123456", "+7701*****67"), "challenge-b": ("654321", "+7705*****69")}
+A, B = "0b4f5c0e-6a52-4d0e-9d1c-3f1f8f4a6b21", "7d7e1c52-1f0b-4c44-8c51-2a9f0e3b6d10"
+CODES = {A: ("123456", "+7701*****67"), B: ("654321", "+7705*****69")}
 
 
 async def fake_identity() -> AsyncIterator[str]:
@@ -57,7 +58,7 @@ async def fake_identity() -> AsyncIterator[str]:
 async def test_dev_banner_shows_the_code_of_that_login_only(tmp_path: Path, db_url: str) -> None:
     async for identity_url in fake_identity():
         async for sw in start_single_window(tmp_path, db_url, identity_url=identity_url):
-            r = await sw.client.get("/api/v1/dev/codes/challenge-a")
+            r = await sw.client.get(f"/api/v1/dev/codes/{A}")
             assert r.status_code == 200, r.text
             assert r.json() == {
                 "code": "123456",
@@ -66,7 +67,12 @@ async def test_dev_banner_shows_the_code_of_that_login_only(tmp_path: Path, db_u
                 "dev_only": True,
             }
             assert "654321" not in r.text  # another person's code is never shown
-            assert (await sw.client.get("/api/v1/dev/codes/unknown")).status_code == 404
+            unknown = "5f0c6f3e-2b1d-4e6a-8f7e-1c2d3e4f5a6b"
+            assert (await sw.client.get(f"/api/v1/dev/codes/{unknown}")).status_code == 404
+            # not a challenge id at all: refused at the door, no URL is built from it
+            bad = await sw.client.get("/api/v1/dev/codes/%C3%A5%15..admin")
+            assert bad.status_code == 422, bad.text
+            assert "challenge_id" in bad.text
             assert (await sw.client.get("/api/v1/dev/codes/")).status_code == 404
 
 

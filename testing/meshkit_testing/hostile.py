@@ -121,6 +121,9 @@ class Caller:
     #: a citizen's bearer token for the gateway's own endpoints (``/api/v1/me/*`` …), so
     #: hostile input reaches their validation (a fresh token per request)
     bearer: Callable[[], str] | None = None
+    #: bearer tokens for paths that take another kind of caller (path prefix → token), e.g. a
+    #: public service centre operator's for ``/api/v1/centre``; they win over ``bearer``
+    bearers: dict[str, Callable[[], str]] = field(default_factory=dict)
 
     @property
     def signs(self) -> bool:
@@ -140,8 +143,11 @@ class Caller:
         hdrs = dict(headers or {})
         if content_type is not None:
             hdrs["content-type"] = content_type
+        special = next((t for prefix, t in self.bearers.items() if path.startswith(prefix)), None)
         if self.admin_token and path.startswith(ADMIN_PATHS):
             hdrs.setdefault("authorization", f"Bearer {self.admin_token}")
+        elif special is not None:
+            hdrs.setdefault("authorization", f"Bearer {special()}")
         elif self.bearer is not None and path.startswith("/api/"):
             hdrs.setdefault("authorization", f"Bearer {self.bearer()}")
         request = self.live.build(method, path, params=params, content=content, headers=hdrs)

@@ -17,11 +17,13 @@ from concurrent.futures import Future
 from typing import Any, TypeVar
 
 import httpx
+import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from meshkit.messaging.tables import outbox
 from meshkit_testing.apps import running
+from meshkit_testing.devinfra import free_port
 
 T = TypeVar("T")
 
@@ -44,6 +46,9 @@ class LiveApp:
         )
         self._client: httpx.AsyncClient | None = None
         self._stack: contextlib.AsyncExitStack | None = None
+        self._server: uvicorn.Server | None = None
+        self._serving: asyncio.Task[None] | None = None
+        self.port = 0
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> LiveApp:
@@ -57,10 +62,40 @@ class LiveApp:
             await self._stack.enter_async_context(running(companion))
         self._client = await self._stack.enter_async_context(running(self.app))
 
+    def listen(self) -> str:
+        """Also serve the (started) app on a real port, for a service that calls it over HTTP;
+        its base URL. Same loop, same lifespan: one app, reached in-process or by network."""
+        if self._server is None:
+            port = free_port()
+            self._server = uvicorn.Server(
+                uvicorn.Config(
+                    self.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+                )
+            )
+
+            async def serve() -> None:
+                assert self._server is not None
+                self._serving = asyncio.create_task(self._server.serve())
+                deadline = asyncio.get_running_loop().time() + 10
+                while not self._server.started:  # poll with a deadline, not a sleep
+                    if asyncio.get_running_loop().time() > deadline:
+                        raise RuntimeError(f"{self.name} did not start listening")
+                    await asyncio.sleep(0.02)
+
+            self.run(serve())
+            self.port = port
+        return f"http://127.0.0.1:{self.port}"
+
+    async def _stop_listening(self) -> None:
+        if self._server is not None and self._serving is not None:
+            self._server.should_exit = True
+            await self._serving
+
     def stop(self) -> None:
         if not self._thread.is_alive():
             return
         try:
+            self.run(self._stop_listening())
             if self._stack is not None:
                 self.run(self._stack.aclose())
         finally:

@@ -8,15 +8,18 @@ from identity — never a phone's other texts, never anyone else's codes.
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 from fastapi import APIRouter
 from pydantic import BaseModel
 
 from egov_gateway.api.dependencies import Gateway
 from meshkit.errors import NotFound, UpstreamUnavailable
-from meshkit.problems import PROBLEM_RESPONSES
+from meshkit.problems import problem_responses
 
-router = APIRouter(tags=["dev only"], responses=PROBLEM_RESPONSES)
+#: 503 when identity (which holds the dev SMS outbox) cannot be reached
+router = APIRouter(tags=["dev only"], responses=problem_responses(503))
 
 
 class DevCodeOut(BaseModel):
@@ -31,8 +34,9 @@ class DevCodeOut(BaseModel):
     response_model=DevCodeOut,
     summary="DEV MODE: the one-time code a challenge sent (what the SMS would say)",
 )
-async def dev_code(challenge_id: str, gw: Gateway) -> DevCodeOut:
-    url = f"{gw.settings.identity_url.rstrip('/')}/dev/sms/challenges/{challenge_id[:64]}"
+async def dev_code(challenge_id: uuid.UUID, gw: Gateway) -> DevCodeOut:
+    # identity's challenge ids are UUIDs: anything else is a 422 here, never a URL built from it
+    url = f"{gw.settings.identity_url.rstrip('/')}/dev/sms/challenges/{challenge_id}"
     try:
         async with httpx.AsyncClient(timeout=5, trust_env=False) as http:
             resp = await http.get(url)
