@@ -43,7 +43,7 @@ from meshkit_testing.contract import (
     operations,
     problem_violations,
 )
-from meshkit_testing.gateway import ISSUER, OPERATOR, TestIdentity
+from meshkit_testing.gateway import ISSUER, TestIdentity
 from meshkit_testing.hostile import (
     ASSERTION_ATTACKS,
     Caller,
