@@ -2,7 +2,7 @@
 request the agency published?
 
 A simple service's plan is one step (an explicit ``steps[0]`` mapping or the default
-``simple_step``); its ``input`` maps ``path``/``query``/``body`` fields from ``$.payload.<x>``,
+``mapping.default_mapping``); its ``input`` maps ``path``/``query``/``body`` fields from ``$.payload.<x>``,
 ``$.applicant``, literals or earlier steps. Against the member's stored OpenAPI document
 (``requestBody`` JSON schema with ``$ref``s into ``components/schemas``, path and query
 parameters) the check requires:
@@ -33,6 +33,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
+from egov_gateway.register.domain.mapping import default_mapping, resolve
 from meshkit import ids
 
 _EXPR = re.compile(r"^\$\.[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_-]+)*$")
@@ -588,9 +589,7 @@ def request_errors(
 # -- a service against its agency ---------------------------------------------------------------
 def first_step_mapping(service: Any) -> tuple[str, str, Mapping[str, Any]] | None:
     """(step name, operation id, input mapping) of the step a simple service runs: its explicit
-    ``steps[0]`` or the default mapping (``simple_step``); None for a composite."""
-    from egov_gateway.singlewindow.applications.domain.model import simple_step
-
+    ``steps[0]`` or the default mapping (``default_mapping``); None for a composite."""
     if service.kind != "simple":
         return None
     if service.steps:
@@ -599,8 +598,8 @@ def first_step_mapping(service: Any) -> tuple[str, str, Mapping[str, Any]] | Non
     if not service.operations:
         return None
     props = (service.input_schema or {}).get("properties") or {}
-    plan = simple_step(service.operations[0].id, list(props))
-    return plan.name, plan.operation, plan.input
+    operation = service.operations[0].id
+    return "run", operation, default_mapping(operation, list(props))
 
 
 def service_contract_errors(
@@ -643,8 +642,6 @@ def submission_errors(
     """A payload, mapped onto the first agency step (a simple service's only one), against the
     operation's published request; ``payload.<field>`` → what the agency would refuse.
     Nothing when the agency's document is not fetched yet or the step is optional."""
-    from egov_gateway.singlewindow.applications.domain.model import resolve
-
     if service.kind == "simple":
         found = first_step_mapping(service)
     elif service.steps and not service.steps[0].when:

@@ -21,6 +21,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from egov_gateway.register.domain.mapping import (
+    APPLICANT_STEP,
+    default_mapping,
+    dig,
+    path_params,
+    resolve,
+)
 from meshkit import calendar
 from meshkit.contracts.gateway import (
     ApplicationOverdue,
@@ -48,7 +55,6 @@ FINAL: frozenset[str] = frozenset({"completed", "failed"})
 #: the engine records a failed call as "<agency's detail> (<status>)"
 _REFUSED = re.compile(r"\((4[0-9][0-9])\)$")
 
-APPLICANT_STEP = "applicant_record"
 APPLICANT_OPERATION = "identity:GET /persons/{iin}"
 #: fields of a step's result (and of an event's data) that identify what the step created
 ID_FIELDS: tuple[str, ...] = (
@@ -73,7 +79,6 @@ FAILS_ON: dict[str, tuple[str, ...]] = {
 #: fields of an event's data that also identify what it is about (an invoice's reference: the
 #: act or application it was issued for)
 EVENT_ONLY_ID_FIELDS: tuple[str, ...] = ("reference",)
-_EXPR = re.compile(r"^\$\.[A-Za-z0-9_.]+$")
 
 
 class ConcurrentUpdate(Conflict):
@@ -140,71 +145,12 @@ def applicant_step() -> StepPlan:
     return StepPlan(APPLICANT_STEP, APPLICANT_OPERATION, {"path": {"iin": "$.applicant"}})
 
 
-def path_params(template: str) -> list[str]:
-    return re.findall(r"{([^}]+)}", template)
-
-
 def simple_step(operation: str, payload_fields: Iterable[str]) -> StepPlan:
-    """A simple service: path parameters from the payload (an IIN defaults to the applicant,
-    once-only), the rest of the payload as the body (or the query of a read)."""
-    method = operation.partition(":")[2].partition(" ")[0]
-    template = operation.partition(":")[2].partition(" ")[2]
-    params = path_params(template)
-    fields = [f for f in payload_fields if f not in params]
-    path = {
-        p: (f"$.payload.{p}" if p not in ("iin",) else "$.payload_or_applicant.iin") for p in params
-    }
-    rest = {f: f"$.payload.{f}" for f in fields}
-    mapping: dict[str, Any] = {"path": path}
-    mapping["query" if method in ("GET", "DELETE") else "body"] = rest
-    return StepPlan("run", operation, mapping)
+    """A simple service's one step, mapped by the register's default (see ``default_mapping``)."""
+    return StepPlan("run", operation, default_mapping(operation, payload_fields))
 
 
 # -- input mapping -------------------------------------------------------------------------
-def _dig(value: Any, parts: Sequence[str]) -> Any:
-    for part in parts:
-        if isinstance(value, Mapping):
-            value = value.get(part)
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        else:
-            return None
-        if value is None:
-            return None
-    return value
-
-
-def resolve(expr: Any, scope: Mapping[str, Any]) -> Any:
-    """Evaluate one mapping value against ``scope`` (payload, applicant, steps, …).
-
-    Strings like ``$.payload.x`` or ``$.steps.<name>.result.x`` are looked up; dicts and
-    lists are resolved recursively; anything else is a literal. ``$.today_plus_days.<n>``
-    gives the ISO date ``n`` days after submission (due dates of invoices).
-    """
-    if isinstance(expr, Mapping):
-        out = {k: resolve(v, scope) for k, v in expr.items()}
-        return {k: v for k, v in out.items() if v is not None}
-    if isinstance(expr, list):
-        return [resolve(v, scope) for v in expr]
-    if not isinstance(expr, str) or not _EXPR.match(expr):
-        return expr
-    parts = expr[2:].split(".")
-    head = parts[0]
-    if head == "applicant":
-        return scope.get("applicant")
-    if head == "today_plus_days" and len(parts) == 2 and parts[1].isdigit():
-        submitted: datetime = scope["submitted_at"]
-        return (calendar.local_date(submitted) + timedelta(days=int(parts[1]))).isoformat()
-    if head == "payload_or_applicant":
-        found = _dig(scope.get("payload"), parts[1:])
-        return found if found is not None else scope.get("applicant")
-    if head == "application_id":
-        return scope.get("application_id")
-    if head == "person":
-        return _dig(scope.get("steps", {}).get(APPLICANT_STEP, {}).get("result"), parts[1:])
-    return _dig(scope.get(head), parts[1:])
-
-
 @dataclass(frozen=True)
 class StepRequest:
     """A resolved call: what the engine sends through the routed exchange."""
@@ -257,7 +203,7 @@ def already_happened(conditions: Mapping[str, Sequence[Any]], result: Any) -> bo
     if not conditions:
         return False
     return all(
-        _dig(result, path.split(".")) in list(accepted) for path, accepted in conditions.items()
+        dig(result, path.split(".")) in list(accepted) for path, accepted in conditions.items()
     )
 
 
@@ -270,7 +216,7 @@ def refusal(conditions: Mapping[str, Sequence[Any]], result: Any) -> str | None:
         found = result.get(key) if isinstance(result, Mapping) else None
         if isinstance(found, str) and found:
             return found
-    return ", ".join(f"{path} is {_dig(result, path.split('.'))!r}" for path in conditions)
+    return ", ".join(f"{path} is {dig(result, path.split('.'))!r}" for path in conditions)
 
 
 def id_values(data: Any) -> list[str]:
