@@ -1,6 +1,6 @@
 """The composition root of svc-notary: the unit-of-work factory and the agencies it asks
-through the gateway, built once at start; then the dev seed. Entrypoints reach the components
-through ``api/deps.py``."""
+through the gateway, built once at start (the dev seed is not here: ``app.py`` runs it as
+``on_startup=[seed_demo_data]``). Entrypoints reach the components through ``api/deps.py``."""
 
 from __future__ import annotations
 
