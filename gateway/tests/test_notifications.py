@@ -144,7 +144,7 @@ async def test_offers_invoices_payouts_and_licenses_are_notified(
     await sw.deliver(
         ApplicationDecided(
             application_id="LA-1",
-            license_type="construction",
+            license_type="PHARMACY",
             applicant="261140012345",
             applicant_iin=ME,
             approved=True,
@@ -172,6 +172,10 @@ async def test_offers_invoices_payouts_and_licenses_are_notified(
     assert "тиын" not in str(ru) and "KZT" not in str(ru)
     assert by_ref["PO-1"]["important"] is True and by_ref["PO-1"]["sms"] == "pending"
     assert "KZ26LIC0001" in by_ref["LA-1"]["body"]
+    # the licence by its name from licensing's catalogue, in the reader's language; no code
+    assert by_ref["LA-1"]["body"].startswith("Pharmaceutical activity: retail sale of medicines")
+    assert ru["LA-1"]["body"].startswith("Фармацевтическая деятельность")
+    assert "PHARMACY" not in str(box) + str(ru)
     offers = [n for n in box["items"] if n["kind"] == "offer_made"]
     assert {n["ref_type"] for n in offers} == {"offer"}
     assert sorted(n["important"] for n in offers) == [False, True]
@@ -344,3 +348,13 @@ async def test_a_term_breach_is_an_important_notification(
     assert n["kind"] == "sla_breach" and n["important"] is True and n["sms"] == "pending"
     assert n["title"] == "The term of the service was breached"
     assert "30 November 2026" in n["body"] and n["ref_id"] == app_id
+
+
+def test_a_licence_is_named_in_words_even_one_the_catalogue_lacks() -> None:
+    from egov_gateway.singlewindow.notifications.domain import model
+    from egov_gateway.singlewindow.notifications.service_layer.handlers import licence_name
+
+    assert licence_name("PHARMACY")["kk"].startswith("Фармацевтикалық қызмет")
+    assert licence_name("NO_SUCH_TYPE") == model.SOME_LICENCE
+    draft = model.license_overdue(ME, "LA-9", licence_name("NO_SUCH_TYPE"))
+    assert "NO_SUCH_TYPE" not in str(draft.body) and draft.body["en"] == "Licence"

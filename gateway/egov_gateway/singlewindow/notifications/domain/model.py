@@ -236,8 +236,9 @@ def payout_completed(iin: str, payout_id: str, amount_tiyn: int, purpose: str) -
 
 
 def license_decided(
-    iin: str, application_id: str, license_type: str, approved: bool, detail: str | None
+    iin: str, application_id: str, licence: Text3, approved: bool, detail: str | None
 ) -> NotificationDraft:
+    """``licence``: the licence type's name in the three languages (licensing's catalogue)."""
     if approved:
         title = text3("Лицензия берілді", "Лицензия выдана", "License issued")
     else:
@@ -247,23 +248,27 @@ def license_decided(
         iin,
         "license_decided",
         title,
-        text3(f"{license_type}{extra}", f"{license_type}{extra}", f"{license_type}{extra}"),
+        {lang: f"{licence[lang]}{extra}" for lang in ("kk", "ru", "en")},
         "license_application",
         application_id,
         important=True,
     )
 
 
-def license_overdue(iin: str, application_id: str, license_type: str) -> NotificationDraft:
+def license_overdue(iin: str, application_id: str, licence: Text3) -> NotificationDraft:
     return NotificationDraft(
         iin,
         "sla_breach",
         _STATUS_TEXT["overdue"][0],
-        text3(license_type, license_type, license_type),
+        dict(licence),
         "license_application",
         application_id,
         important=True,
     )
+
+
+#: a licence type licensing's catalogue does not (yet) name: still words, never its code
+SOME_LICENCE = text3("Лицензия", "Лицензия", "Licence")
 
 
 def sms_text(n: NotificationDraft | Notification, lang: str = "ru") -> str:

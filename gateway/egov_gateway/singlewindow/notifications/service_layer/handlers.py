@@ -13,6 +13,7 @@ from meshkit.contracts.licensing import ApplicationDecided, ApplicationOverdue
 from meshkit.contracts.payments import InvoiceIssued, InvoicePaid, PayoutCompleted
 from meshkit.events import TypedEvent
 from meshkit.messaging import HandlerRegistry, UnitOfWork
+from meshkit.reference import licence_catalogue
 
 notification_handlers = HandlerRegistry()
 
@@ -71,7 +72,8 @@ async def on_license_decided(event: TypedEvent[Any], uow: UnitOfWork) -> None:
     d: ApplicationDecided = event.data
     iin = d.applicant_iin or d.applicant
     detail = d.license_number if d.approved else d.reason
-    draft = model.license_decided(iin, d.application_id, d.license_type, d.approved, detail)
+    licence = licence_name(d.license_type)
+    draft = model.license_decided(iin, d.application_id, licence, d.approved, detail)
     await notify(uow, draft, source_event_id=event.id)
 
 
@@ -80,5 +82,16 @@ async def on_license_overdue(event: TypedEvent[Any], uow: UnitOfWork) -> None:
     d: ApplicationOverdue = event.data
     iin = d.applicant_iin or d.applicant
     await notify(
-        uow, model.license_overdue(iin, d.application_id, d.license_type), source_event_id=event.id
+        uow,
+        model.license_overdue(iin, d.application_id, licence_name(d.license_type)),
+        source_event_id=event.id,
     )
+
+
+def licence_name(code: str) -> model.Text3:
+    """The licence type by its name in kk/ru/en, from licensing's catalogue (never its code)."""
+    try:
+        name = licence_catalogue().get(code).name
+    except LookupError:
+        return model.SOME_LICENCE
+    return model.text3(name.kk, name.ru, name.en)
