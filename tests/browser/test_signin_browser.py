@@ -138,6 +138,14 @@ async def test_centre_operator_applies_for_a_citizen_who_then_sees_it(
         assert made, mine
         assert made[0]["channel"]["operator"] == op_iin
         # the citizen's list links to it
-        await page.locator(f'a[href="/applications/{made[0]["id"]}"]').wait_for()
+        await page.locator(f'a[href="/applications/{made[0]["id"]}"]').click()
+        # and its page says, in words, where it was made
+        origin = page.locator("#app-origin")
+        await origin.wait_for()
+        assert await origin.inner_text() in (
+            "Халыққа қызмет көрсету орталығы арқылы",
+            "Через центр обслуживания населения",
+            "At a public service centre",
+        )
         await shots.take(page, "citizen-sees-centre-application")
         assert not problems.errors, problems.errors

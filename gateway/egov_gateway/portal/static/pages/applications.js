@@ -141,6 +141,8 @@ export async function detail(root, [id], ctx) {
     h("dl", { class: "meta" },
       h("dt", {}, t("submitted_at")), h("dd", {}, timeEl(app.submitted_at, lang())),
       h("dt", {}, t("due")), h("dd", {}, timeEl(app.due_at, lang()))),
+    // made for the citizen by a public service centre's operator, with their consent
+    app.origin === "centre" ? h("p", { id: "app-origin", "data-origin": "centre" }, t("origin_centre")) : null,
     app.status === "failed" ? h("p", { class: "alert" }, t("failed_generic")) : null,
     h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", id: "app-refresh", onclick: async () => { await ctx.refresh(); announce(`${t("status")}: ${document.getElementById("app-status")?.textContent || ""}`); } }, t("refresh"))),
     documentsSection(app, docs),
