@@ -84,3 +84,45 @@ def test_the_scan_sees_imports() -> None:
     model = PACKAGE / "singlewindow" / "applications" / "domain" / "model.py"
     assert any(m == "egov_gateway.register.domain.mapping" for _, m in imports(model))
     assert area_of(model) == "singlewindow"
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(PACKAGE.parent).with_suffix("")
+    name = ".".join(rel.parts)
+    return name.removesuffix(".__init__")
+
+
+def _load_time_imports(path: Path, modules: set[str]) -> set[str]:
+    """The package's modules ``path`` imports when it is loaded (module level, not under
+    ``if TYPE_CHECKING``); ``from pkg import mod`` counts as importing ``pkg.mod``."""
+    found: set[str] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                sub = f"{node.module}.{alias.name}"
+                found.add(sub if sub in modules else node.module)
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+    return found & modules
+
+
+def test_no_import_loop() -> None:
+    files = {_module_name(f): f for f in PACKAGE.rglob("*.py")}
+    graph = {m: _load_time_imports(f, set(files)) - {m} for m, f in files.items()}
+    assert sum(map(len, graph.values())) > 100  # the scan sees the package's imports
+    loops: list[list[str]] = []
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+
+    def walk(module: str, path: list[str]) -> None:
+        state[module] = 1
+        for nxt in sorted(graph[module]):
+            if state.get(nxt) == 1:
+                loops.append([*path[path.index(nxt) :], nxt])
+            elif nxt not in state:
+                walk(nxt, [*path, nxt])
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            walk(module, [module])
+    assert loops == []
