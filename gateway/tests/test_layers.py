@@ -126,3 +126,28 @@ def test_no_import_loop() -> None:
         if module not in state:
             walk(module, [module])
     assert loops == []
+
+
+def _owner(module: str) -> str:
+    """The area a module belongs to: ``singlewindow.<sub>``, or the first floor below the
+    package (``exchange``, ``register``, ``api``…)."""
+    parts = module.split(".")[1:]
+    return ".".join(parts[:2]) if parts[:1] == ["singlewindow"] else parts[0]
+
+
+def test_an_area_reads_only_its_own_tables() -> None:
+    """Another area's facts come from its service layer (a read model such as
+    ``applications.service_layer.views``), never from its tables; only the composition root
+    (``bootstrap``, ``app``, ``orm``) may name every table."""
+    roots = {"bootstrap", "app", "orm", "__main__"}
+    bad, seen = [], 0
+    for f in sorted(PACKAGE.rglob("*.py")):
+        me = _module_name(f)
+        for line, module in imports(f):
+            if not module.startswith("egov_gateway.") or "tables" not in module.split(".")[-1]:
+                continue
+            seen += 1
+            if _owner(me) != _owner(module) and _owner(me) not in roots:
+                bad.append(f"{f.relative_to(PACKAGE)}:{line} reads {module}")
+    assert seen >= 5  # the scan sees the areas' own table imports
+    assert bad == []

@@ -3,12 +3,13 @@ applications' timings the efficiency figures are computed from (:func:`timings`)
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from egov_gateway.singlewindow.applications.adapters.tables import applications as apps
@@ -182,3 +183,47 @@ async def timings(
         assert submitted is not None and due is not None
         out.append(Timing(r[0], r[1], r[2], r[3], submitted, due, _utc(r[6]), _utc(r[7]), r[8]))
     return out
+
+
+# -- what other areas ask of applications (offers) -------------------------------------------
+async def applicant_of(session: AsyncSession, application_id: str | None) -> str | None:
+    if not application_id:
+        return None
+    found = await session.scalar(select(apps.c.applicant_iin).where(apps.c.id == application_id))
+    return str(found) if found else None
+
+
+async def payload_of(session: AsyncSession, application_id: str) -> dict[str, Any] | None:
+    found = await session.scalar(select(apps.c.payload).where(apps.c.id == application_id))
+    return dict(found) if isinstance(found, dict) else None
+
+
+async def has_applied(
+    session: AsyncSession,
+    iin: str,
+    services: Collection[str],
+    *,
+    since: datetime,
+    correlated_application: str | None,
+) -> bool:
+    """Has ``iin`` applied for one of ``services`` for this event (the application that
+    caused it) or recently (since ``since``), short of a failed application?"""
+    if not services:
+        return False
+    recent = apps.c.submitted_at >= since
+    cond = (
+        recent
+        if correlated_application is None
+        else or_(recent, apps.c.id == correlated_application)
+    )
+    found = await session.scalar(
+        select(apps.c.id)
+        .where(
+            apps.c.applicant_iin == iin,
+            apps.c.service_code.in_(list(services)),
+            apps.c.status != "failed",
+            cond,
+        )
+        .limit(1)
+    )
+    return found is not None

@@ -1,4 +1,4 @@
-"""Persistence of offers, and the questions offers ask of the applications table."""
+"""Persistence of offers (what offers ask of applications: the applications' read model)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from egov_gateway.singlewindow.applications.adapters.tables import applications
 from egov_gateway.singlewindow.offers.adapters.tables import offers as t
 from egov_gateway.singlewindow.offers.domain.model import Offer
 
@@ -130,48 +129,3 @@ class OfferRepository:
             .values(status="expired", decided_at=t.c.expires_at)
         )
         return int(getattr(result, "rowcount", 0) or 0)
-
-    # -- applications (the single window's own table) -------------------------------------------
-    async def applicant_of(self, application_id: str | None) -> str | None:
-        if not application_id:
-            return None
-        found = await self.session.scalar(
-            select(applications.c.applicant_iin).where(applications.c.id == application_id)
-        )
-        return str(found) if found else None
-
-    async def application_payload(self, application_id: str) -> dict[str, Any] | None:
-        found = await self.session.scalar(
-            select(applications.c.payload).where(applications.c.id == application_id)
-        )
-        return dict(found) if isinstance(found, dict) else None
-
-    async def already_applied(
-        self,
-        iin: str,
-        services: Collection[str],
-        *,
-        since: datetime,
-        correlated_application: str | None,
-    ) -> bool:
-        """Has ``iin`` applied for one of ``services`` for this event (the application that
-        caused it) or recently (since ``since``), short of a failed application?"""
-        if not services:
-            return False
-        recent = applications.c.submitted_at >= since
-        cond = (
-            recent
-            if correlated_application is None
-            else or_(recent, applications.c.id == correlated_application)
-        )
-        found = await self.session.scalar(
-            select(applications.c.id)
-            .where(
-                applications.c.applicant_iin == iin,
-                applications.c.service_code.in_(list(services)),
-                applications.c.status != "failed",
-                cond,
-            )
-            .limit(1)
-        )
-        return found is not None

@@ -13,6 +13,7 @@ import structlog
 
 from egov_gateway.register.domain.proactive import ProactiveRule
 from egov_gateway.register.proactive_rules import seed_proactive_rules
+from egov_gateway.singlewindow.applications.service_layer import views
 from egov_gateway.singlewindow.notifications.domain import model as notes
 from egov_gateway.singlewindow.notifications.service_layer.service import notify
 from egov_gateway.singlewindow.offers.adapters.repository import OfferRepository
@@ -63,7 +64,9 @@ async def make_offers(
     made: list[Offer] = []
     correlated = event.correlation_id
     for rule in rules if rules is not None else rules_for(event.envelope.type):
-        applicant = await repo.applicant_of(correlated) if rule.needs_applicant() else None
+        applicant = (
+            await views.applicant_of(uow.session, correlated) if rule.needs_applicant() else None
+        )
         recipients = rule.recipients_of(data, applicant)
         since = now - timedelta(days=rule.valid_days)
         pending: list[str] = []
@@ -71,8 +74,12 @@ async def make_offers(
         for iin in recipients:
             if await repo.exists(event.id, rule.code, iin):
                 continue
-            if await repo.already_applied(
-                iin, rule.unless_applied, since=since, correlated_application=correlated
+            if await views.has_applied(
+                uow.session,
+                iin,
+                rule.unless_applied,
+                since=since,
+                correlated_application=correlated,
             ):
                 if rule.exclusive:  # one allowance per event: somebody already has it
                     skip_rule = True
@@ -128,7 +135,7 @@ async def withdraw_for_application(
     offers = await repo.open_for(applicant_iin, service_code)
     if not offers:
         return []
-    payload = await repo.application_payload(application_id) or {}
+    payload = await views.payload_of(uow.session, application_id) or {}
     now = utcnow()
     withdrawn: list[Offer] = []
     for offer in offers:
