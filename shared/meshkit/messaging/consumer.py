@@ -17,7 +17,6 @@ attached. Infrastructure failures (database unreachable) are retried without lim
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -45,7 +44,7 @@ from meshkit import context
 from meshkit.db import is_infrastructure_error
 from meshkit.events import CloudEvent, TypedEvent, try_parse_envelope
 from meshkit.messaging.handlers import HandlerRegistry
-from meshkit.messaging.kafka import dlq_topic, make_consumer, make_producer
+from meshkit.messaging.kafka import close_client, dlq_topic, make_consumer, make_producer
 from meshkit.messaging.tables import inbox
 from meshkit.messaging.uow import UnitOfWork
 from meshkit.observability import metrics
@@ -163,8 +162,7 @@ class EventConsumer:
         await self._drop_consumer()
         producer, self._dlq_producer = self._dlq_producer, None
         if producer is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(producer.stop(), 5)
+            await close_client(producer, 5)
 
     async def _ensure_consumer(self) -> AIOKafkaConsumer:
         if self._consumer is None:
@@ -172,8 +170,7 @@ class EventConsumer:
             try:
                 await consumer.start()
             except BaseException:
-                with contextlib.suppress(Exception):
-                    await consumer.stop()
+                await close_client(consumer, 10)
                 raise
             self._consumer = consumer
         return self._consumer
@@ -181,8 +178,7 @@ class EventConsumer:
     async def _drop_consumer(self) -> None:
         consumer, self._consumer = self._consumer, None
         if consumer is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(consumer.stop(), 10)
+            await close_client(consumer, 10)
 
     # -- processing -------------------------------------------------------------------------
     async def _handle_partition_batch(

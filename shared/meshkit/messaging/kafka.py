@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from meshkit.settings import KafkaSecuritySettings
@@ -55,3 +57,21 @@ def make_consumer(
 
 def dlq_topic(topic: str, group_id: str) -> str:
     return f"{topic}.dlq.{group_id}"
+
+
+async def close_client(client: AIOKafkaConsumer | AIOKafkaProducer, timeout_s: float) -> None:
+    """Stop a Kafka client, whatever state it is in, without failing the caller's shutdown.
+
+    aiokafka's ``stop()`` cancels its own fetch/send tasks and then awaits them, so the
+    ``CancelledError`` of *its* task surfaces here (an operator's Ctrl-C printed a traceback
+    and "Application shutdown failed" in every service, and the rest of the shutdown was
+    skipped). That one is swallowed; a cancellation of the caller itself is not.
+    """
+    try:
+        await asyncio.wait_for(client.stop(), timeout_s)
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise
+    except Exception:
+        return  # a client that cannot stop cleanly is dropped all the same

@@ -34,7 +34,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
-from meshkit.messaging.kafka import CONTENT_TYPE, make_producer
+from meshkit.messaging.kafka import CONTENT_TYPE, close_client, make_producer
 from meshkit.messaging.tables import outbox
 from meshkit.messaging.uow import OUTBOX_CHANNEL
 from meshkit.observability import metrics
@@ -190,8 +190,7 @@ class OutboxRelay:
             try:
                 await producer.start()
             except BaseException:
-                with contextlib.suppress(Exception):
-                    await producer.stop()
+                await close_client(producer, 5)
                 raise
             self._producer = producer
             self._partitions = {}
@@ -200,8 +199,7 @@ class OutboxRelay:
     async def _drop_producer(self) -> None:
         producer, self._producer = self._producer, None
         if producer is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(producer.stop(), timeout=5)
+            await close_client(producer, 5)
 
     # -- one round --------------------------------------------------------------------------
     async def publish_once(self) -> int:
