@@ -23,6 +23,7 @@ class StopRaisesCancelled:
     def __init__(self, stop_takes_s: float = 0.0) -> None:
         self.stop_takes_s = stop_takes_s
         self.stopped = False
+        self.stopping = asyncio.Event()
 
     async def start(self) -> None:
         return None
@@ -31,7 +32,8 @@ class StopRaisesCancelled:
         return {}
 
     async def stop(self) -> None:
-        await asyncio.sleep(self.stop_takes_s)
+        self.stopping.set()
+        await asyncio.sleep(self.stop_takes_s)  # a slow shutdown, not a synchronisation
         self.stopped = True
         inner = asyncio.ensure_future(asyncio.sleep(10))
         inner.cancel()
@@ -47,7 +49,7 @@ async def test_a_clients_own_cancellation_does_not_escape_close() -> None:
 async def test_the_callers_own_cancellation_still_does() -> None:
     client = StopRaisesCancelled(stop_takes_s=5)
     task = asyncio.ensure_future(close_client(client, 10))  # type: ignore[arg-type]
-    await asyncio.sleep(0.05)
+    await asyncio.wait_for(client.stopping.wait(), 5)  # close_client is inside stop() now
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
