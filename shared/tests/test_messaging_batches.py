@@ -56,11 +56,26 @@ class RecordingProducer:
 
 
 class StubConsumer:
-    """Stands in for AIOKafkaConsumer: hands out the given polls, records offset commits."""
+    """Stands in for AIOKafkaConsumer: hands out the given polls, records offset commits and
+    which partitions are paused."""
 
     def __init__(self, polls: list[dict[TopicPartition, list[Any]]]) -> None:
         self.polls = polls
         self.committed: list[dict[TopicPartition, int]] = []
+        self.paused: set[TopicPartition] = set()
+        self.pauses: list[TopicPartition] = []
+        self.resumes: list[TopicPartition] = []
+
+    def assignment(self) -> set[TopicPartition]:
+        return {tp for poll in self.polls for tp in poll} | self.paused | set(self.resumes)
+
+    def pause(self, *tps: TopicPartition) -> None:
+        self.paused.update(tps)
+        self.pauses.extend(tps)
+
+    def resume(self, *tps: TopicPartition) -> None:
+        self.paused.difference_update(tps)
+        self.resumes.extend(tps)
 
     async def start(self) -> None:
         pass
@@ -93,7 +108,12 @@ def record(change_id: int, key: str, seq: int, *, partition: int, offset: int) -
 
 
 def consumer_for(
-    engine: AsyncEngine, handlers: HandlerRegistry, stub: StubConsumer, dlq: RecordingProducer
+    engine: AsyncEngine,
+    handlers: HandlerRegistry,
+    stub: StubConsumer,
+    dlq: RecordingProducer,
+    *,
+    max_batch: int = 2000,
 ) -> EventConsumer:
     sf = session_factory(engine)
     c = EventConsumer(
@@ -105,6 +125,7 @@ def consumer_for(
         service="testsvc",
         max_attempts=2,
         max_backoff_s=0.01,
+        max_batch=max_batch,
         consumer_factory=lambda: stub,  # type: ignore[arg-type,return-value]
         producer_factory=lambda: dlq,  # type: ignore[arg-type,return-value]
     )
@@ -182,8 +203,11 @@ async def test_batch_keeps_per_key_order_and_a_redelivered_batch_is_a_no_op(
         per_key[key].append(seq)
     assert all(seqs == sorted(seqs) for seqs in per_key.values()), per_key
     assert consumer.processed_total == 60 and consumer.duplicates_total == 60
-    # both partitions' offsets committed after each poll, past the last record
-    assert stub.committed[-1] == {
+    # each partition's offset committed (by its own lane) past its last record
+    last: dict[TopicPartition, int] = {}
+    for offsets in stub.committed:
+        last.update(offsets)
+    assert last == {
         TopicPartition("egov.testsvc", 0): 30,
         TopicPartition("egov.testsvc", 1): 30,
     }
@@ -278,4 +302,93 @@ async def test_a_commit_in_another_process_wakes_the_relay_through_notify(pg_url
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await writer.dispose()
+        await eng.dispose()
+
+
+# -- lanes: one per partition, applied concurrently, paused when they fall behind ------------
+
+
+def gated_handlers(gate: asyncio.Event, seen: list[int]) -> HandlerRegistry:
+    """Records each change id, and holds every event until ``gate`` opens."""
+    reg = HandlerRegistry()
+
+    @reg.on(ChangeMade)
+    async def apply_change(event: TypedEvent[Any], uow: UnitOfWork) -> None:
+        await gate.wait()
+        seen.append(event.data.change_id)
+        await uow.session.execute(
+            insert(applied).values(
+                change_id=event.data.change_id, key=event.data.key, seq=event.data.seq
+            )
+        )
+
+    return reg
+
+
+async def test_a_partition_that_falls_behind_is_paused_until_its_lane_catches_up(
+    engine: AsyncEngine,
+) -> None:
+    """Fetching outruns applying: the partition stops being fetched at 4 x max_batch waiting
+    records (memory stays bounded) and is fetched again once half of them are applied; every
+    record is still applied once, in offset order, and its offset committed."""
+    gate = asyncio.Event()
+    seen: list[int] = []
+    tp = TopicPartition("egov.testsvc", 0)
+    records = [record(i, "k", i, partition=0, offset=i) for i in range(12)]
+    stub = StubConsumer([{tp: records[:6]}, {tp: records[6:]}])
+    consumer = consumer_for(
+        engine, gated_handlers(gate, seen), stub, RecordingProducer(), max_batch=2
+    )
+    assert await consumer._fetch(timeout_ms=0) == 6
+    assert stub.pauses == []  # 6 waiting < 4 x 2
+    assert await consumer._fetch(timeout_ms=0) == 6
+    assert stub.pauses == [tp] and tp in stub.paused  # 12 waiting >= 8
+    gate.set()
+    await asyncio.wait_for(consumer.drained(), timeout=30)
+    assert stub.resumes == [tp] and not stub.paused
+    assert seen == list(range(12))  # once each, in offset order
+    assert stub.committed[-1] == {tp: 12}
+    assert [c[tp] for c in stub.committed] == sorted(c[tp] for c in stub.committed)
+
+
+async def test_partitions_are_applied_concurrently(pg_url: str) -> None:
+    """A slow partition does not hold up the others: partition 0's only event waits until
+    partition 1's has been applied and committed — applied one partition after the other,
+    this would never finish."""
+    eng = create_engine(pg_url)
+    await create_schema(eng)
+    p0, p1 = TopicPartition("egov.testsvc", 0), TopicPartition("egov.testsvc", 1)
+    p1_applied = asyncio.Event()
+    order: list[str] = []
+    reg = HandlerRegistry()
+
+    @reg.on(ChangeMade)
+    async def apply_change(event: TypedEvent[Any], uow: UnitOfWork) -> None:
+        if event.data.key == "slow":
+            await p1_applied.wait()
+        order.append(event.data.key)
+
+    stub = StubConsumer(
+        [
+            {
+                p0: [record(1, "slow", 1, partition=0, offset=0)],
+                p1: [record(2, "fast", 1, partition=1, offset=0)],
+            }
+        ]
+    )
+    consumer = consumer_for(eng, reg, stub, RecordingProducer())
+    try:
+        assert await consumer._fetch(timeout_ms=0) == 2
+
+        async def partition_1_committed() -> bool:
+            return stub.committed == [{p1: 1}]
+
+        await eventually(partition_1_committed, within=30, what="partition 1 to be committed")
+        assert order == ["fast"]  # partition 1 done while partition 0 is still in its handler
+        p1_applied.set()
+        await asyncio.wait_for(consumer.drained(), timeout=30)
+        assert order == ["fast", "slow"] and stub.committed[-1] == {p0: 1}
+        assert consumer.processed_total == 2
+    finally:
+        await consumer.stop()
         await eng.dispose()

@@ -56,6 +56,8 @@ from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, func, inser
 from meshkit.db import create_engine, is_infrastructure_error, session_factory
 from meshkit.events import TypedEvent
 from meshkit.messaging import EventConsumer, HandlerRegistry, OutboxRelay, UnitOfWork, outbox
+from meshkit.service import tune_garbage_collector
+from meshkit.settings import ServiceSettings
 from meshkit_testing.devinfra.kafka import LocalKafka
 from meshkit_testing.sample_domain import ChangeMade, changes, create_schema, write_changes
 
@@ -159,10 +161,10 @@ async def _worker(kind: str, url: str, bootstrap: str, topic: str, group: str) -
             max_backoff_s=1.0,
         )
         if os.environ.get("BENCH_DEBUG"):
-            orig = consumer.poll_once
+            orig = consumer._fetch
             stats = {"polls": 0, "records": 0, "busy": 0.0}
 
-            async def poll_once(timeout_ms: int = 500) -> int:
+            async def fetch(timeout_ms: int) -> int:
                 t = time.perf_counter()
                 n = await orig(timeout_ms)
                 if n:
@@ -171,7 +173,7 @@ async def _worker(kind: str, url: str, bootstrap: str, topic: str, group: str) -
                     stats["busy"] += time.perf_counter() - t
                 return n
 
-            consumer.poll_once = poll_once  # type: ignore[method-assign]
+            consumer._fetch = fetch  # type: ignore[method-assign]
 
             async def report() -> None:
                 while True:
@@ -656,6 +658,8 @@ def main() -> None:
     for internal in ("--url", "--bootstrap", "--topic", "--group"):
         parser.add_argument(internal, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    # the relay and the consumer run as they do in a service process (meshkit.service)
+    tune_garbage_collector(ServiceSettings.model_fields["gc_gen0_threshold"].default)
     if args.worker:
         asyncio.run(_worker(args.worker, args.url, args.bootstrap, args.topic, args.group))
         return

@@ -1,11 +1,14 @@
 """Idempotent event consumer (inbox pattern) on aiokafka.
 
-``getmany()`` hands over a batch per partition; the partitions of one poll are processed
-concurrently (each in its own transaction), and within a partition strictly in offset
-order — one key lives in one partition, so per-key order holds. For each partition batch,
-in one database transaction: skip events whose id the inbox already holds for this consumer
-group, run the handlers of the others and record all their ids in one insert; commit; only
-then commit the Kafka offsets. A crash anywhere means redelivery, and redelivery is a no-op.
+Each assigned partition has a *lane*: a task that applies that partition's records strictly
+in offset order (one key lives in one partition, so per-key order holds), while the poll
+loop keeps fetching — the next batch is fetched and parsed while the database commits the
+previous one, and partitions are applied concurrently. A lane takes what has queued up (up
+to ``max_batch``) and, in one database transaction, skips events whose id the inbox already
+holds for this consumer group, runs the handlers of the others and records all their ids in
+one insert; commits; only then commits the partition's Kafka offset. A crash anywhere means
+redelivery, and redelivery is a no-op. A lane that falls behind pauses its partition's
+fetching; a revoked partition's lane finishes its transaction before the rebalance goes on.
 
 A handler failure rolls the batch back and the batch is applied again one event per
 transaction, so a poison event neither blocks nor doubles the others; an event whose
@@ -17,14 +20,15 @@ attached. Infrastructure failures (database unreachable) are retried without lim
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 from sqlalchemy import text
@@ -51,6 +55,8 @@ from meshkit.observability import metrics
 
 log = structlog.get_logger("meshkit.consumer")
 
+Record: TypeAlias = "ConsumerRecord[bytes, bytes]"
+
 
 class PoisonEvent(Exception):
     """The message can never be handled (not an envelope, or data fails its schema)."""
@@ -58,10 +64,37 @@ class PoisonEvent(Exception):
 
 @dataclass
 class _Parsed:
-    record: ConsumerRecord[bytes, bytes]
+    record: Record
     envelope: CloudEvent | None
     typed: TypedEvent[Any] | None
     error: str | None
+
+
+@dataclass(eq=False)
+class _Lane:
+    """One assigned partition: its fetched records not yet applied, and the task applying
+    them in offset order."""
+
+    tp: TopicPartition
+    pending: deque[Record] = field(default_factory=deque)
+    wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    idle: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+    paused: bool = False
+    failing: bool = False
+
+
+class _FinishRevokedLanes(ConsumerRebalanceListener):
+    """A revoked partition's lane ends its transaction before another member takes over."""
+
+    def __init__(self, owner: EventConsumer) -> None:
+        self._owner = owner
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        await self._owner._retire_lanes(list(revoked))
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        return None
 
 
 class EventConsumer:
@@ -76,6 +109,7 @@ class EventConsumer:
         service: str,
         max_attempts: int = 5,
         max_backoff_s: float = 5.0,
+        max_batch: int = 2000,
         consumer_factory: Callable[[], AIOKafkaConsumer] | None = None,
         producer_factory: Callable[[], AIOKafkaProducer] | None = None,
     ) -> None:
@@ -86,6 +120,10 @@ class EventConsumer:
         self._service = service
         self._max_attempts = max_attempts
         self._max_backoff = max_backoff_s
+        # a lane applies at most this many records per transaction, and pauses its
+        # partition's fetching when four times as many are waiting
+        self._max_batch = max_batch
+        self._max_backlog = 4 * max_batch
         self._consumer_factory = consumer_factory or (
             lambda: make_consumer(
                 *self.topics,
@@ -98,16 +136,23 @@ class EventConsumer:
             lambda: make_producer(bootstrap_servers, client_id=f"{service}-dlq")
         )
         self._consumer: AIOKafkaConsumer | None = None
+        self._lanes: dict[TopicPartition, _Lane] = {}
         self._dlq_producer: AIOKafkaProducer | None = None
         self._dlq_lock = asyncio.Lock()
         self._stopping = False
-        self.healthy = False
+        self._polling_ok = False
         self.processed_total = 0
         self.duplicates_total = 0
         self.dead_lettered_total = 0
 
+    @property
+    def healthy(self) -> bool:
+        """Kafka answers the polls and no lane is retrying a failed batch."""
+        return self._polling_ok and not any(lane.failing for lane in self._lanes.values())
+
     # -- lifecycle ------------------------------------------------------------------------
     async def run(self) -> None:
+        """Fetch for ever; the lanes apply what is fetched meanwhile."""
         while not self._stopping:
             # each poll retries on its own: the backoff starts afresh after a success
             async for attempt in AsyncRetrying(
@@ -117,39 +162,119 @@ class EventConsumer:
                 reraise=True,
             ):
                 with attempt:
-                    await self.poll_once()
+                    # while a lane is paused, poll briefly so that its resume is seen soon
+                    paused = any(lane.paused for lane in self._lanes.values())
+                    await self._fetch(timeout_ms=100 if paused else 500)
 
     async def poll_once(self, timeout_ms: int = 500) -> int:
-        """One ``getmany()``: every partition's batch applied (concurrently), then their
-        offsets committed. Returns how many records were handled."""
+        """One ``getmany()``, and wait until every partition's records are applied and
+        their offsets committed. Returns how many records were fetched."""
+        fetched = await self._fetch(timeout_ms)
+        await self.drained()
+        return fetched
+
+    async def drained(self) -> None:
+        """Until every lane has applied (and committed) what it was given."""
+        while True:
+            busy = [lane for lane in self._lanes.values() if not lane.idle.is_set()]
+            if not busy:
+                return
+            await asyncio.wait(
+                [asyncio.ensure_future(lane.idle.wait()) for lane in busy],
+                return_when=asyncio.ALL_COMPLETED,
+            )
+
+    async def _fetch(self, timeout_ms: int) -> int:
         if self._stopping:
             return 0
         consumer = await self._ensure_consumer()
         batches = await consumer.getmany(timeout_ms=timeout_ms)
-        self.healthy = True
-        work = [(tp, records) for tp, records in batches.items() if records]
-        if not work:
-            return 0
-        if len(work) == 1:
-            await self._handle_partition_batch(*work[0])
-        else:
-            results = await asyncio.gather(
-                *(self._apply_partition_batch(tp, records) for tp, records in work),
-                return_exceptions=True,
+        self._polling_ok = True
+        fetched = 0
+        for tp, records in batches.items():
+            if records:
+                self._enqueue(consumer, tp, records)
+                fetched += len(records)
+        return fetched
+
+    def _enqueue(
+        self, consumer: AIOKafkaConsumer, tp: TopicPartition, records: list[Record]
+    ) -> None:
+        lane = self._lanes.get(tp)
+        if lane is None:
+            lane = self._lanes[tp] = _Lane(tp)
+            lane.task = asyncio.create_task(self._run_lane(lane), name=f"consumer-lane-{tp}")
+        lane.pending.extend(records)
+        lane.idle.clear()
+        lane.wakeup.set()
+        if len(lane.pending) >= self._max_backlog and not lane.paused:
+            consumer.pause(tp)
+            lane.paused = True
+
+    async def _run_lane(self, lane: _Lane) -> None:
+        resume_at = self._max_backlog // 2
+        while True:
+            if not lane.pending:
+                lane.wakeup.clear()
+                lane.idle.set()
+                await lane.wakeup.wait()
+                continue
+            n = min(len(lane.pending), self._max_batch)
+            batch = [lane.pending.popleft() for _ in range(n)]
+            await self._apply_until_done(lane, batch)
+            await self._commit({lane.tp: batch[-1].offset + 1})
+            if lane.paused and len(lane.pending) <= resume_at:
+                lane.paused = False
+                consumer = self._consumer
+                if consumer is not None and lane.tp in consumer.assignment():
+                    consumer.resume(lane.tp)
+
+    async def _apply_until_done(self, lane: _Lane, batch: list[Record]) -> None:
+        """Apply a batch, retrying (with backoff, without limit) what is not the events'
+        fault — the database or the dead letter topic unreachable. A batch applied again
+        is a no-op for what the inbox already holds."""
+
+        def failed(state: RetryCallState) -> None:
+            lane.failing = True
+            exc = state.outcome.exception() if state.outcome else None
+            log.warning(
+                "consumer.batch_retry",
+                partition=str(lane.tp),
+                error=repr(exc)[:500],
+                retry_in_s=state.next_action.sleep if state.next_action else None,
             )
-            done = {
-                tp: records[-1].offset + 1
-                for (tp, records), result in zip(work, results, strict=True)
-                if not isinstance(result, BaseException)
-            }
-            await self._commit(done)  # what is applied is committed even if another failed
-            for result in results:
-                if isinstance(result, BaseException):
-                    raise result
-        return sum(len(records) for _, records in work)
+
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(Exception),
+            wait=wait_exponential(multiplier=0.2, min=0.2, max=self._max_backoff),
+            before_sleep=failed,
+            reraise=True,
+        ):
+            with attempt:
+                await self._apply_partition_batch(lane.tp, batch)
+        lane.failing = False
+
+    async def _retire_lanes(self, tps: Sequence[TopicPartition], wait_s: float = 10.0) -> None:
+        """Partitions this member no longer owns: drop what is queued, let a transaction in
+        flight finish (within ``wait_s``; otherwise it is cancelled and rolled back — the
+        new owner applies those events, the inbox keeps them single)."""
+        lanes = [lane for tp in tps if (lane := self._lanes.pop(tp, None)) is not None]
+        for lane in lanes:
+            lane.pending.clear()
+        for lane in lanes:
+            if lane.task is None:
+                continue
+            if not lane.idle.is_set():
+                try:
+                    await asyncio.wait_for(asyncio.shield(lane.idle.wait()), wait_s)
+                except TimeoutError:
+                    log.warning("consumer.lane_cancelled", partition=str(lane.tp))
+            lane.task.cancel()
+            await asyncio.gather(lane.task, return_exceptions=True)
+            lane.idle.set()  # whoever waits for it to drain (poll_once) goes on
 
     async def _poll_failed(self, state: RetryCallState) -> None:
-        self.healthy = False
+        self._polling_ok = False
         if self._stopping:
             return
         exc = state.outcome.exception() if state.outcome else None
@@ -167,6 +292,8 @@ class EventConsumer:
     async def _ensure_consumer(self) -> AIOKafkaConsumer:
         if self._consumer is None:
             consumer = self._consumer_factory()
+            if isinstance(consumer, AIOKafkaConsumer):
+                consumer.subscribe(self.topics, listener=_FinishRevokedLanes(self))
             try:
                 await consumer.start()
             except BaseException:
@@ -176,20 +303,18 @@ class EventConsumer:
         return self._consumer
 
     async def _drop_consumer(self) -> None:
+        # what the lanes hold is not committed: it is fetched again by whoever owns it next
+        await self._retire_lanes(list(self._lanes), wait_s=5.0)
         consumer, self._consumer = self._consumer, None
         if consumer is not None:
             await close_client(consumer, 10)
 
     # -- processing -------------------------------------------------------------------------
-    async def _handle_partition_batch(
-        self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]
-    ) -> None:
+    async def _handle_partition_batch(self, tp: TopicPartition, records: list[Record]) -> None:
         await self._apply_partition_batch(tp, records)
         await self._commit({tp: records[-1].offset + 1})
 
-    async def _apply_partition_batch(
-        self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]
-    ) -> None:
+    async def _apply_partition_batch(self, tp: TopicPartition, records: list[Record]) -> None:
         parsed = [self._parse(r) for r in records]
         poison = [p for p in parsed if p.error is not None]
         for p in poison:
@@ -200,7 +325,7 @@ class EventConsumer:
                 await self._apply(good)
             except Exception as exc:
                 if is_infrastructure_error(exc):
-                    raise  # the loop backs off; the batch is redelivered, the inbox dedups
+                    raise  # retried by the lane; the inbox dedups what is applied again
                 log.info("consumer.batch_failed_isolating", error=repr(exc)[:300])
                 for p in good:  # in offset order, one transaction each
                     await self._apply_one_with_retries(p)
@@ -236,27 +361,15 @@ class EventConsumer:
         relevant = [p for p in items if p.typed is not None]
         if not relevant:
             return
-        now = datetime.now(UTC)
-        rows: dict[str, dict[str, Any]] = {}
+        first: dict[str, _Parsed] = {}  # the same id twice in one batch is recorded once
         for p in relevant:
             assert p.typed is not None
-            rows.setdefault(
-                p.typed.id,
-                {
-                    "consumer_group": self.group_id,
-                    "event_id": p.typed.id,
-                    "event_type": p.typed.envelope.type,
-                    "topic": p.record.topic,
-                    "partition": p.record.partition,
-                    "offset": p.record.offset,
-                    "processed_at": now,
-                },
-            )
+            first.setdefault(p.typed.envelope.id, p)
         uow = self._uow_factory()
         async with uow:
             # a duplicate delivered concurrently to another consumer waits on its row lock
             # here and is skipped once that one commits
-            fresh = await _record_in_inbox(uow.session, list(rows.values()))
+            fresh = await _record_in_inbox(uow.session, self.group_id, list(first.values()))
             applied: Counter[str] = Counter()
             for p in relevant:
                 assert p.typed is not None
@@ -331,32 +444,49 @@ class EventConsumer:
         log.error("consumer.dead_lettered", topic=topic, offset=record.offset, error=error[:300])
 
 
+# one statement per batch: the batch's columns as arrays, what is the same for all as scalars
 _INBOX_UNNEST = text(
     'INSERT INTO inbox (consumer_group, event_id, event_type, topic, "partition", "offset", '
-    "processed_at) SELECT * FROM unnest(CAST(:consumer_group AS varchar[]), "
-    "CAST(:event_id AS varchar[]), CAST(:event_type AS varchar[]), CAST(:topic AS varchar[]), "
-    "CAST(:partition AS integer[]), CAST(:offset AS bigint[]), "
-    "CAST(:processed_at AS timestamptz[])) "
+    "processed_at) SELECT CAST(:consumer_group AS varchar), e.id, e.type, e.topic, "
+    'e."partition", e."offset", now() '
+    "FROM unnest(CAST(:event_id AS varchar[]), CAST(:event_type AS varchar[]), "
+    "CAST(:topic AS varchar[]), CAST(:partition AS integer[]), CAST(:offset AS bigint[])) "
+    'AS e(id, type, topic, "partition", "offset") '
     "ON CONFLICT (consumer_group, event_id) DO NOTHING RETURNING event_id"
 )
-_INBOX_COLUMNS = (
-    "consumer_group",
-    "event_id",
-    "event_type",
-    "topic",
-    "partition",
-    "offset",
-    "processed_at",
-)
 
 
-async def _record_in_inbox(session: AsyncSession, rows: list[dict[str, Any]]) -> set[str]:
-    """Insert inbox rows, skipping ids already there; returns the ids inserted now."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":  # one statement, one array per column
-        params = {c: [r[c] for r in rows] for c in _INBOX_COLUMNS}
+async def _record_in_inbox(
+    session: AsyncSession, consumer_group: str, events: list[_Parsed]
+) -> set[str]:
+    """Record the events' ids in the inbox, skipping those already there; returns the ids
+    recorded now (each id at most once in ``events``)."""
+    ids = [p.typed.envelope.id for p in events if p.typed is not None]
+    types = [p.typed.envelope.type for p in events if p.typed is not None]
+    if session.get_bind().dialect.name == "postgresql":
+        params = {
+            "consumer_group": consumer_group,
+            "event_id": ids,
+            "event_type": types,
+            "topic": [p.record.topic for p in events],
+            "partition": [p.record.partition for p in events],
+            "offset": [p.record.offset for p in events],
+        }
         result = await session.execute(_INBOX_UNNEST, params)
         return set(result.scalars())
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "consumer_group": consumer_group,
+            "event_id": event_id,
+            "event_type": event_type,
+            "topic": p.record.topic,
+            "partition": p.record.partition,
+            "offset": p.record.offset,
+            "processed_at": now,
+        }
+        for event_id, event_type, p in zip(ids, types, events, strict=True)
+    ]
     stmt = (
         sqlite_insert(inbox)
         .on_conflict_do_nothing(index_elements=["consumer_group", "event_id"])
