@@ -372,21 +372,23 @@ class EventConsumer:
             fresh = await _record_in_inbox(uow.session, self.group_id, list(first.values()))
             applied: Counter[str] = Counter()
             for p in relevant:
-                assert p.typed is not None
-                if p.typed.id not in fresh:
+                typed = p.typed
+                assert typed is not None
+                envelope = typed.envelope
+                if envelope.id not in fresh:
                     self.duplicates_total += 1
-                    metrics.EVENTS_DUPLICATE.labels(self._service, p.typed.envelope.type).inc()
+                    metrics.EVENTS_DUPLICATE.labels(self._service, envelope.type).inc()
                     continue
-                fresh.discard(p.typed.id)  # the same id twice in one batch: applied once
-                applied[p.typed.envelope.type] += 1
-                uow.correlation_id = p.typed.envelope.correlationid or p.typed.id
-                uow.causation_id = p.typed.id
+                fresh.discard(envelope.id)  # the same id twice in one batch: applied once
+                applied[envelope.type] += 1
+                uow.correlation_id = envelope.correlationid or envelope.id
+                uow.causation_id = envelope.id
                 tokens = context.bind(uow.correlation_id, None)
                 # units of work a handler opens itself, and its calls, inherit both ids
-                causes = context.bind_causes(uow.correlation_id, p.typed.id)
+                causes = context.bind_causes(uow.correlation_id, envelope.id)
                 try:
-                    for handler in self._handlers.handlers_for(p.typed.envelope.type):
-                        await handler(p.typed, uow)
+                    for handler in self._handlers.handlers_for(envelope.type):
+                        await handler(typed, uow)
                 finally:
                     context.unbind_causes(causes)
                     context.unbind(tokens)
@@ -447,11 +449,10 @@ class EventConsumer:
 # one statement per batch: the batch's columns as arrays, what is the same for all as scalars
 _INBOX_UNNEST = text(
     'INSERT INTO inbox (consumer_group, event_id, event_type, topic, "partition", "offset", '
-    "processed_at) SELECT CAST(:consumer_group AS varchar), e.id, e.type, e.topic, "
-    'e."partition", e."offset", now() '
+    "processed_at) SELECT CAST(:consumer_group AS varchar), e.id, e.type, "
+    'CAST(:topic AS varchar), CAST(:partition AS integer), e."offset", now() '
     "FROM unnest(CAST(:event_id AS varchar[]), CAST(:event_type AS varchar[]), "
-    "CAST(:topic AS varchar[]), CAST(:partition AS integer[]), CAST(:offset AS bigint[])) "
-    'AS e(id, type, topic, "partition", "offset") '
+    'CAST(:offset AS bigint[])) AS e(id, type, "offset") '
     "ON CONFLICT (consumer_group, event_id) DO NOTHING RETURNING event_id"
 )
 
@@ -460,7 +461,7 @@ async def _record_in_inbox(
     session: AsyncSession, consumer_group: str, events: list[_Parsed]
 ) -> set[str]:
     """Record the events' ids in the inbox, skipping those already there; returns the ids
-    recorded now (each id at most once in ``events``)."""
+    recorded now (``events``: one partition's, each id at most once)."""
     ids = [p.typed.envelope.id for p in events if p.typed is not None]
     types = [p.typed.envelope.type for p in events if p.typed is not None]
     if session.get_bind().dialect.name == "postgresql":
@@ -468,8 +469,8 @@ async def _record_in_inbox(
             "consumer_group": consumer_group,
             "event_id": ids,
             "event_type": types,
-            "topic": [p.record.topic for p in events],
-            "partition": [p.record.partition for p in events],
+            "topic": events[0].record.topic,
+            "partition": events[0].record.partition,
             "offset": [p.record.offset for p in events],
         }
         result = await session.execute(_INBOX_UNNEST, params)
