@@ -5,9 +5,9 @@ Prints and saves (bench-results/outbox.json), for N events and again for 10·N (
 - outbox writes/s (domain change + event in one transaction, batched 100 per transaction);
 - relay publish rate (events/s from a full outbox to Kafka, acks=all);
 - consumer apply rate (events/s through inbox dedup + handler transaction);
-- end to end at a steady 1,000 events/s for N events: the writer here (each 10-event
-  transaction its own task, on a fixed schedule), the relay and the consumer each in its own
-  process (``--worker``; the relay polls only every 2 s, so NOTIFY at commit carries events):
+- end to end at a steady 1,000 events/s for N events, in a database of its own: the writer
+  here (each 10-event transaction its own task, on a fixed schedule), the relay and the
+  consumer each in its own process (``--worker``; the relay polls only every 2 s, so NOTIFY at commit carries events):
   commit → applied p50/p95/p99, and lost/doubled counted in the database;
 - the ceiling: ``kafka-producer-perf-test.sh`` (same record count and mean record size, acks=all,
   the relay's linger/batch settings) and ``kafka-consumer-perf-test.sh`` on the records it wrote,
@@ -409,7 +409,7 @@ async def faults_under_load(
     }
 
 
-async def measure(pg_url: str, bootstrap: str, events: int) -> dict[str, Any]:
+async def measure(pg_url: str, e2e_url: str, bootstrap: str, events: int) -> dict[str, Any]:
     engine = create_engine(pg_url, pool_size=10)
     await create_schema(engine)
     async with engine.begin() as conn:
@@ -466,7 +466,10 @@ async def measure(pg_url: str, bootstrap: str, events: int) -> dict[str, Any]:
     await engine.dispose()
 
     # 4. end to end at a steady 1,000 events/s, relay and consumer in their own processes
-    e2e = await steady_end_to_end(pg_url, bootstrap, events)
+    # in a database of its own: the throughput stages above leave 2·N dead row versions
+    # whose cleanup (autovacuum) would otherwise run during the steady load's first seconds
+    await _create_schema(e2e_url)
+    e2e = await steady_end_to_end(e2e_url, bootstrap, events)
     return {
         "events": events,
         "record_bytes_mean": round(float(record_bytes)),
@@ -673,7 +676,8 @@ def main() -> None:
         for n in sizes:
             print(f"measuring {n:,} events …", flush=True)
             url = pg.create_database(f"bench_outbox_{uuid.uuid4().hex[:6]}")
-            run = asyncio.run(measure(url, kafka.bootstrap_servers, n))
+            e2e_url = pg.create_database(f"bench_e2e_{uuid.uuid4().hex[:6]}")
+            run = asyncio.run(measure(url, e2e_url, kafka.bootstrap_servers, n))
             if not args.no_ceiling:
                 run["kafka_ceiling"] = kafka_ceiling(
                     tools, kafka.bootstrap_servers, n, run["record_bytes_mean"]
