@@ -151,9 +151,13 @@ async def test_commit_wakes_the_relay_of_its_process_without_waiting_for_the_pol
         poll_interval_s=SLOW_POLL_S,
         producer_factory=lambda: producer,  # type: ignore[arg-type,return-value]
     )
+
+    async def idle() -> bool:  # the relay found nothing and waits for the next poll
+        return relay.waiting
+
     task = asyncio.create_task(relay.run())
     try:
-        await asyncio.sleep(0.3)  # the relay found nothing and sleeps until the next poll
+        await eventually(idle, within=5, what="the relay idle")
         assert producer.sent == []
         started = time.perf_counter()
         uow = UnitOfWork(sf, source="/svc-testsvc", topic="egov.testsvc", on_commit=relay.wake)
@@ -282,15 +286,16 @@ async def test_a_commit_in_another_process_wakes_the_relay_through_notify(pg_url
         poll_interval_s=SLOW_POLL_S,
         producer_factory=lambda: producer,  # type: ignore[arg-type,return-value]
     )
+
+    async def listening_and_idle() -> bool:
+        # the round the LISTEN connection asked for is done and the relay waits again:
+        # what publishes the rows below can only be the writer's NOTIFY
+        return relay.listening and relay.wakeups_total >= 1 and relay.waiting
+
     task = asyncio.create_task(relay.run())
     writer = create_engine(pg_url)  # its own engine and pool: as another process would
     try:
-        for _ in range(100):
-            if relay.listening:
-                break
-            await asyncio.sleep(0.05)
-        assert relay.listening, "the relay never LISTENed"
-        await asyncio.sleep(0.3)
+        await eventually(listening_and_idle, within=5, what="the relay LISTENing and idle")
         assert producer.sent == []
         started = time.perf_counter()
         uow = UnitOfWork(session_factory(writer), source="/svc-testsvc", topic="egov.testsvc")

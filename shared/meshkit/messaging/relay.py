@@ -80,6 +80,7 @@ class OutboxRelay:
         self._listener: asyncio.Task[None] | None = None
         self.listening = False  # a LISTEN connection is up (PostgreSQL only)
         self.healthy = False
+        self.waiting = False  # idle until a wake-up or the next poll
         self.published_total = 0
         self.wakeups_total = 0
         self._last_purge = datetime.now(UTC)
@@ -137,8 +138,12 @@ class OutboxRelay:
 
     async def _idle(self) -> None:
         if not self._wake.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+            self.waiting = True
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+            finally:
+                self.waiting = False
         if self._wake.is_set():
             self.wakeups_total += 1
         self._wake.clear()
