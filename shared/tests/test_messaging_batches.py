@@ -4,6 +4,7 @@ clients: SQLite for the unit tests, PostgreSQL for LISTEN/NOTIFY across processe
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -307,6 +308,120 @@ async def test_a_commit_in_another_process_wakes_the_relay_through_notify(pg_url
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await writer.dispose()
+        await eng.dispose()
+
+
+# -- the next batch goes while the last one is being marked sent (PostgreSQL) ----------------
+def sent_changes(producer: RecordingProducer) -> list[tuple[str, int]]:
+    """(key, seq) of every record the relay sent, in the order it sent them."""
+    out = []
+    for _topic, _key, value in producer.sent:
+        data = json.loads(value)["data"]
+        out.append((data["key"], data["seq"]))
+    return out
+
+
+def first_deliveries_in_order(sent: list[tuple[str, int]]) -> bool:
+    seen: set[tuple[str, int]] = set()
+    per_key: dict[str, list[int]] = defaultdict(list)
+    for key, seq in sent:
+        if (key, seq) not in seen:
+            seen.add((key, seq))
+            per_key[key].append(seq)
+    return all(seqs == sorted(seqs) for seqs in per_key.values())
+
+
+@pytest.mark.integration
+@pytest.mark.postgres
+async def test_the_next_batch_is_sent_while_the_last_one_is_still_being_marked(
+    pg_url: str,
+) -> None:
+    """The mark of batch 1 is held back: batch 2 — the same three keys — is claimed and sent
+    meanwhile (batch 1's locked, still unsent rows neither go twice nor block their keys);
+    once both marks commit, every row went exactly once, in order per key."""
+    eng = create_engine(pg_url)
+    await create_schema(eng)
+    sf = session_factory(eng)
+    producer = RecordingProducer()
+    relay = OutboxRelay(
+        sf,
+        bootstrap_servers="unused:1",
+        service="testsvc",
+        batch_size=5,
+        producer_factory=lambda: producer,
+        listen=False,
+    )
+    await write_changes(UnitOfWork(sf, source="/svc-testsvc", topic="egov.testsvc"), 1, 12, keys=3)
+    gate = asyncio.Event()
+    marking = relay._mark_sent
+
+    async def held_mark(session: Any, ids: list[int]) -> None:
+        await gate.wait()
+        await marking(session, ids)
+
+    relay._mark_sent = held_mark
+    try:
+        assert await relay.publish_next() == 5
+        second = asyncio.create_task(relay.publish_next())
+
+        async def second_batch_sent() -> bool:
+            return len(producer.sent) == 10
+
+        await eventually(second_batch_sent, within=10, what="the second batch sent")
+        assert await relay.pending_count() == 12  # neither mark has committed yet
+        gate.set()
+        assert await second == 5
+        assert await relay.publish_next() == 2
+        await relay.settle()
+        assert await relay.pending_count() == 0
+        assert sorted(sent_changes(producer), key=lambda c: c[1]) == [
+            (f"k{i % 3}", i) for i in range(1, 13)
+        ]  # each exactly once
+        assert first_deliveries_in_order(sent_changes(producer))
+    finally:
+        gate.set()
+        await relay.stop()
+        await eng.dispose()
+
+
+@pytest.mark.integration
+@pytest.mark.postgres
+async def test_a_batch_whose_mark_fails_is_sent_again_and_nothing_is_lost(pg_url: str) -> None:
+    eng = create_engine(pg_url)
+    await create_schema(eng)
+    sf = session_factory(eng)
+    producer = RecordingProducer()
+    relay = OutboxRelay(
+        sf,
+        bootstrap_servers="unused:1",
+        service="testsvc",
+        batch_size=5,
+        producer_factory=lambda: producer,
+        listen=False,
+    )
+    await write_changes(UnitOfWork(sf, source="/svc-testsvc", topic="egov.testsvc"), 1, 12, keys=3)
+    marking = relay._mark_sent
+    failures = [RuntimeError("the database went away")]
+
+    async def failing_once(session: Any, ids: list[int]) -> None:
+        if failures:
+            raise failures.pop()
+        await marking(session, ids)
+
+    relay._mark_sent = failing_once
+    try:
+        for _ in range(10):
+            await relay.publish_next()
+            await relay.settle()
+            if await relay.pending_count() == 0:
+                break
+        assert await relay.pending_count() == 0
+        sent = sent_changes(producer)
+        assert sorted(set(sent), key=lambda c: c[1]) == [(f"k{i % 3}", i) for i in range(1, 13)]
+        assert len(sent) == 12 + 5  # the batch whose mark failed went twice
+        assert first_deliveries_in_order(sent)
+    finally:
+        await relay.stop()
         await eng.dispose()
 
 

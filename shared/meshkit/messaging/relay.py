@@ -7,9 +7,11 @@ any process on that database LISTENs to. Polling every ``poll_interval_s`` stays
 fallback (and is the only path on SQLite, or while the LISTEN connection is down).
 
 One round: claim a batch of unsent rows in id order, hand all of them to the producer
-(record batches per partition, no await per record) and, while Kafka stores them, mark them
-sent in one statement; once Kafka has acknowledged the whole batch, commit. The producer keeps one request in flight
-per partition, so records of one key (one partition) reach the log in the order sent.
+(record batches per partition, no await per record) and wait until Kafka has acknowledged
+the whole batch; then (on PostgreSQL) mark the rows sent in one statement and commit while
+the next round already claims and sends the next batch (``publish_next``). The producer
+keeps one request in flight per partition, so records of one key (one partition) reach the
+log in the order sent, and a batch is sent only once the one before it is acknowledged.
 
 Several relays may run against one PostgreSQL database: each claims rows with
 ``FOR UPDATE SKIP LOCKED`` and skips every key whose earliest unsent row it could not
@@ -85,6 +87,9 @@ class OutboxRelay:
         self.wakeups_total = 0
         self._last_purge = datetime.now(UTC)
         self._partitions: dict[str, list[int]] = {}
+        # a batch Kafka has acknowledged whose rows are being marked sent (PostgreSQL only)
+        self._settling: asyncio.Task[None] | None = None
+        self._in_flight: frozenset[int] = frozenset()
 
     # -- lifecycle ------------------------------------------------------------------------
     def wake(self) -> None:
@@ -106,6 +111,7 @@ class OutboxRelay:
                     with attempt:
                         await self._round()
         finally:
+            await self.settle()
             if self._listener is not None:
                 self._listener.cancel()
                 with contextlib.suppress(BaseException):
@@ -114,7 +120,7 @@ class OutboxRelay:
     async def _round(self) -> None:
         if self._stopping:
             return
-        published = await self.publish_once()
+        published = await self.publish_next()
         self.healthy = True
         if published < self._batch:
             await self._idle()
@@ -134,6 +140,7 @@ class OutboxRelay:
         self._wake.set()
         if self._listener is not None:
             self._listener.cancel()
+        await self.settle()
         await self._drop_producer()
 
     async def _idle(self) -> None:
@@ -209,8 +216,66 @@ class OutboxRelay:
             await close_client(producer, 5)
 
     # -- one round --------------------------------------------------------------------------
+    async def publish_next(self) -> int:
+        """Claim and publish one batch; on PostgreSQL its rows are then marked sent in the
+        background while the next batch is claimed and sent (``settle()`` waits for that).
+        Returns how many rows were published.
+
+        Why this keeps per-key order: the next batch is sent only after Kafka acknowledged
+        every record of this one, so each event reaches the log before any later event of
+        its key. The next claim passes over this batch's rows (still locked and unsent until
+        the mark commits) instead of treating them as another relay's, which would block
+        their keys. Should the mark fail, its rows stay unsent and go again later: a
+        duplicate behind newer events, which the consumers' inbox drops."""
+        if self._engine().dialect.name != "postgresql":
+            return await self.publish_once()  # one connection at a time on SQLite
+        session = self._sf()
+        try:
+            rows = await self._claim(session, passing_over=self._in_flight)
+            if not rows:
+                await self.settle()
+                await self._record_lag(session)
+                await session.close()
+                return 0
+            producer = await self._ensure_producer()
+            await asyncio.wait_for(self._send(producer, rows), timeout=self._publish_timeout)
+        except BaseException:
+            await asyncio.shield(session.close())  # rolls back: the rows stay unsent
+            raise
+        try:
+            await self.settle()  # the batch before this one: one mark in flight at a time
+        except BaseException:  # cancelled: this batch stays unsent and goes again
+            await asyncio.shield(session.close())
+            raise
+        ids = [r.id for r in rows]
+        self._in_flight = frozenset(ids)
+        self._settling = asyncio.create_task(self._settle(session, ids), name="outbox-mark")
+        self.published_total += len(rows)
+        metrics.OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))
+        return len(rows)
+
+    async def settle(self) -> None:
+        """Wait until the batch ``publish_next()`` sent last is marked sent (or failed to be)."""
+        task = self._settling
+        if task is not None:
+            await asyncio.shield(task)  # a cancelled caller does not cancel the mark
+
+    async def _settle(self, session: AsyncSession, ids: list[int]) -> None:
+        try:
+            await self._mark_sent(session, ids)
+            await session.commit()
+        except Exception as exc:  # the rows stay unsent and are published again
+            metrics.OUTBOX_FAILURES.labels(self._service).inc()
+            log.warning("outbox.mark_failed", rows=len(ids), error=repr(exc)[:500])
+        finally:
+            with contextlib.suppress(Exception):
+                await session.close()
+            self._in_flight = frozenset()
+
     async def publish_once(self) -> int:
-        """Claim, publish and mark one batch. Returns how many rows were published."""
+        """Claim, publish and mark one batch, committed before it returns. Returns how many
+        rows were published."""
+        await self.settle()
         async with self._sf() as session, session.begin():
             rows = await self._claim(session)
             if not rows:
@@ -245,7 +310,9 @@ class OutboxRelay:
             .values(sent_at=datetime.now(UTC), attempts=outbox.c.attempts + 1)
         )
 
-    async def _claim(self, session: AsyncSession) -> Sequence[Row[Any]]:
+    async def _claim(
+        self, session: AsyncSession, passing_over: frozenset[int] = frozenset()
+    ) -> Sequence[Row[Any]]:
         # the unsent rows from the earliest on, within an id window: bounded by ids, the scan
         # reads the unsent-rows index in order even while the outbox's statistics are stale
         # (a burst fills it faster than autovacuum analyzes it; unbounded, PostgreSQL then
@@ -263,9 +330,11 @@ class OutboxRelay:
                     outbox.c.id.between(earliest, earliest + _CLAIM_WINDOW * self._batch),
                 )
                 .order_by(outbox.c.id)
-                .limit(self._batch)
+                .limit(self._batch + len(passing_over))
             )
         ).all()
+        if passing_over:  # this relay's batch being marked: sent already, not candidates
+            candidates = [c for c in candidates if c.id not in passing_over][: self._batch]
         if not candidates:
             return []
         first, last = candidates[0].id, candidates[-1].id
