@@ -331,14 +331,9 @@ def first_deliveries_in_order(sent: list[tuple[str, int]]) -> bool:
     return all(seqs == sorted(seqs) for seqs in per_key.values())
 
 
-@pytest.mark.integration
-@pytest.mark.postgres
-async def test_the_next_batch_is_sent_while_the_last_one_is_still_being_marked(
-    pg_url: str,
-) -> None:
-    """The mark of batch 1 is held back: batch 2 — the same three keys — is claimed and sent
-    meanwhile (batch 1's locked, still unsent rows neither go twice nor block their keys);
-    once both marks commit, every row went exactly once, in order per key."""
+@pytest.fixture
+async def twelve_changes(pg_url: str) -> Any:
+    """A relay of batches of 5 (stand-in producer) over an outbox of 12 changes of 3 keys."""
     eng = create_engine(pg_url)
     await create_schema(eng)
     sf = session_factory(eng)
@@ -352,6 +347,20 @@ async def test_the_next_batch_is_sent_while_the_last_one_is_still_being_marked(
         listen=False,
     )
     await write_changes(UnitOfWork(sf, source="/svc-testsvc", topic="egov.testsvc"), 1, 12, keys=3)
+    yield relay, producer
+    await relay.stop()
+    await eng.dispose()
+
+
+@pytest.mark.integration
+@pytest.mark.postgres
+async def test_the_next_batch_is_sent_while_the_last_one_is_still_being_marked(
+    twelve_changes: tuple[OutboxRelay, RecordingProducer],
+) -> None:
+    """The mark of batch 1 is held back: batch 2 — the same three keys — is claimed and sent
+    meanwhile (batch 1's locked, still unsent rows neither go twice nor block their keys);
+    once both marks commit, every row went exactly once, in order per key."""
+    relay, producer = twelve_changes
     gate = asyncio.Event()
     marking = relay._mark_sent
 
@@ -379,27 +388,15 @@ async def test_the_next_batch_is_sent_while_the_last_one_is_still_being_marked(
         ]  # each exactly once
         assert first_deliveries_in_order(sent_changes(producer))
     finally:
-        gate.set()
-        await relay.stop()
-        await eng.dispose()
+        gate.set()  # the fixture's stop() waits for the held mark
 
 
 @pytest.mark.integration
 @pytest.mark.postgres
-async def test_a_batch_whose_mark_fails_is_sent_again_and_nothing_is_lost(pg_url: str) -> None:
-    eng = create_engine(pg_url)
-    await create_schema(eng)
-    sf = session_factory(eng)
-    producer = RecordingProducer()
-    relay = OutboxRelay(
-        sf,
-        bootstrap_servers="unused:1",
-        service="testsvc",
-        batch_size=5,
-        producer_factory=lambda: producer,
-        listen=False,
-    )
-    await write_changes(UnitOfWork(sf, source="/svc-testsvc", topic="egov.testsvc"), 1, 12, keys=3)
+async def test_a_batch_whose_mark_fails_is_sent_again_and_nothing_is_lost(
+    twelve_changes: tuple[OutboxRelay, RecordingProducer],
+) -> None:
+    relay, producer = twelve_changes
     marking = relay._mark_sent
     failures = [RuntimeError("the database went away")]
 
@@ -409,20 +406,16 @@ async def test_a_batch_whose_mark_fails_is_sent_again_and_nothing_is_lost(pg_url
         await marking(session, ids)
 
     relay._mark_sent = failing_once
-    try:
-        for _ in range(10):
-            await relay.publish_next()
-            await relay.settle()
-            if await relay.pending_count() == 0:
-                break
-        assert await relay.pending_count() == 0
-        sent = sent_changes(producer)
-        assert sorted(set(sent), key=lambda c: c[1]) == [(f"k{i % 3}", i) for i in range(1, 13)]
-        assert len(sent) == 12 + 5  # the batch whose mark failed went twice
-        assert first_deliveries_in_order(sent)
-    finally:
-        await relay.stop()
-        await eng.dispose()
+    for _ in range(10):
+        await relay.publish_next()
+        await relay.settle()
+        if await relay.pending_count() == 0:
+            break
+    assert await relay.pending_count() == 0
+    sent = sent_changes(producer)
+    assert sorted(set(sent), key=lambda c: c[1]) == [(f"k{i % 3}", i) for i in range(1, 13)]
+    assert len(sent) == 12 + 5  # the batch whose mark failed went twice
+    assert first_deliveries_in_order(sent)
 
 
 # -- lanes: one per partition, applied concurrently, paused when they fall behind ------------
