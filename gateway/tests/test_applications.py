@@ -14,10 +14,11 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from egov_gateway.bootstrap import overrides_of
-from egov_gateway.singlewindow.applications.adapters.tables import waits
+from egov_gateway.singlewindow.applications.adapters.repository import ApplicationRepository
+from egov_gateway.singlewindow.applications.adapters.tables import applications, waits
 from egov_gateway.singlewindow.applications.domain.model import (
     ServicePlan,
     StepPlan,
@@ -180,6 +181,13 @@ async def _harness(
 @pytest.fixture
 async def sw(tmp_path: Path, db_url: str) -> AsyncIterator[Harness]:
     async for h in _harness(tmp_path, db_url, ScriptedExchange()):
+        yield h
+
+
+@pytest.fixture
+async def sw_pg(tmp_path: Path, pg_url: str) -> AsyncIterator[Harness]:
+    """The same on PostgreSQL: concurrent transactions as in production."""
+    async for h in _harness(tmp_path, pg_url, ScriptedExchange()):
         yield h
 
 
@@ -564,6 +572,49 @@ async def test_waiting_paid_invoice_step_and_overdue_detection_once(sw: Harness)
             )
         ).scalar_one()
     assert overdue == 1
+
+
+@pytest.mark.integration
+@pytest.mark.postgres
+async def test_an_agency_event_meets_an_application_the_engine_just_changed(
+    sw_pg: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the handler reading the waiting application and writing it, another
+    transaction (the engine, moving it on) commits a new version: the handler reads it again
+    and completes the step in the same delivery — no failed batch, no retries."""
+    ex = sw_pg.exchange
+    ex.answers["GET identity/persons/"] = person(FATHER)
+    ex.answers["POST registry/legal-entities"] = lambda _: CallOutcome(
+        True, 201, {"bin": LEGAL_BIN}
+    )
+    ex.answers["GET payments/invoices"] = lambda _: CallOutcome(True, 200, [])
+    view = await submit_application(sw_pg.runtime, FATHER, "cx-open-business", LLP)
+    await sw_pg.until_status(view.id, "waiting", iin=FATHER)
+    llp = next(c for c in ex.calls if c["key"] == "POST registry/legal-entities")
+    saving = ApplicationRepository.save
+    writes: list[str] = []
+
+    async def save_after_another_commit(repo: ApplicationRepository, app: Any) -> None:
+        if not writes:  # the first write: someone else commits a version in between
+            async with sw_pg.runtime.engine.begin() as conn:
+                await conn.execute(
+                    update(applications)
+                    .where(applications.c.id == app.id)
+                    .values(version=applications.c.version + 1)
+                )
+        writes.append(app.id)
+        await saving(repo, app)
+
+    monkeypatch.setattr(ApplicationRepository, "save", save_after_another_commit)
+    await sw_pg.deliver(llp_registered(), subject=LEGAL_BIN, correlation=llp["request_id"])
+    monkeypatch.undo()
+    assert writes[:2] == [view.id, view.id]  # refused once, written on the second read
+
+    async def duty_read() -> bool:
+        return any(c["key"] == "GET payments/invoices" for c in ex.calls)
+
+    # the event completed the registration step: the engine moved on to the duty
+    await eventually(duty_read, within=10, what="the step after the event")
 
 
 async def test_an_optional_step_is_skipped_and_a_paid_duty_needs_no_event(sw: Harness) -> None:

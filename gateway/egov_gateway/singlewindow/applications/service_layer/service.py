@@ -23,6 +23,7 @@ from egov_gateway.singlewindow.applications.adapters.repository import Applicati
 from egov_gateway.singlewindow.applications.domain.model import (
     EVENT_ONLY_ID_FIELDS,
     Application,
+    ConcurrentUpdate,
     ServicePlan,
     StepPlan,
     id_values,
@@ -301,6 +302,39 @@ async def rate_application(
 
 
 # -- agency events complete waiting steps ---------------------------------------------------------
+async def _step_event_arrived(
+    uow: UnitOfWork,
+    repo: ApplicationRepository,
+    application_id: str,
+    seq: int,
+    event_type: str,
+    data: dict[str, Any],
+    actor: str,
+    now: datetime,
+) -> bool:
+    """Hand the event to the application's waiting step; True if the application changed.
+
+    The engine may move the same application on meanwhile, in its own transaction (a step
+    it was calling answered): then the application is read again — each statement sees
+    what is committed — and the event applied to that, as the engine's own transitions
+    retry, instead of failing the consumer's whole batch."""
+    for _ in range(20):
+        app = await repo.get(application_id, with_timeline=False)
+        if app is None:
+            return False
+        plan = plan_from_json(app.context["plan"])
+        app.bind_plan(plan)
+        if not app.event_arrived(seq, event_type, data, actor, plan, now):
+            return False
+        try:
+            await repo.save(app)
+        except ConcurrentUpdate:
+            continue
+        publish(uow, app)
+        return True
+    raise ConcurrentUpdate(f"application {application_id} keeps changing")
+
+
 def match_keys(event: TypedEvent[Any]) -> list[str]:
     env = event.envelope
     data = event.data.model_dump(mode="json")
@@ -331,15 +365,8 @@ async def on_agency_event(event: TypedEvent[Any], uow: UnitOfWork) -> None:
     data = event.data.model_dump(mode="json")
     kicked: list[str] = []
     for application_id, seq in matches:
-        app = await repo.get(application_id, with_timeline=False)
-        if app is None:
-            continue
-        plan = plan_from_json(app.context["plan"])
-        app.bind_plan(plan)
-        if app.event_arrived(seq, env.type, data, actor, plan, now):
-            await repo.save(app)
-            publish(uow, app)
-            kicked.append(app.id)
+        if await _step_event_arrived(uow, repo, application_id, seq, env.type, data, actor, now):
+            kicked.append(application_id)
     if kicked:
         engine = _ENGINES.get(id(getattr(uow, "_session_factory", None)))
         if engine is not None:
