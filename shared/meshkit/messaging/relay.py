@@ -16,7 +16,8 @@ log in the order sent, and a batch is sent only once the one before it is acknow
 Several relays may run against one PostgreSQL database: each claims rows with
 ``FOR UPDATE SKIP LOCKED`` and skips every key whose earliest unsent row it could not
 claim, so two relays never publish one key's events out of order and never both send a row
-they both hold. A broker outage just leaves rows unsent; the relay backs off and resumes
+they both hold; one that finds only another relay's keys among the first unsent rows looks
+further, through its id window, for keys nobody holds. A broker outage just leaves rows unsent; the relay backs off and resumes
 where it stopped (rows are marked sent only after Kafka acknowledged them).
 """
 
@@ -322,6 +323,21 @@ class OutboxRelay:
         ).scalar_one_or_none()
         if earliest is None:
             return []
+        claimed, seen = await self._claim_from(
+            session, earliest, self._batch + len(passing_over), passing_over
+        )
+        if not claimed and seen:
+            # every key among the first rows is another relay's (one that marks a batch while
+            # it sends the next holds two batches' worth): look past them, through the window
+            claimed, _ = await self._claim_from(
+                session, earliest, _CLAIM_WINDOW * self._batch, passing_over
+            )
+        return claimed[: self._batch]
+
+    async def _claim_from(
+        self, session: AsyncSession, earliest: int, limit: int, passing_over: frozenset[int]
+    ) -> tuple[list[Row[Any]], bool]:
+        """(the rows claimed, whether there were unsent rows to consider at all)."""
         candidates = (
             await session.execute(
                 select(outbox.c.id, outbox.c.message_key)
@@ -330,13 +346,14 @@ class OutboxRelay:
                     outbox.c.id.between(earliest, earliest + _CLAIM_WINDOW * self._batch),
                 )
                 .order_by(outbox.c.id)
-                .limit(self._batch + len(passing_over))
+                .limit(limit)
             )
         ).all()
         if passing_over:  # this relay's batch being marked: sent already, not candidates
-            candidates = [c for c in candidates if c.id not in passing_over][: self._batch]
+            candidates = [c for c in candidates if c.id not in passing_over]
+            candidates = candidates[: limit - len(passing_over)]
         if not candidates:
-            return []
+            return [], False
         first, last = candidates[0].id, candidates[-1].id
         # rows of the candidates' id range, locked; a row another relay holds is skipped
         locked = {
@@ -360,7 +377,7 @@ class OutboxRelay:
                 blocked.add(cand.message_key)
                 continue
             claimed.append(row)
-        return claimed
+        return claimed, True
 
     async def _partitions_for(self, producer: AIOKafkaProducer, topic: str) -> list[int]:
         parts = self._partitions.get(topic)
