@@ -7,8 +7,9 @@ Prints and saves (bench-results/outbox.json), for N events and again for 10·N (
 - consumer apply rate (events/s through inbox dedup + handler transaction);
 - end to end at a steady 1,000 events/s for N events, in a database of its own: the writer
   here (each 10-event transaction its own task, on a fixed schedule), the relay and the
-  consumer each in its own process (``--worker``; the relay polls only every 2 s, so NOTIFY at commit carries events):
-  commit → applied p50/p95/p99, and lost/doubled counted in the database;
+  consumer each in its own process (``--worker``; the relay polls only every 2 s, so NOTIFY
+  at commit carries events): commit → applied p50/p95/p99, and lost/doubled counted in the
+  database;
 - the ceiling: ``kafka-producer-perf-test.sh`` (same record count and mean record size, acks=all,
   the relay's linger/batch settings) and ``kafka-consumer-perf-test.sh`` on the records it wrote,
   run from the pinned Kafka jars (``LocalKafka.tool_command``) against the same broker;

@@ -17,8 +17,9 @@ Several relays may run against one PostgreSQL database: each claims rows with
 ``FOR UPDATE SKIP LOCKED`` and skips every key whose earliest unsent row it could not
 claim, so two relays never publish one key's events out of order and never both send a row
 they both hold; one that finds only another relay's keys among the first unsent rows looks
-further, through its id window, for keys nobody holds. A broker outage just leaves rows unsent; the relay backs off and resumes
-where it stopped (rows are marked sent only after Kafka acknowledged them).
+further, through its id window, for keys nobody holds. A broker outage just leaves rows
+unsent; the relay backs off and resumes where it stopped (rows are marked sent only after
+Kafka acknowledged them).
 """
 
 from __future__ import annotations
@@ -240,13 +241,9 @@ class OutboxRelay:
                 return 0
             producer = await self._ensure_producer()
             await asyncio.wait_for(self._send(producer, rows), timeout=self._publish_timeout)
+            await self.settle()  # the batch before this one: one mark in flight at a time
         except BaseException:
             await asyncio.shield(session.close())  # rolls back: the rows stay unsent
-            raise
-        try:
-            await self.settle()  # the batch before this one: one mark in flight at a time
-        except BaseException:  # cancelled: this batch stays unsent and goes again
-            await asyncio.shield(session.close())
             raise
         ids = [r.id for r in rows]
         self._in_flight = frozenset(ids)
