@@ -4,6 +4,7 @@ added to the code without a migration (or the reverse) fails here, not on an ope
 from __future__ import annotations
 
 import runpy
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -65,3 +66,55 @@ async def test_migrations_match_the_declared_schema(
     finally:
         await engine.dispose()
     assert differences == [], f"{service}: migrations and code disagree: {differences}"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_published_events_move_from_the_outbox_on_upgrade(
+    service: str, database_url: str | None, tmp_path: Path
+) -> None:
+    """The outbox_sent revision: the published rows an outbox kept move with their sent_at,
+    the unsent ones stay to be relayed, and (SQLite) the rebuilt outbox never reuses an id."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import text
+
+    migrations = ROOT / service / "migrations"
+    engine = create_engine(database_url or f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
+    cfg = meshkit.migrations.alembic_config(migrations, "unused://")
+    script = ScriptDirectory.from_config(cfg)
+    sent_revision = next(r for r in script.walk_revisions() if r.path.endswith("_outbox_sent.py"))
+    row = (
+        "INSERT INTO outbox (event_id, event_type, topic, message_key, payload, created_at,"
+        " sent_at, attempts) VALUES (:e, 't', 'egov.x', 'k', :p, :c, :s, :a)"
+    )
+    now = datetime.now(UTC)
+
+    def run(connection: Any, target: str) -> None:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, target)
+
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(run, str(sent_revision.down_revision))
+            for i, sent in enumerate((now, now, None)):
+                await conn.execute(
+                    text(row),
+                    {"e": f"ev{i}", "p": b"{}", "c": now, "s": sent, "a": int(sent is not None)},
+                )
+        async with engine.begin() as conn:
+            await conn.run_sync(run, "head")
+        async with engine.connect() as conn:
+            unsent = (await conn.execute(text("SELECT event_id FROM outbox"))).scalars().all()
+            moved = (
+                await conn.execute(text("SELECT event_id, sent_at FROM outbox_sent ORDER BY id"))
+            ).all()
+            if conn.dialect.name == "sqlite":
+                ddl = (
+                    await conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'outbox'"))
+                ).scalar_one()
+                assert "AUTOINCREMENT" in ddl
+    finally:
+        await engine.dispose()
+    assert unsent == ["ev2"]
+    assert [m.event_id for m in moved] == ["ev0", "ev1"]
+    assert all(m.sent_at is not None for m in moved)

@@ -39,11 +39,14 @@ from meshkit.contracts.registry import (
     PropertyTransferred,
 )
 from meshkit.events import EventData, TypedEvent, build_envelope
-from meshkit.messaging.tables import outbox
+from meshkit.messaging.tables import outbox_journal
 from meshkit_testing.apps import running
 from meshkit_testing.gateway import ISSUER, TestIdentity
 from meshkit_testing.polling import eventually
 from meshkit_testing.services import build_app
+
+# every event the service wrote, published (moved to outbox_sent) or not
+journal = outbox_journal()
 
 MOTHER = "920308400210"
 FATHER = "900115300122"
@@ -337,7 +340,7 @@ async def test_birth_of_a_child_runs_three_agencies_as_the_mother(
     assert again.status_code == 409
     # submitted + status changes went to the outbox in the same transactions
     async with sw.runtime.engine.connect() as conn:
-        types = list((await conn.execute(select(outbox.c.event_type))).scalars())
+        types = list((await conn.execute(select(journal.c.event_type))).scalars())
         left = (await conn.execute(select(func.count()).select_from(waits))).scalar_one()
     assert types.count("kz.egov.gateway.application.submitted.v1") == 1
     assert types.count("kz.egov.gateway.application.status_changed.v1") >= 3
@@ -567,8 +570,8 @@ async def test_waiting_paid_invoice_step_and_overdue_detection_once(sw: Harness)
         overdue = (
             await conn.execute(
                 select(func.count())
-                .select_from(outbox)
-                .where(outbox.c.event_type == "kz.egov.gateway.application.overdue.v1")
+                .select_from(journal)
+                .where(journal.c.event_type == "kz.egov.gateway.application.overdue.v1")
             )
         ).scalar_one()
     assert overdue == 1

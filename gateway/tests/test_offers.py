@@ -112,7 +112,9 @@ async def test_birth_offers_both_parents_once_even_when_redelivered(
     rows = await sw.sql("SELECT count(*) FROM offers WHERE trigger_event_id = :e", e=event.id)
     assert rows[0][0] == 4
     made = await sw.sql(
-        "SELECT count(*) FROM outbox WHERE event_type = 'kz.egov.gateway.offer.made.v1'"
+        "SELECT count(*) FROM (SELECT event_type FROM outbox UNION ALL"
+        " SELECT event_type FROM outbox_sent) AS written"
+        " WHERE event_type = 'kz.egov.gateway.offer.made.v1'"
     )
     assert made[0][0] == 4
     # nobody else sees them

@@ -19,12 +19,15 @@ from sqlalchemy import select
 from egov_gateway.bootstrap import components_of, overrides_of
 from egov_gateway.register.seed import seed_day
 from egov_gateway.register.service_layer.register import UnifiedRegister
-from meshkit.messaging.tables import outbox
+from meshkit.messaging.tables import outbox_journal
 from meshkit.problems import PROBLEM_JSON
 from meshkit.reference import mrp_tiyn
 from meshkit_testing.apps import running
 from meshkit_testing.polling import eventually
 from meshkit_testing.services import build_app
+
+# every event the service wrote, published (moved to outbox_sent) or not
+journal = outbox_journal()
 
 TOKEN = "test-admin-token-9f1c"
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
@@ -64,7 +67,7 @@ class Gateway:
 
     async def outbox_types(self) -> list[str]:
         async with self.app.state.runtime.engine.connect() as conn:
-            rows = await conn.execute(select(outbox.c.event_type).order_by(outbox.c.id))
+            rows = await conn.execute(select(journal.c.event_type).order_by(journal.c.id))
             return [r[0] for r in rows]
 
 

@@ -36,9 +36,12 @@ from egov_gateway.register.seed_data import (
     register_data,
 )
 from egov_gateway.register.service_layer.register import UnifiedRegister
-from meshkit.messaging.tables import outbox
+from meshkit.messaging.tables import outbox_journal
 from meshkit_testing.apps import running
 from meshkit_testing.services import build_app
+
+# every event the service wrote, published (moved to outbox_sent) or not
+journal = outbox_journal()
 
 DATA = Path(str(files("meshkit.reference").joinpath("register")))
 
@@ -310,5 +313,7 @@ async def test_a_seed_service_the_data_dropped_is_withdrawn_once(
 
 async def _outbox(reg: UnifiedRegister) -> list[str]:
     async with reg._uow() as uow:
-        rows = await uow.register.session.execute(select(outbox.c.event_type).order_by(outbox.c.id))
+        rows = await uow.register.session.execute(
+            select(journal.c.event_type).order_by(journal.c.id)
+        )
         return [r[0] for r in rows]

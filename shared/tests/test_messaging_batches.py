@@ -17,7 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from meshkit.db import create_engine, session_factory
 from meshkit.events import TypedEvent, build_envelope
-from meshkit.messaging import EventConsumer, HandlerRegistry, OutboxRelay, UnitOfWork, inbox
+from meshkit.messaging import (
+    EventConsumer,
+    HandlerRegistry,
+    OutboxRelay,
+    UnitOfWork,
+    inbox,
+    outbox,
+    outbox_journal,
+    outbox_sent,
+)
 from meshkit_testing.polling import eventually
 from meshkit_testing.sample_domain import (
     ChangeMade,
@@ -354,41 +363,32 @@ async def twelve_changes(pg_url: str) -> Any:
 
 @pytest.mark.integration
 @pytest.mark.postgres
-async def test_the_next_batch_is_sent_while_the_last_one_is_still_being_marked(
-    twelve_changes: tuple[OutboxRelay, RecordingProducer],
+async def test_a_published_batch_leaves_the_outbox_for_outbox_sent_in_one_commit(
+    twelve_changes: tuple[OutboxRelay, RecordingProducer], pg_url: str
 ) -> None:
-    """The mark of batch 1 is held back: batch 2 — the same three keys — is claimed and sent
-    meanwhile (batch 1's locked, still unsent rows neither go twice nor block their keys);
-    once both marks commit, every row went exactly once, in order per key."""
+    """The rows Kafka acknowledged move, with their payload and the time they were sent; the
+    outbox keeps only what is still to go, and the journal still shows every event once."""
     relay, producer = twelve_changes
-    gate = asyncio.Event()
-    marking = relay._mark_sent
-
-    async def held_mark(session: Any, ids: list[int]) -> None:
-        await gate.wait()
-        await marking(session, ids)
-
-    relay._mark_sent = held_mark
+    eng = create_engine(pg_url)
     try:
-        assert await relay.publish_next() == 5
-        second = asyncio.create_task(relay.publish_next())
-
-        async def second_batch_sent() -> bool:
-            return len(producer.sent) == 10
-
-        await eventually(second_batch_sent, within=10, what="the second batch sent")
-        assert await relay.pending_count() == 12  # neither mark has committed yet
-        gate.set()
-        assert await second == 5
-        assert await relay.publish_next() == 2
-        await relay.settle()
-        assert await relay.pending_count() == 0
-        assert sorted(sent_changes(producer), key=lambda c: c[1]) == [
-            (f"k{i % 3}", i) for i in range(1, 13)
-        ]  # each exactly once
-        assert first_deliveries_in_order(sent_changes(producer))
+        assert await relay.publish_once() == 5
+        async with eng.connect() as conn:
+            left = (await conn.execute(select(outbox.c.id).order_by(outbox.c.id))).scalars()
+            moved = (await conn.execute(select(outbox_sent).order_by(outbox_sent.c.id))).all()
+        assert list(left) == list(range(6, 13))
+        assert [r.id for r in moved] == [1, 2, 3, 4, 5]
+        assert [r.payload for r in moved] == [v for _, _, v in producer.sent]
+        assert all(r.sent_at is not None and r.attempts == 1 for r in moved)
+        while await relay.publish_once():
+            pass
+        journal = outbox_journal()
+        async with eng.connect() as conn:
+            outbox_left = (await conn.execute(select(func.count()).select_from(outbox))).scalar()
+            ids = (await conn.execute(select(journal.c.id).order_by(journal.c.id))).scalars()
+            assert list(ids) == list(range(1, 13))
+        assert outbox_left == 0
     finally:
-        gate.set()  # the fixture's stop() waits for the held mark
+        await eng.dispose()
 
 
 @pytest.mark.integration
@@ -396,8 +396,10 @@ async def test_the_next_batch_is_sent_while_the_last_one_is_still_being_marked(
 async def test_a_batch_whose_mark_fails_is_sent_again_and_nothing_is_lost(
     twelve_changes: tuple[OutboxRelay, RecordingProducer],
 ) -> None:
+    """Kafka has the batch but its rows cannot be moved: the transaction rolls back, the
+    rows stay in the outbox and go again (a duplicate the consumers' inbox drops)."""
     relay, producer = twelve_changes
-    marking = relay._mark_sent
+    marking = relay._move_sent
     failures = [RuntimeError("the database went away")]
 
     async def failing_once(session: Any, ids: list[int]) -> None:
@@ -405,20 +407,17 @@ async def test_a_batch_whose_mark_fails_is_sent_again_and_nothing_is_lost(
             raise failures.pop()
         await marking(session, ids)
 
-    relay._mark_sent = failing_once
-    for _ in range(10):
-        await relay.publish_next()
-        await relay.settle()
-        if await relay.pending_count() == 0:
-            break
+    relay._move_sent = failing_once  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        await relay.publish_once()
+    assert await relay.pending_count() == 12
+    while await relay.publish_once():
+        pass
     assert await relay.pending_count() == 0
     sent = sent_changes(producer)
     assert sorted(set(sent), key=lambda c: c[1]) == [(f"k{i % 3}", i) for i in range(1, 13)]
     assert len(sent) == 12 + 5  # the batch whose mark failed went twice
     assert first_deliveries_in_order(sent)
-
-
-# -- lanes: one per partition, applied concurrently, paused when they fall behind ------------
 
 
 def gated_handlers(gate: asyncio.Event, seen: list[int]) -> HandlerRegistry:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from meshkit.db import create_engine, session_factory
 from meshkit.events import CloudEvent
-from meshkit.messaging import OutboxRelay, UnitOfWork, outbox
+from meshkit.messaging import OutboxRelay, UnitOfWork, outbox, outbox_journal, outbox_sent
 from meshkit_testing.sample_domain import ChangeMade, changes, create_schema, write_changes
 
 
@@ -103,6 +103,35 @@ async def test_relay_publishes_in_order_and_marks_sent(engine: AsyncEngine) -> N
     seqs = [CloudEvent.from_json_bytes(v).data["seq"] for _, _, v in producer.sent]
     assert seqs == list(range(1, 121))
     assert await relay.pending_count() == 0
+
+
+async def test_published_events_move_to_outbox_sent_and_ids_never_come_back(
+    engine: AsyncEngine,
+) -> None:
+    """On SQLite too: the outbox empties as the relay publishes, and the next event gets a
+    new id (without AUTOINCREMENT, SQLite would hand out the moved rows' ids again and the
+    journal's order would lie)."""
+    await write_changes(uow_for(engine), 1, 3)
+    producer = RecordingProducer()
+    relay = OutboxRelay(
+        session_factory(engine),
+        bootstrap_servers="unused:1",
+        service="testsvc",
+        producer_factory=lambda: producer,  # type: ignore[arg-type,return-value]
+    )
+    assert await relay.publish_once() == 3
+    assert await count(engine, outbox) == 0
+    assert await count(engine, outbox_sent) == 3
+    await write_changes(uow_for(engine), 4, 2)
+    async with engine.connect() as conn:
+        assert list((await conn.execute(select(outbox.c.id))).scalars()) == [4, 5]
+    assert await relay.publish_once() == 2
+    journal = outbox_journal()
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(journal).order_by(journal.c.id))).all()
+    assert [r.id for r in rows] == [1, 2, 3, 4, 5]
+    assert [CloudEvent.from_json_bytes(r.payload).data["seq"] for r in rows] == [1, 2, 3, 4, 5]
+    assert all(r.sent_at is not None for r in rows)
 
 
 async def test_relay_keeps_rows_when_broker_is_down(engine: AsyncEngine) -> None:

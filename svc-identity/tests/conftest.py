@@ -19,8 +19,11 @@ from egov_identity.bootstrap import Components
 from egov_identity.settings import IdentitySettings
 from meshkit.clock import ShiftedClock
 from meshkit.devsecrets import dev_secret
-from meshkit.messaging.tables import outbox
+from meshkit.messaging.tables import outbox_journal
 from meshkit_testing.apps import FakeGateway, running
+
+# every event the service wrote, published (moved to outbox_sent) or not
+journal = outbox_journal()
 
 #: cheap argon2 parameters: the tests exercise the flows, not the hash's cost
 FAST_HASH = {"password_time_cost": 1, "password_memory_kib": 8192, "password_parallelism": 1}
@@ -102,7 +105,7 @@ class Svc:
     async def events(self, type_suffix: str = "") -> list[dict[str, Any]]:
         """Envelopes this service wrote to its outbox (optionally of one type)."""
         async with self.app.state.runtime.engine.connect() as conn:
-            rows = (await conn.execute(select(outbox.c.payload).order_by(outbox.c.id))).all()
+            rows = (await conn.execute(select(journal.c.payload).order_by(journal.c.id))).all()
         found = [json.loads(r.payload) for r in rows]
         return [e for e in found if e["type"].endswith(type_suffix)] if type_suffix else found
 

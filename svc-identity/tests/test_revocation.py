@@ -20,7 +20,10 @@ from meshkit.auth import JWKSClient, TokenInvalid
 from meshkit.contracts.identity import SessionRevoked, SigningKeyRetired
 from meshkit.events import registry
 from meshkit.ids import check_digit
-from meshkit.messaging.tables import outbox
+from meshkit.messaging.tables import outbox_journal
+
+# every event the service wrote, published (moved to outbox_sent) or not
+journal = outbox_journal()
 
 ALIKHAN, GULNUR, ERGALI = "900115300122", "920308400210", "851123300454"
 Svc = Any  # the conftest's Svc fixture
@@ -50,9 +53,11 @@ async def outbox_rows(svc: Svc, event_type: str) -> list[dict[str, Any]]:
     async with svc.app.state.runtime.engine.connect() as conn:
         rows = (
             await conn.execute(
-                select(outbox.c.event_type, outbox.c.topic, outbox.c.message_key, outbox.c.payload)
-                .where(outbox.c.event_type == event_type)
-                .order_by(outbox.c.id)
+                select(
+                    journal.c.event_type, journal.c.topic, journal.c.message_key, journal.c.payload
+                )
+                .where(journal.c.event_type == event_type)
+                .order_by(journal.c.id)
             )
         ).all()
     found = []

@@ -30,11 +30,14 @@ from meshkit.contracts.registry import Founder, LegalEntityOut
 from meshkit.events import EventData, TypedEvent, build_envelope
 from meshkit.gateway_client import GatewayClient
 from meshkit.ids import next_bin, next_iin
-from meshkit.messaging.tables import inbox, outbox
+from meshkit.messaging.tables import inbox, outbox_journal
 from meshkit.trust import NationalTrust
 from meshkit_testing.apps import FakeGateway, running
 from meshkit_testing.ca import TestCA
 from meshkit_testing.mesh import transport_for
+
+# every event the service wrote, published (moved to outbox_sent) or not
+journal = outbox_journal()
 
 PROBLEM = "application/problem+json"
 
@@ -271,7 +274,7 @@ class Mesh:
         """CloudEvents this service wrote to its outbox, oldest first."""
         async with self.app.state.runtime.session_factory() as session:
             rows = (
-                (await session.execute(select(outbox.c.payload).order_by(outbox.c.id)))
+                (await session.execute(select(journal.c.payload).order_by(journal.c.id)))
                 .scalars()
                 .all()
             )

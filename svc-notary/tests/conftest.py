@@ -31,11 +31,14 @@ from meshkit.documents import DocumentSigner
 from meshkit.events import EventData, TypedEvent, build_envelope
 from meshkit.gateway_client import GatewayClient
 from meshkit.ids import random_iin
-from meshkit.messaging.tables import outbox
+from meshkit.messaging.tables import outbox_journal
 from meshkit_testing.apps import FakeGateway, running
 from meshkit_testing.ca import sign_content
 from meshkit_testing.mesh import transport_for
 from meshkit_testing.services import build_app
+
+# every event the service wrote, published (moved to outbox_sent) or not
+journal = outbox_journal()
 
 NOTARY_IIN, NOTARY_NAME, NOTARY_LICENSE, NOTARY_REGION = demo_notaries()[0]
 
@@ -134,9 +137,9 @@ class Notary:
         async with runtime.session_factory() as session:
             rows = (
                 await session.execute(
-                    select(outbox.c.payload)
-                    .where(outbox.c.event_type == event_type)
-                    .order_by(outbox.c.id)
+                    select(journal.c.payload)
+                    .where(journal.c.event_type == event_type)
+                    .order_by(journal.c.id)
                 )
             ).scalars()
             return [json.loads(p) for p in rows]

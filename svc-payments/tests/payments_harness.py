@@ -31,10 +31,13 @@ from meshkit.clock import BusinessClock
 from meshkit.contracts.identity import PersonOut
 from meshkit.gateway_client import GatewayClient
 from meshkit.ids import random_bin, random_iin
-from meshkit.messaging import outbox
+from meshkit.messaging.tables import outbox_journal
 from meshkit.service import ServiceRuntime
 from meshkit_testing.apps import FakeGateway, running
 from meshkit_testing.mesh import transport_for
+
+# every event the service wrote, published (moved to outbox_sent) or not
+journal = outbox_journal()
 
 SECRET = "test-acquirer-secret"
 rng = random.Random(20261124)
@@ -305,11 +308,11 @@ class Payments:
     # -- what the database holds ------------------------------------------------------------------
     async def events(self, event_type: str, subject: str | None = None) -> list[dict[str, Any]]:
         async with self.runtime.session_factory() as s:
-            stmt = select(outbox.c.payload, outbox.c.message_key).where(
-                outbox.c.event_type == event_type
+            stmt = select(journal.c.payload, journal.c.message_key).where(
+                journal.c.event_type == event_type
             )
             if subject is not None:
-                stmt = stmt.where(outbox.c.message_key == subject)
+                stmt = stmt.where(journal.c.message_key == subject)
             rows = (await s.execute(stmt)).all()
         return [json.loads(r[0]) for r in rows]
 

@@ -21,9 +21,12 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from meshkit.messaging.tables import outbox
+from meshkit.messaging.tables import outbox_journal
 from meshkit_testing.apps import running
 from meshkit_testing.devinfra import free_port
+
+# every event the service wrote, published (moved to outbox_sent) or not
+journal = outbox_journal()
 
 T = TypeVar("T")
 
@@ -154,7 +157,7 @@ class LiveApp:
         async def count() -> int:
             engine = self.app.state.runtime.engine
             async with engine.connect() as conn:
-                n = (await conn.execute(select(func.count()).select_from(outbox))).scalar_one()
+                n = (await conn.execute(select(func.count()).select_from(journal))).scalar_one()
             return int(n)
 
         return self.run(count())

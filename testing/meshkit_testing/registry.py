@@ -24,12 +24,15 @@ from meshkit.contracts.identity import FamilyOut, PersonCreate, PersonOut, Perso
 from meshkit.events import CloudEvent
 from meshkit.gateway_client import GatewayClient
 from meshkit.ids import next_iin
-from meshkit.messaging import outbox
+from meshkit.messaging.tables import outbox_journal
 from meshkit.service import ServiceRuntime
 from meshkit.trust import NationalTrust
 from meshkit_testing.apps import FakeGateway
 from meshkit_testing.ca import TestCA
 from meshkit_testing.mesh import transport_for
+
+# every event the service wrote, published (moved to outbox_sent) or not
+journal = outbox_journal()
 
 MOTHER = "920520446747"  # female, 1992
 FATHER = "900115365296"  # male, 1990
@@ -271,9 +274,9 @@ class Registry:
         async with self.runtime.session_factory() as session:
             rows = (
                 await session.execute(
-                    select(outbox.c.payload)
-                    .where(outbox.c.event_type == wanted)
-                    .order_by(outbox.c.id)
+                    select(journal.c.payload)
+                    .where(journal.c.event_type == wanted)
+                    .order_by(journal.c.id)
                 )
             ).scalars()
             return [CloudEvent.from_json_bytes(p) for p in rows]

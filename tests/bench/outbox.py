@@ -116,10 +116,10 @@ async def _worker(kind: str, url: str, bootstrap: str, topic: str, group: str) -
             max_backoff_s=1.0,
         )
         if os.environ.get("BENCH_DEBUG"):
-            orig_p = relay.publish_next
+            orig_p = relay.publish_once
             rstats = {"rounds": 0, "rows": 0, "busy": 0.0, "empty": 0}
 
-            async def publish_next() -> int:
+            async def publish_once() -> int:
                 t = time.perf_counter()
                 n = await orig_p()
                 rstats["rounds"] += 1
@@ -128,7 +128,7 @@ async def _worker(kind: str, url: str, bootstrap: str, topic: str, group: str) -
                 rstats["busy"] += time.perf_counter() - t
                 return n
 
-            relay.publish_next = publish_next  # type: ignore[method-assign]
+            relay.publish_once = publish_once  # type: ignore[method-assign]
 
             async def rreport() -> None:
                 while True:
@@ -432,9 +432,8 @@ async def measure(pg_url: str, e2e_url: str, bootstrap: str, events: int) -> dic
     relay = OutboxRelay(sf, bootstrap_servers=bootstrap, service="bench", batch_size=RELAY_BATCH)
     t0 = time.perf_counter()
     published = 0
-    while published < events:  # as the relay's run loop does: each batch marked while the
-        published += await relay.publish_next()  # next one is claimed and sent
-    await relay.settle()  # the last batch marked sent, inside the measured time
+    while published < events:  # as the relay's run loop does, back to back
+        published += await relay.publish_once()
     publish_s = time.perf_counter() - t0
     await relay.stop()
 

@@ -3,7 +3,7 @@
 from meshkit.messaging.consumer import EventConsumer
 from meshkit.messaging.handlers import HandlerRegistry
 from meshkit.messaging.relay import OutboxRelay
-from meshkit.messaging.tables import inbox, messaging_metadata, outbox
+from meshkit.messaging.tables import inbox, messaging_metadata, outbox, outbox_journal, outbox_sent
 from meshkit.messaging.uow import UnitOfWork, UnitOfWorkFactory
 
 __all__ = [
@@ -15,4 +15,6 @@ __all__ = [
     "inbox",
     "messaging_metadata",
     "outbox",
+    "outbox_journal",
+    "outbox_sent",
 ]
