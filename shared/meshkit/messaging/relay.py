@@ -30,7 +30,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -239,7 +239,7 @@ class OutboxRelay:
             producer = await self._ensure_producer()
             # the database moves the rows while Kafka stores them: the move takes effect only
             # with the commit, and the commit comes only after every ack
-            marking = asyncio.ensure_future(self._move_sent(session, [r.id for r in rows]))
+            marking = asyncio.ensure_future(self._move_sent(session, [r[0] for r in rows]))
             try:
                 await asyncio.wait_for(self._send(producer, rows), timeout=self._publish_timeout)
             finally:
@@ -298,12 +298,13 @@ class OutboxRelay:
         ).all()
         if not candidates:
             return [], False
-        first, last = candidates[0].id, candidates[-1].id
+        first, last = candidates[0][0], candidates[-1][0]
         # rows of the candidates' id range, locked; a row another relay holds is skipped
         locked = {
-            r.id: r
+            r[0]: r
             for r in (
                 await session.execute(
+                    # (id, topic, message_key, payload): _send unpacks rows in this order
                     select(outbox.c.id, outbox.c.topic, outbox.c.message_key, outbox.c.payload)
                     .where(outbox.c.id.between(first, last))
                     .order_by(outbox.c.id)
@@ -313,12 +314,12 @@ class OutboxRelay:
         }
         claimed: list[Row[Any]] = []
         blocked: set[str | None] = set()
-        for cand in candidates:  # id order
-            if cand.message_key in blocked:
+        for cand_id, cand_key in candidates:  # id order
+            if cand_key in blocked:
                 continue
-            row = locked.get(cand.id)
+            row = locked.get(cand_id)
             if row is None:  # another relay holds (or just sent) an earlier row of this key
-                blocked.add(cand.message_key)
+                blocked.add(cand_key)
                 continue
             claimed.append(row)
         return claimed, True
@@ -349,16 +350,18 @@ class OutboxRelay:
             return
         partitioner = producer._partitioner
         by_tp: dict[tuple[str, int], list[tuple[bytes | None, bytes]]] = {}
-        part_cache: dict[tuple[str, bytes | None], int] = {}
-        for r in rows:
-            key = r.message_key.encode() if r.message_key else None
-            p = part_cache.get((r.topic, key))
-            if p is None:
-                parts = await self._partitions_for(producer, r.topic)
-                p = partitioner(key, parts, parts)
-                if key is not None:
-                    part_cache[(r.topic, key)] = p
-            by_tp.setdefault((r.topic, p), []).append((key, r.payload))
+        # (topic, key) -> (the key's bytes, its partition's records): one lookup per row (this
+        # loop runs for every event the mesh publishes); keyless rows share one partition
+        routes: dict[tuple[str, str | None], tuple[bytes | None, list[Any]]] = {}
+        claimed = cast("Sequence[tuple[int, str, str | None, bytes]]", rows)
+        for _id, topic, message_key, payload in claimed:
+            route = routes.get((topic, message_key))
+            if route is None:
+                key = message_key.encode() if message_key else None
+                parts = await self._partitions_for(producer, topic)
+                records = by_tp.setdefault((topic, partitioner(key, parts, parts)), [])
+                route = routes[(topic, message_key)] = (key, records)
+            route[1].append((route[0], payload))
         futures = []
         for (topic, partition), records in by_tp.items():
             batch = create_batch()
