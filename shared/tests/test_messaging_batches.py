@@ -174,10 +174,10 @@ async def test_commit_wakes_the_relay_of_its_process_without_waiting_for_the_pol
         await write_changes(uow, 1, 3)
         await asyncio.wait_for(producer.arrived.wait(), timeout=5)
 
-        async def all_marked_sent() -> bool:
+        async def all_published() -> bool:
             return await relay.pending_count() == 0
 
-        await eventually(all_marked_sent, within=5, what="the outbox marked sent")
+        await eventually(all_published, within=5, what="the outbox emptied")
         assert time.perf_counter() - started < 5 < SLOW_POLL_S
         assert len(producer.sent) == 3
     finally:
@@ -320,7 +320,7 @@ async def test_a_commit_in_another_process_wakes_the_relay_through_notify(pg_url
         await eng.dispose()
 
 
-# -- the next batch goes while the last one is being marked sent (PostgreSQL) ----------------
+# -- a published batch moves to outbox_sent, and only once Kafka has it (PostgreSQL) ----------
 def sent_changes(producer: RecordingProducer) -> list[tuple[str, int]]:
     """(key, seq) of every record the relay sent, in the order it sent them."""
     out = []

@@ -86,7 +86,7 @@ async def test_no_commit_means_no_change_and_no_event(engine: AsyncEngine) -> No
     assert await count(engine, outbox) == 0
 
 
-async def test_relay_publishes_in_order_and_marks_sent(engine: AsyncEngine) -> None:
+async def test_relay_publishes_in_order_and_empties_the_outbox(engine: AsyncEngine) -> None:
     await write_changes(uow_for(engine), 1, 120, keys=7)
     producer = RecordingProducer()
     relay = OutboxRelay(
