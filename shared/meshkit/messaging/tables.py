@@ -46,7 +46,7 @@ outbox = Table(
 )
 
 # the published events of the last day (the relay's retention), for operators and tests:
-# moving a row costs PostgreSQL a quarter of what updating it in place did (an updated row's
+# moving a row costs PostgreSQL half of what updating it in place did (an updated row's
 # new version needs an entry in every index of the outbox)
 outbox_sent = Table(
     "outbox_sent",
