@@ -47,6 +47,14 @@ def upgrade() -> None:
         batch_op.drop_index("ix_outbox_sent_at")
         batch_op.drop_index("ix_outbox_unsent")
         batch_op.drop_column("sent_at")
+    if op.get_bind().dialect.name == "sqlite":
+        # the rebuilt table counts on from its own rows only: ids that moved to outbox_sent
+        # must not be handed out again (the journal is read in id order)
+        op.execute("DELETE FROM sqlite_sequence WHERE name = 'outbox'")
+        op.execute(
+            "INSERT INTO sqlite_sequence (name, seq) SELECT 'outbox', coalesce(max(id), 0)"
+            " FROM (SELECT id FROM outbox UNION ALL SELECT id FROM outbox_sent)"
+        )
 
 
 def downgrade() -> None:
