@@ -42,7 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
 from meshkit.messaging.kafka import CONTENT_TYPE, close_client, make_producer
-from meshkit.messaging.tables import outbox, outbox_sent
+from meshkit.messaging.tables import CARRIED_COLUMNS, outbox, outbox_sent
 from meshkit.messaging.uow import OUTBOX_CHANNEL
 from meshkit.observability import metrics
 
@@ -50,16 +50,16 @@ log = structlog.get_logger("meshkit.outbox")
 
 _HEADERS = [("content-type", CONTENT_TYPE)]
 _ASYNC_COMMIT = text("SET LOCAL synchronous_commit = off")
-_SENT_COLUMNS = [c.name for c in outbox_sent.columns]
+# what a moved row gets: the outbox's columns carried over, then these three
+_SENT_COLUMNS = [*CARRIED_COLUMNS, "sent_at", "attempts", "last_error"]
+_CARRIED = ", ".join(CARRIED_COLUMNS)
 # one statement on PostgreSQL; the id range lets it find the rows by index whatever its
 # statistics say
 _MOVE_SENT = text(
     "WITH moved AS (DELETE FROM outbox WHERE id BETWEEN :lo AND :hi AND id = ANY(:ids)"
-    " RETURNING id, event_id, event_type, topic, message_key, payload, created_at,"
-    " attempts, last_error)"
+    f" RETURNING {_CARRIED}, attempts, last_error)"
     f" INSERT INTO outbox_sent ({', '.join(_SENT_COLUMNS)})"
-    " SELECT id, event_id, event_type, topic, message_key, payload, created_at, :now,"
-    " attempts + 1, last_error FROM moved"
+    f" SELECT {_CARRIED}, :now, attempts + 1, last_error FROM moved"
 ).bindparams(
     bindparam("ids", type_=ARRAY(BigInteger)), bindparam("now", type_=DateTime(timezone=True))
 )
@@ -240,11 +240,11 @@ class OutboxRelay:
             producer = await self._ensure_producer()
             # the database moves the rows while Kafka stores them: the move takes effect only
             # with the commit, and the commit comes only after every ack
-            marking = asyncio.ensure_future(self._move_sent(session, [r[0] for r in rows]))
+            moving = asyncio.ensure_future(self._move_sent(session, [r[0] for r in rows]))
             try:
                 await asyncio.wait_for(self._send(producer, rows), timeout=self._publish_timeout)
             finally:
-                await marking  # if sending failed, the transaction is rolled back after it
+                await moving  # if sending failed, the transaction is rolled back after it
         self.published_total += len(rows)
         metrics.OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))
         return len(rows)
@@ -262,7 +262,7 @@ class OutboxRelay:
             insert(outbox_sent).from_select(
                 _SENT_COLUMNS,
                 select(
-                    *(outbox.c[n] for n in _SENT_COLUMNS[:7]),
+                    *(outbox.c[n] for n in CARRIED_COLUMNS),
                     literal(now, DateTime(timezone=True)),
                     outbox.c.attempts + 1,
                     outbox.c.last_error,

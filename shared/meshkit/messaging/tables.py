@@ -45,6 +45,9 @@ outbox = Table(
     sqlite_autoincrement=True,
 )
 
+# what a published row carries over from the outbox to outbox_sent (and the journal shows)
+CARRIED_COLUMNS = ("id", "event_id", "event_type", "topic", "message_key", "payload", "created_at")
+
 # the published events of the last day (the relay's retention), for operators and tests:
 # moving a row costs PostgreSQL half of what updating it in place did (an updated row's
 # new version needs an entry in every index of the outbox)
@@ -70,12 +73,12 @@ Index("ix_outbox_sent_sent_at", outbox_sent.c.sent_at, postgresql_using="brin")
 def outbox_journal() -> Subquery:
     """Every event this database wrote over the retention window, published or not:
     (id, event_id, event_type, topic, message_key, payload, created_at, sent_at)."""
-    names = ("id", "event_id", "event_type", "topic", "message_key", "payload", "created_at")
     return union_all(
         select(
-            *(outbox.c[n] for n in names), cast(null(), DateTime(timezone=True)).label("sent_at")
+            *(outbox.c[n] for n in CARRIED_COLUMNS),
+            cast(null(), DateTime(timezone=True)).label("sent_at"),
         ),
-        select(*(outbox_sent.c[n] for n in names), outbox_sent.c.sent_at),
+        select(*(outbox_sent.c[n] for n in CARRIED_COLUMNS), outbox_sent.c.sent_at),
     ).subquery("outbox_journal")
 
 
